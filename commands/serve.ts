@@ -1,0 +1,74 @@
+/** `classchat serve`: starts the server and runs until SIGINT or SIGTERM. */
+import { Command } from "commander";
+import { ChatServer } from "../core/server.ts";
+import { DEFAULT_LIMITS } from "../protocol/limits.ts";
+import { PLUGINS } from "../plugins/mod.ts";
+import type { LogLevel } from "../core/log.ts";
+import { DEFAULT_HOST, DEFAULT_PORT, EXIT_OK, intOption, portOption } from "./options.ts";
+
+const MIB = 1024 * 1024;
+
+export function serveCommand(done: (code: number) => void): Command {
+  return new Command("serve")
+    .description("start a ClassChat server")
+    .option("--host <host>", "address to listen on (0.0.0.0 for every interface)", DEFAULT_HOST)
+    .option("-p, --port <port>", "TCP port (0 picks a free one)", portOption, DEFAULT_PORT)
+    .option("--data <dir>", "directory for the server's store", "./classchat-data")
+    .option("--name <name>", "server name shown to clients", "ClassChat")
+    .option(
+      "--max-frame-bytes <n>",
+      "longest frame (line) in bytes",
+      intOption(256, 16 * MIB),
+      DEFAULT_LIMITS.maxFrameBytes,
+    )
+    .option(
+      "--max-text-length <n>",
+      "longest message text in characters",
+      intOption(1, 1 * MIB),
+      DEFAULT_LIMITS.maxTextLength,
+    )
+    .option(
+      "--max-name-length <n>",
+      "longest user name",
+      intOption(1, 256),
+      DEFAULT_LIMITS.maxNameLength,
+    )
+    .option(
+      "--send-queue-bytes <n>",
+      "outgoing bytes queued per client before it is disconnected",
+      intOption(1024, 1024 * MIB),
+      DEFAULT_LIMITS.sendQueueBytes,
+    )
+    .option("--log-level <level>", "debug, info, warn, error or silent", "info")
+    .action(async (o) => {
+      const server = await ChatServer.start({
+        plugins: PLUGINS,
+        hostname: o.host,
+        port: o.port,
+        dataDir: o.data,
+        serverName: o.name,
+        logLevel: o.logLevel as LogLevel,
+        limits: {
+          maxFrameBytes: o.maxFrameBytes,
+          maxTextLength: o.maxTextLength,
+          maxNameLength: o.maxNameLength,
+          sendQueueBytes: o.sendQueueBytes,
+        },
+      });
+      const { hostname, port } = server.addr;
+      // Scripts and tests read this line to learn the port (with --port 0).
+      console.log(
+        `classchat: listening on ${hostname}:${port} (data: ${o.data}; plugins: ${
+          server.pluginNames.join(", ")
+        })`,
+      );
+      await new Promise<void>((resolve) => {
+        const stop = () => resolve();
+        Deno.addSignalListener("SIGINT", stop);
+        Deno.addSignalListener("SIGTERM", stop);
+      });
+      console.log("classchat: shutting down");
+      await server.close();
+      done(EXIT_OK);
+    });
+}

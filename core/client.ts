@@ -1,0 +1,149 @@
+/**
+ * The client's connection: reads frames with the same bounded splitter as the server, matches
+ * acks and errors to requests by id, and hands every other frame to `onPush`. Writes go
+ * through an Outbox, so sending never waits on the socket either.
+ */
+import { parseFrame, Welcome } from "../protocol/core.ts";
+import { ChatError, type ErrorCode, isErrorCode } from "../protocol/errors.ts";
+import { decodeUtf8, encodeFrame, LineSplitter } from "../protocol/framing.ts";
+import type { MessageSpec, RawFrame } from "../protocol/spec.ts";
+import { Outbox } from "./outbox.ts";
+
+/** Largest frame the client accepts from a server; generous, but bounded like the server. */
+const CLIENT_MAX_FRAME_BYTES = 1024 * 1024;
+/** The client's own outgoing queue; typing faster than this is not a real risk. */
+const CLIENT_SEND_QUEUE_BYTES = 8 * 1024 * 1024;
+/** A server that does not greet within this is not a ClassChat server. */
+const WELCOME_TIMEOUT_MS = 10_000;
+
+export type WelcomeInfo = ReturnType<typeof Welcome.decode>;
+
+export interface CloseInfo {
+  /** Set when the server said why it closed (session.closing). */
+  code?: string;
+  message?: string;
+}
+
+export class ClientConnection {
+  welcome!: WelcomeInfo;
+  onPush: (frame: RawFrame) => void = () => {};
+  /** Resolves when the connection has closed, with the server's reason if it gave one. */
+  readonly closed: Promise<CloseInfo>;
+  #nextId = 1;
+  #pending = new Map<string, { resolve(f: RawFrame): void; reject(e: Error): void }>();
+  #outbox: Outbox;
+  #closeInfo: CloseInfo = {};
+  #gotWelcome!: (w: WelcomeInfo) => void;
+  #welcomeFailed!: (e: Error) => void;
+
+  private constructor(private readonly conn: Deno.Conn) {
+    this.#outbox = new Outbox(
+      conn,
+      CLIENT_SEND_QUEUE_BYTES,
+      () => this.close(),
+      () => this.close(),
+    );
+    this.closed = this.#readLoop();
+  }
+
+  static async connect(opts: { hostname: string; port: number }): Promise<ClientConnection> {
+    const conn = await Deno.connect({ hostname: opts.hostname, port: opts.port });
+    const c = new ClientConnection(conn);
+    const welcome = new Promise<WelcomeInfo>((resolve, reject) => {
+      c.#gotWelcome = resolve;
+      c.#welcomeFailed = reject;
+    });
+    const timer = setTimeout(
+      () =>
+        c.#welcomeFailed(new Error("the server sent no welcome frame: is it a ClassChat server?")),
+      WELCOME_TIMEOUT_MS,
+    );
+    try {
+      c.welcome = await welcome;
+      return c;
+    } catch (e) {
+      c.close();
+      throw e;
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  /** Sends a request with a fresh id; resolves with the ack or rejects with a ChatError. */
+  request<T>(spec: MessageSpec<T>, body: T): Promise<RawFrame> {
+    const id = `c${this.#nextId++}`;
+    return new Promise((resolve, reject) => {
+      this.#pending.set(id, { resolve, reject });
+      if (!this.#outbox.push(encodeFrame({ type: spec.type, id, ...body as object }))) {
+        this.#pending.delete(id);
+        reject(new Error("not connected"));
+      }
+    });
+  }
+
+  get pendingRequests(): number {
+    return this.#pending.size;
+  }
+
+  close() {
+    try {
+      this.conn.close();
+    } catch { /* already closed */ }
+  }
+
+  async #readLoop(): Promise<CloseInfo> {
+    const splitter = new LineSplitter(CLIENT_MAX_FRAME_BYTES);
+    const buf = new Uint8Array(64 * 1024);
+    try {
+      while (true) {
+        const n = await this.conn.read(buf);
+        if (n === null) break;
+        for (const ev of splitter.push(buf.subarray(0, n))) {
+          if (ev.kind === "line") this.#onLine(ev.bytes);
+        }
+      }
+    } catch { /* reset or closed locally: either way the connection is over */ }
+    this.close();
+    const gone = new Error(this.#closeInfo.message ?? "connection closed");
+    this.#welcomeFailed?.(gone);
+    for (const p of this.#pending.values()) p.reject(gone);
+    this.#pending.clear();
+    return this.#closeInfo;
+  }
+
+  #onLine(bytes: Uint8Array) {
+    const text = decodeUtf8(bytes);
+    if (text === undefined || text.trim() === "") return;
+    let frame: RawFrame;
+    try {
+      frame = parseFrame(text);
+    } catch {
+      return; // not a frame: ignore rather than trust it
+    }
+    if (frame.type === "welcome") {
+      try {
+        this.#gotWelcome(Welcome.decode(frame));
+      } catch (e) {
+        this.#welcomeFailed(e as Error);
+      }
+      return;
+    }
+    const re = typeof frame.re === "string" ? this.#pending.get(frame.re) : undefined;
+    if (re && (frame.type === "ack" || frame.type === "error")) {
+      this.#pending.delete(frame.re as string);
+      if (frame.type === "ack") re.resolve(frame);
+      else re.reject(new ChatError(errorCode(frame.code), String(frame.message ?? frame.code)));
+      return;
+    }
+    if (frame.type === "session.closing") {
+      this.#closeInfo = { code: String(frame.code), message: String(frame.message) };
+    }
+    // Shown after pending ack continuations of the same read, so "logged in" precedes the
+    // notices that arrived right behind its ack.
+    queueMicrotask(() => this.onPush(frame));
+  }
+}
+
+function errorCode(code: unknown): ErrorCode {
+  return typeof code === "string" && isErrorCode(code) ? code : "INTERNAL";
+}

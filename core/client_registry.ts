@@ -1,0 +1,56 @@
+/**
+ * The client-side registry: slash commands (by name and alias), free-form line shapes and
+ * frame renderers from every plugin. Built once at start-up; duplicates and commands without
+ * usage or summary are start-up errors, like a missing help entry in Ergo.
+ */
+import type { MessageSpec, RawFrame } from "../protocol/spec.ts";
+import type { ClientApi, ClientCtx, CommandDef, Plugin, Ui } from "../plugins/types.ts";
+
+export interface LineDef {
+  plugin: string;
+  usage: string;
+  match: RegExp;
+  run(m: RegExpMatchArray, ctx: ClientCtx): unknown;
+}
+
+export interface ClientRegistry {
+  /** Every command once, in registration order (for /help). */
+  commands: Array<CommandDef & { plugin: string }>;
+  /** Lookup by lower-case name or alias. */
+  byName: Map<string, CommandDef & { plugin: string }>;
+  lines: LineDef[];
+  shows: Map<string, { plugin: string; show(frame: RawFrame, ui: Ui): void }>;
+}
+
+export function buildClientRegistry(plugins: Plugin[], core: CommandDef[] = []): ClientRegistry {
+  const reg: ClientRegistry = { commands: [], byName: new Map(), lines: [], shows: new Map() };
+  const apiFor = (plugin: string): ClientApi => ({
+    command(def) {
+      if (!def.usage?.trim() || !def.summary?.trim()) {
+        throw new Error(`command /${def.name} of ${plugin} lacks usage or summary`);
+      }
+      const entry = { ...def, plugin };
+      for (const n of [def.name, ...(def.aliases ?? [])].map((n) => n.toLowerCase())) {
+        const prior = reg.byName.get(n);
+        if (prior) throw new Error(`command /${n} claimed by both ${prior.plugin} and ${plugin}`);
+        reg.byName.set(n, entry);
+      }
+      reg.commands.push(entry);
+    },
+    line: (def) => void reg.lines.push({ ...def, plugin }),
+    on<T>(spec: MessageSpec<T>, show: (msg: T, ui: Ui) => void) {
+      if (plugin !== "core" && !spec.type.startsWith(plugin + ".")) {
+        throw new Error(`plugin "${plugin}" may not render frame type "${spec.type}"`);
+      }
+      const prior = reg.shows.get(spec.type);
+      if (prior) {
+        throw new Error(`frame "${spec.type}" shown by both ${prior.plugin} and ${plugin}`);
+      }
+      reg.shows.set(spec.type, { plugin, show: (f, ui) => show(spec.decode(f), ui) });
+    },
+  });
+  const coreApi = apiFor("core");
+  for (const def of core) coreApi.command(def);
+  for (const p of plugins) p.client?.(apiFor(p.name));
+  return reg;
+}

@@ -1,0 +1,104 @@
+/**
+ * Installs plugins: checks names and requirements, runs each plugin's migrations, and hands
+ * each a ServerApi scoped to its own namespace and log prefix (nothing global is shared).
+ */
+import { ChatError, type ErrorCode } from "../protocol/errors.ts";
+import type { MessageSpec } from "../protocol/spec.ts";
+import type { HandlerCtx, Plugin, ServerApi, Session } from "../plugins/types.ts";
+import type { ChatServer } from "./server.ts";
+import type { ServerSession } from "./session.ts";
+import { migrate } from "./storage/migrate.ts";
+import { registerCore } from "./core_frames.ts";
+
+export async function installPlugins(server: ChatServer, plugins: Plugin[]) {
+  checkPluginList(plugins);
+  registerCore(server);
+  for (const p of plugins) {
+    if (p.migrations?.length) await migrate(server.db, p.name, p.migrations);
+    await p.server?.(serverApi(server, p.name));
+  }
+  server.pluginNames = plugins.map((p) => p.name);
+  for (const fn of server.registry.startup) await fn();
+}
+
+/** Start-up fails on duplicate or malformed names and on missing requirements. */
+export function checkPluginList(plugins: Plugin[]) {
+  const names = new Set<string>();
+  for (const p of plugins) {
+    if (!/^[a-z][a-z0-9_]*$/.test(p.name) || p.name === "session") {
+      throw new Error(`invalid plugin name "${p.name}"`);
+    }
+    if (names.has(p.name)) throw new Error(`plugin "${p.name}" is listed twice`);
+    names.add(p.name);
+  }
+  for (const p of plugins) {
+    for (const r of p.requires ?? []) {
+      if (!names.has(r)) throw new Error(`plugin "${p.name}" requires plugin "${r}"`);
+    }
+  }
+}
+
+export function frameOf<T>(spec: MessageSpec<T>, body: T): Record<string, unknown> {
+  return { type: spec.type, ...body as Record<string, unknown> };
+}
+
+/** The context handed to one invocation of a handler. */
+export function handlerCtx(server: ChatServer, s: ServerSession): HandlerCtx {
+  return {
+    session: s,
+    async deliver(to, spec, body) {
+      const frame = frameOf(spec, body);
+      const target = server.sessions.get(to);
+      if (target) {
+        server.send(target, frame);
+        return "sent";
+      }
+      for (const claim of server.registry.undeliverable) {
+        if (await claim(to, frame as never)) return "queued";
+      }
+      return "offline";
+    },
+    reply: (spec, body) => server.send(s, frameOf(spec, body)),
+    fail(code: ErrorCode, message?: string): never {
+      throw new ChatError(code, message);
+    },
+  };
+}
+
+function serverApi(server: ChatServer, plugin: string): ServerApi {
+  const reg = server.registry;
+  return {
+    on(spec, handler, opts) {
+      reg.addHandler({
+        plugin,
+        spec: spec as MessageSpec<unknown>,
+        handler: handler as never,
+        preAuth: opts?.preAuth ?? false,
+      });
+    },
+    onStartup: (fn) => void reg.startup.push(fn),
+    onLogin: (fn) => void reg.login.push(fn),
+    onLogout: (fn) => void reg.logout.push(fn),
+    onUndeliverable: (fn) => void reg.undeliverable.push(fn),
+    sessionState<S>(init: () => S) {
+      const key = {};
+      return (s: Session) => {
+        const state = (s as ServerSession).state;
+        if (!state.has(key)) state.set(key, init());
+        return state.get(key) as S;
+      };
+    },
+    send: (to, spec, body) => server.send(to as ServerSession, frameOf(spec, body)),
+    broadcast: (spec, body, except) =>
+      server.broadcast(frameOf(spec, body), except as ServerSession | undefined),
+    text: {
+      command: (def) => reg.addTextCommand({ ...def, plugin }),
+      render: (spec, fn) =>
+        reg.addRenderer(plugin, spec.type, (frame) => fn(spec.decode(frame as never))),
+    },
+    sessions: server.sessions,
+    db: server.db,
+    limits: server.limits,
+    log: server.log.child(plugin),
+  };
+}

@@ -1,0 +1,204 @@
+/**
+ * The listener and connection lifecycle: one async task per connection on Deno's event loop.
+ * Each task reads with a bounded splitter and awaits each frame's handler before reading the
+ * next, which keeps a connection's frames in order and gives read backpressure. Everything
+ * feature-specific lives in plugins; the core only knows sessions, names and frames.
+ */
+import { encodeFrame, LineSplitter } from "../protocol/framing.ts";
+import { ERROR_CODES, type ErrorCode } from "../protocol/errors.ts";
+import { DEFAULT_LIMITS, type Limits, PROTOCOL_VERSION } from "../protocol/limits.ts";
+import type { LogoutReason, Plugin } from "../plugins/types.ts";
+import type { Db } from "./storage/db.ts";
+import { openSqlite } from "./storage/sqlite.ts";
+import { createLogger, type Logger, type LogLevel } from "./log.ts";
+import { Registry } from "./registry.ts";
+import { ServerSession, SessionTable } from "./session.ts";
+import { installPlugins } from "./plugin_host.ts";
+import { handleLine } from "./router.ts";
+import { renderText } from "./text_mode.ts";
+import { VERSION } from "./version.ts";
+
+export interface ServerOptions {
+  plugins: Plugin[];
+  hostname?: string;
+  /** 0 picks a free port (tests). */
+  port?: number;
+  /** Directory for the store; omitted means an in-memory store (tests, demos). */
+  dataDir?: string;
+  limits?: Partial<Limits>;
+  /** Shown to clients in the welcome frame. */
+  serverName?: string;
+  logLevel?: LogLevel;
+}
+
+/** Bytes read from a socket at a time; one buffer per connection, reused. */
+const READ_BUFFER_BYTES = 64 * 1024;
+/** How long shutdown waits for each connection's queued frames to be written. */
+const SHUTDOWN_FLUSH_MS = 2000;
+
+export class ChatServer {
+  readonly registry = new Registry();
+  readonly sessions = new SessionTable();
+  readonly limits: Readonly<Limits>;
+  readonly log: Logger;
+  readonly name: string;
+  pluginNames: string[] = [];
+  #nextId = 1;
+  #listener: Deno.Listener | undefined;
+  #tasks = new Set<Promise<void>>();
+  #closing: Promise<void> | undefined;
+
+  private constructor(opts: ServerOptions, readonly db: Db) {
+    this.limits = Object.freeze({ ...DEFAULT_LIMITS, ...opts.limits });
+    this.log = createLogger(opts.logLevel ?? "info");
+    this.name = opts.serverName ?? "ClassChat";
+  }
+
+  static async start(opts: ServerOptions): Promise<ChatServer> {
+    let db: Db;
+    if (opts.dataDir) {
+      await Deno.mkdir(opts.dataDir, { recursive: true });
+      db = openSqlite(`${opts.dataDir}/classchat.db`);
+    } else {
+      db = openSqlite(":memory:");
+    }
+    const server = new ChatServer(opts, db);
+    try {
+      await installPlugins(server, opts.plugins);
+      server.#listener = Deno.listen({
+        hostname: opts.hostname ?? "127.0.0.1",
+        port: opts.port ?? 0,
+      });
+    } catch (e) {
+      await db.close();
+      throw e;
+    }
+    server.#acceptLoop(server.#listener);
+    return server;
+  }
+
+  get addr(): Deno.NetAddr {
+    return this.#listener!.addr as Deno.NetAddr;
+  }
+
+  /** Queues one frame for one session, rendered for its mode; never awaits the socket. */
+  send(s: ServerSession, frame: Record<string, unknown>, json?: Uint8Array): void {
+    if (s.closed) return;
+    if (s.mode === "text") s.outbox.push(new TextEncoder().encode(renderText(this, frame) + "\n"));
+    else s.outbox.push(json ?? encodeFrame(frame));
+  }
+
+  /** Sends one frame to every logged-in session, encoding the JSON once for all of them. */
+  broadcast(frame: Record<string, unknown>, except?: ServerSession): void {
+    const json = encodeFrame(frame);
+    for (const s of this.sessions.loggedIn()) if (s !== except) this.send(s, frame, json);
+  }
+
+  /** Ends a session: frees its name, tells plugins, optionally says why, then closes. */
+  async closeSession(s: ServerSession, reason: LogoutReason, message?: string): Promise<void> {
+    if (s.closed) return;
+    if (reason !== "quit" && reason !== "disconnected") {
+      this.send(s, {
+        type: "session.closing",
+        code: reason,
+        message: message ?? ERROR_CODES[reason],
+      });
+    }
+    s.closed = true;
+    if (this.sessions.release(s)) {
+      for (const fn of this.registry.logout) fn(s, reason);
+    }
+    this.sessions.all.delete(s);
+    if (reason !== "SEND_QUEUE_EXCEEDED") {
+      await Promise.race([s.outbox.drain(), delay(SHUTDOWN_FLUSH_MS)]);
+    }
+    try {
+      s.conn.close();
+    } catch { /* already closed by the peer */ }
+  }
+
+  async #acceptLoop(listener: Deno.Listener) {
+    try {
+      for await (const conn of listener) {
+        const task = this.#serveConnection(conn).catch((e) => this.log.error(`connection: ${e}`));
+        this.#tasks.add(task);
+        task.finally(() => this.#tasks.delete(task));
+      }
+    } catch (e) {
+      if (!this.#closing) this.log.error(`listener failed: ${e}`);
+    }
+  }
+
+  async #serveConnection(conn: Deno.Conn) {
+    const remote = conn.remoteAddr as Deno.NetAddr;
+    const s: ServerSession = new ServerSession(
+      this.#nextId++,
+      `${remote.hostname}:${remote.port}`,
+      conn,
+      this.limits.sendQueueBytes,
+      () => {
+        this.log.warn(
+          `session ${s.id} (${s.name ?? s.remote}): send queue exceeded, disconnecting`,
+        );
+        this.closeSession(s, "SEND_QUEUE_EXCEEDED");
+      },
+      () => this.closeSession(s, "disconnected"),
+    );
+    this.sessions.all.add(s);
+    this.send(s, {
+      type: "welcome",
+      server: this.name,
+      version: VERSION,
+      protocol: PROTOCOL_VERSION,
+      plugins: this.pluginNames,
+      limits: {
+        maxFrameBytes: this.limits.maxFrameBytes,
+        maxTextLength: this.limits.maxTextLength,
+        maxNameLength: this.limits.maxNameLength,
+      },
+    });
+    const splitter = new LineSplitter(this.limits.maxFrameBytes);
+    const buf = new Uint8Array(READ_BUFFER_BYTES);
+    try {
+      while (!s.closed) {
+        const n = await conn.read(buf);
+        if (n === null) break;
+        for (const ev of splitter.push(buf.subarray(0, n))) {
+          if (s.closed) break;
+          if (ev.kind === "oversize") {
+            this.#error(s, "FRAME_TOO_LARGE", `a line exceeded ${this.limits.maxFrameBytes} bytes`);
+          } else {
+            await handleLine(this, s, ev.bytes);
+          }
+        }
+      }
+    } catch (e) {
+      if (!s.closed && !(e instanceof Deno.errors.ConnectionReset)) {
+        this.log.warn(`session ${s.id}: read failed: ${e}`);
+      }
+    }
+    await this.closeSession(s, "disconnected");
+  }
+
+  #error(s: ServerSession, code: ErrorCode, message: string) {
+    this.send(s, { type: "error", code, message });
+  }
+
+  /** Stops accepting, tells every client, flushes what is queued, closes the store. */
+  close(): Promise<void> {
+    this.#closing ??= (async () => {
+      this.#listener?.close();
+      await Promise.all([...this.sessions.all].map((s) => this.closeSession(s, "SERVER_SHUTDOWN")));
+      await Promise.allSettled([...this.#tasks]);
+      await this.db.close();
+    })();
+    return this.#closing;
+  }
+}
+
+function delay(ms: number): Promise<void> {
+  return new Promise((resolve) => {
+    const t = setTimeout(resolve, ms);
+    Deno.unrefTimer(t);
+  });
+}

@@ -1,0 +1,66 @@
+/** Server-side connection state, and the table of logged-in sessions by name. */
+import type { Session, SessionView } from "../plugins/types.ts";
+import { Outbox } from "./outbox.ts";
+
+export class ServerSession implements Session {
+  name: string | undefined;
+  mode: "json" | "text" = "json";
+  /** Set once the mode is known (first non-empty line decides). */
+  modeChosen = false;
+  /** Set by session.quit: close once the ack has been queued. */
+  quitting = false;
+  closed = false;
+  /** Per-plugin state created by ServerApi.sessionState. */
+  readonly state = new Map<object, unknown>();
+  readonly outbox: Outbox;
+
+  constructor(
+    readonly id: number,
+    readonly remote: string,
+    readonly conn: Deno.Conn,
+    sendQueueBytes: number,
+    onOverflow: () => void,
+    onWriteError: (e: unknown) => void,
+  ) {
+    this.outbox = new Outbox(conn, sendQueueBytes, onOverflow, onWriteError);
+  }
+}
+
+export class SessionTable implements SessionView {
+  /** Keyed by the lower-cased name: names are unique case-insensitively. */
+  readonly #byName = new Map<string, ServerSession>();
+  readonly all = new Set<ServerSession>();
+
+  get(name: string): ServerSession | undefined {
+    return this.#byName.get(name.toLowerCase());
+  }
+
+  names(): string[] {
+    return [...this.#byName.values()].map((s) => s.name!).sort((a, b) =>
+      a.localeCompare(b, "en", { sensitivity: "base" })
+    );
+  }
+
+  get count(): number {
+    return this.#byName.size;
+  }
+
+  /** Claims a name; false if someone holds it. No await between check and set. */
+  claim(s: ServerSession, name: string): boolean {
+    const key = name.toLowerCase();
+    if (this.#byName.has(key)) return false;
+    this.#byName.set(key, s);
+    s.name = name;
+    return true;
+  }
+
+  release(s: ServerSession): boolean {
+    if (s.name === undefined || this.#byName.get(s.name.toLowerCase()) !== s) return false;
+    this.#byName.delete(s.name.toLowerCase());
+    return true;
+  }
+
+  loggedIn(): IterableIterator<ServerSession> {
+    return this.#byName.values();
+  }
+}

@@ -1,0 +1,100 @@
+/**
+ * The two faces of the client. In a terminal: node:readline gives line editing and history,
+ * and incoming lines are printed above the line being typed, which is then redrawn intact.
+ * Otherwise (a pipe or script): plain lines, one per event, in a stable format (docs/PROTOCOL.md).
+ */
+import * as readline from "node:readline";
+import process from "node:process";
+import { LineSplitter } from "../protocol/framing.ts";
+import type { Ui } from "../plugins/types.ts";
+
+const enc = new TextEncoder();
+/** Longest input line read from a pipe; longer lines are skipped (the server caps frames too). */
+const MAX_INPUT_LINE_BYTES = 1024 * 1024;
+
+const ansi = (code: string) => (s: string) => `\x1b[${code}m${s}\x1b[0m`;
+const plain = (s: string) => s;
+
+/** NO_COLOR (https://no-color.org) turns colour off whatever the terminal can do. */
+export function colorWanted(): boolean {
+  return Deno.stdout.isTerminal() && !Deno.env.get("NO_COLOR");
+}
+
+export function makeUi(write: (line: string) => void, color: boolean): Ui {
+  const style = color
+    ? { name: ansi("1;36"), dim: ansi("2"), bold: ansi("1") }
+    : { name: plain, dim: plain, bold: plain };
+  const red = color ? ansi("1;31") : plain;
+  const yellow = color ? ansi("33") : plain;
+  return {
+    line: (text) => write(text),
+    notice: (text) => write(yellow("* ") + text),
+    error: (code, message) => write(red(`! ${code}: `) + message),
+    style,
+  };
+}
+
+/** Pipe mode: each event is one line on stdout, written synchronously so order is kept. */
+export function pipeUi(): Ui {
+  return makeUi((line) => writeAll(Deno.stdout, enc.encode(line + "\n")), false);
+}
+
+function writeAll(w: { writeSync(p: Uint8Array): number }, bytes: Uint8Array) {
+  let off = 0;
+  while (off < bytes.length) off += w.writeSync(bytes.subarray(off));
+}
+
+/** Pipe mode input: stdin split into lines with a bounded splitter. */
+export async function* stdinLines(): AsyncGenerator<string> {
+  const splitter = new LineSplitter(MAX_INPUT_LINE_BYTES);
+  const dec = new TextDecoder();
+  for await (const chunk of Deno.stdin.readable) {
+    for (const ev of splitter.push(chunk)) if (ev.kind === "line") yield dec.decode(ev.bytes);
+  }
+  const rest = splitter.push(new Uint8Array([0x0a]));
+  for (const ev of rest) if (ev.kind === "line" && ev.bytes.length) yield dec.decode(ev.bytes);
+}
+
+export interface Tty {
+  ui: Ui;
+  /** Calls onLine for every line typed and onEnd when input closes (Ctrl-D / Ctrl-C). */
+  start(onLine: (line: string) => void, onEnd: () => void): void;
+  /** Asks a question on the prompt line (used for another name). */
+  ask(question: string): Promise<string>;
+  close(): void;
+}
+
+/** Terminal mode: a readline prompt with history; output goes above the prompt. */
+export function terminal(prompt = "> "): Tty {
+  const rl = readline.createInterface({
+    input: process.stdin,
+    output: process.stdout,
+    terminal: true,
+    historySize: 1000,
+    prompt,
+  });
+  let started = false;
+  const write = (line: string) => {
+    if (!started) return void process.stdout.write(line + "\n");
+    // Clear the line being typed, print above it, then redraw the prompt and typed text.
+    readline.cursorTo(process.stdout, 0);
+    readline.clearLine(process.stdout, 0);
+    process.stdout.write(line + "\n");
+    rl.prompt(true);
+  };
+  return {
+    ui: makeUi(write, colorWanted()),
+    start(onLine, onEnd) {
+      started = true;
+      rl.on("line", (line) => {
+        onLine(line);
+        rl.prompt(true);
+      });
+      rl.on("close", onEnd);
+      rl.on("SIGINT", () => rl.close());
+      rl.prompt();
+    },
+    ask: (question) => new Promise((resolve) => rl.question(question, resolve)),
+    close: () => rl.close(),
+  };
+}

@@ -1,0 +1,50 @@
+/**
+ * Plain-text mode for nc/telnet users on the same port: each line is matched against the
+ * plugins' text commands, turned into an ordinary frame and routed like any other; replies
+ * and pushed frames are rendered as readable lines by the plugins' renderers.
+ */
+import { ERROR_CODES } from "../protocol/errors.ts";
+import { encodeLine } from "../protocol/framing.ts";
+import type { ChatServer } from "./server.ts";
+import type { ServerSession } from "./session.ts";
+import { dispatch } from "./router.ts";
+
+const HELP = /^(?:server:|\/)help$/i;
+
+function say(s: ServerSession, text: string) {
+  if (!s.closed) s.outbox.push(encodeLine(text));
+}
+
+export function enterTextMode(server: ChatServer, s: ServerSession) {
+  s.mode = "text";
+  say(s, `Welcome to ${server.name} (plain-text mode). Type server:help for commands.`);
+}
+
+export async function handleTextLine(server: ChatServer, s: ServerSession, line: string) {
+  const input = line.trim();
+  if (HELP.test(input)) {
+    say(s, "commands:");
+    say(s, "  server:help  this list");
+    for (const c of server.registry.textCommands) say(s, `  ${c.usage}  ${c.summary}`);
+    return;
+  }
+  for (const cmd of server.registry.textCommands) {
+    const m = input.match(cmd.match);
+    if (!m) continue;
+    const out = await dispatch(server, s, cmd.toFrame(m));
+    if (out.ok) say(s, cmd.ack ? cmd.ack({ type: "ack", re: "", ...out.result }) : "ok");
+    else say(s, `error ${out.code}: ${out.message}`);
+    return;
+  }
+  say(s, `error UNKNOWN_COMMAND: ${ERROR_CODES.UNKNOWN_COMMAND}; type server:help`);
+}
+
+/** One pushed frame as one readable line. */
+export function renderText(server: ChatServer, frame: Record<string, unknown>): string {
+  const type = String(frame.type);
+  const render = server.registry.renderers.get(type);
+  if (render) return render(frame);
+  if (type === "error") return `error ${frame.code}: ${frame.message}`;
+  const { type: _t, ...rest } = frame;
+  return `${type} ${JSON.stringify(rest)}`;
+}

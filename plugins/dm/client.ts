@@ -1,0 +1,31 @@
+import { NAME_PATTERN } from "../../protocol/limits.ts";
+import type { ClientApi, ClientCtx } from "../types.ts";
+import { DmMessage, DmSend } from "./protocol.ts";
+
+async function send(ctx: ClientCtx, receiver: string, text: string) {
+  const ack = await ctx.request(DmSend, { receiver, text });
+  ctx.ui.line(`${ctx.ui.style.dim("->")} ${ctx.ui.style.name(String(ack.receiver))}: ${text}`);
+}
+
+export function dmClient(api: ClientApi) {
+  api.command({
+    name: "msg",
+    aliases: ["private", "dm", "m"],
+    usage: "/msg <user> <text>",
+    summary: "send a direct message (or type  <user>: <text>)",
+    run(input, ctx) {
+      const text = input.tail(1);
+      if (input.args.length < 2 || !text) return ctx.ui.error("USAGE", "/msg <user> <text>");
+      return send(ctx, input.args[0], text);
+    },
+  });
+
+  // `Bob: hello` is a direct message to Bob, as in the course assignment.
+  api.line({
+    usage: "<user>: <text>",
+    match: new RegExp(`^(${NAME_PATTERN.source.slice(1, -1)}):\\s*(\\S.*)$`),
+    run: (m, ctx) => send(ctx, m[1], m[2]),
+  });
+
+  api.on(DmMessage, (m, ui) => ui.line(`${ui.style.name(m.sender)}: ${m.text}`));
+}

@@ -1,0 +1,11 @@
+/** dm: direct messages between two users, routed by the server. */
+import type { Plugin } from "../types.ts";
+import { dmClient } from "./client.ts";
+import { dmServer } from "./server.ts";
+
+export const dm: Plugin = {
+  name: "dm",
+  summary: "direct messages between users",
+  server: dmServer,
+  client: dmClient,
+};

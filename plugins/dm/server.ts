@@ -1,0 +1,31 @@
+import type { ServerApi } from "../types.ts";
+import { DmMessage, DmSend } from "./protocol.ts";
+
+export function dmServer(api: ServerApi) {
+  // dm.send {receiver, text} -> ack {receiver, ts, status} | NO_SUCH_USER | TEXT_TOO_LONG
+  api.on(DmSend, async ({ receiver, text }, ctx) => {
+    if (text.length > api.limits.maxTextLength) {
+      ctx.fail("TEXT_TOO_LONG", `a message has at most ${api.limits.maxTextLength} characters`);
+    }
+    const to = api.sessions.get(receiver)?.name ?? receiver;
+    const ts = Date.now();
+    const status = await ctx.deliver(to, DmMessage, {
+      sender: ctx.session.name!,
+      receiver: to,
+      text,
+      ts,
+    });
+    if (status === "offline") ctx.fail("NO_SUCH_USER", `no user named "${receiver}" is online`);
+    return { receiver: to, ts, status };
+  });
+
+  api.text.command({
+    usage: "<user>:<message>",
+    summary: "send a direct message (also /msg <user> <message>)",
+    // `server:` lines are commands, never messages to a user called "server" (a reserved name).
+    match: /^(?:(?:server:|\/)(?:msg|private|dm)\s+(\S+)\s+|(?!server:)([^\s:]+):\s*)(\S.*)$/i,
+    toFrame: (m) => ({ type: DmSend.type, receiver: m[1] ?? m[2], text: m[3] }),
+    ack: (r) => `sent to ${r.receiver}`,
+  });
+  api.text.render(DmMessage, (m) => `${m.sender}: ${m.text}`);
+}

@@ -1,0 +1,12 @@
+/**
+ * The enabled plugins, in order. Adding a capability is one line here; removing a line
+ * leaves a working server that answers that plugin's frames with UNKNOWN_TYPE.
+ */
+import type { Plugin } from "./types.ts";
+import { dm } from "./dm/mod.ts";
+import { presence } from "./presence/mod.ts";
+
+export const PLUGINS: Plugin[] = [
+  presence,
+  dm,
+];

@@ -1,0 +1,145 @@
+/**
+ * The plugin interface: everything a capability may touch. A plugin is a folder under plugins/
+ * plus one line in plugins/mod.ts; if a feature needs a core edit, extend this interface once,
+ * generally, instead.
+ */
+import type { ErrorCode } from "../protocol/errors.ts";
+import type { Limits } from "../protocol/limits.ts";
+import type { MessageSpec, RawFrame } from "../protocol/spec.ts";
+import type { Db, Migration } from "../core/storage/db.ts";
+import type { Logger } from "../core/log.ts";
+
+export type { Db, Logger, Migration };
+
+export interface Plugin {
+  /** Also the frame-type namespace: plugin `dm` may only register `dm.*` frames. */
+  name: string;
+  summary: string;
+  /** Plugins that must be enabled too; checked at start-up. */
+  requires?: string[];
+  /** Append-only: never edit or reorder a shipped migration, add a new one. */
+  migrations?: Migration[];
+  server?(api: ServerApi): void | Promise<void>;
+  client?(api: ClientApi): void;
+}
+
+// Server side ----------------------------------------------------------------------------------
+
+/** What a plugin sees of a connection. `name` is set once the session has logged in. */
+export interface Session {
+  readonly id: number;
+  readonly name: string | undefined;
+  readonly remote: string;
+  /** "json" for protocol clients, "text" for nc/telnet users. */
+  readonly mode: "json" | "text";
+}
+
+export interface SessionView {
+  /** The logged-in session with this name, case-insensitively. */
+  get(name: string): Session | undefined;
+  /** Names of logged-in sessions, sorted case-insensitively. */
+  names(): string[];
+  readonly count: number;
+}
+
+/** Fields merged into the ack of a request; `void` acks with no extra fields. */
+export type HandlerResult = Record<string, unknown> | void;
+
+export interface HandlerCtx {
+  session: Session;
+  /** Pushes a frame to the named user: "sent" if online, "queued" if a plugin stored it for
+   *  later (see onUndeliverable), "offline" otherwise. Never awaits the receiver's socket. */
+  deliver<T>(to: string, spec: MessageSpec<T>, body: T): Promise<"sent" | "queued" | "offline">;
+  /** Sends a frame to this session only. */
+  reply<T>(spec: MessageSpec<T>, body: T): void;
+  /** Ends the handler with an error frame carrying `code`. */
+  fail(code: ErrorCode, message?: string): never;
+}
+
+export type LogoutReason = "quit" | "disconnected" | ErrorCode;
+
+/** A plain-text (nc/telnet) command: a line matching `match` becomes a frame of this plugin. */
+export interface TextCommand {
+  usage: string;
+  summary: string;
+  match: RegExp;
+  toFrame(m: RegExpMatchArray): Record<string, unknown> & { type: string };
+  /** Readable reply for the ack of that frame; omitted means "ok". */
+  ack?(result: RawFrame): string;
+}
+
+export interface ServerApi {
+  on<T>(
+    spec: MessageSpec<T>,
+    handler: (msg: T, ctx: HandlerCtx) => HandlerResult | Promise<HandlerResult>,
+    opts?: { preAuth?: boolean },
+  ): void;
+  onStartup(fn: () => void | Promise<void>): void;
+  onLogin(fn: (s: Session) => void): void;
+  onLogout(fn: (s: Session, reason: LogoutReason) => void): void;
+  /** Offered frames for users who are not online; return true to claim (store) one. */
+  onUndeliverable(fn: (to: string, frame: RawFrame) => boolean | Promise<boolean>): void;
+  /** Typed per-plugin, per-session state, created on first use. */
+  sessionState<S>(init: () => S): (s: Session) => S;
+  /** Sends a frame to one session; the bytes are queued, never awaited. */
+  send<T>(to: Session, spec: MessageSpec<T>, body: T): void;
+  /** Sends one frame to every logged-in session (except one), encoded once. */
+  broadcast<T>(spec: MessageSpec<T>, body: T, except?: Session): void;
+  text: {
+    command(def: TextCommand): void;
+    /** How a frame of this plugin reads in plain-text mode. */
+    render<T>(spec: MessageSpec<T>, fn: (msg: T) => string): void;
+  };
+  sessions: SessionView;
+  db: Db;
+  limits: Readonly<Limits>;
+  log: Logger;
+}
+
+// Client side ----------------------------------------------------------------------------------
+
+/** Output for people: one line per event. Colour is applied only on a colour terminal. */
+export interface Ui {
+  /** A chat line, e.g. `Bob: hello`. */
+  line(text: string): void;
+  /** A status notice, printed as `* text`. */
+  notice(text: string): void;
+  /** An error, printed as `! CODE: message`. */
+  error(code: string, message: string): void;
+  /** Styling helpers; identity functions without colour. */
+  style: { name(s: string): string; dim(s: string): string; bold(s: string): string };
+}
+
+export interface ClientCtx {
+  ui: Ui;
+  /** Own user name once logged in. */
+  readonly me: string;
+  /** Sends a request and resolves with its ack; rejects with ChatError on an error frame. */
+  request<T>(spec: MessageSpec<T>, body: T): Promise<RawFrame>;
+  quit(): Promise<void>;
+}
+
+export interface SlashInput {
+  /** Words after the command, with "double quoted" words kept whole. */
+  args: string[];
+  /** The raw text after the first `n` words, spacing kept (for message text). */
+  tail(n: number): string;
+}
+
+export interface CommandDef {
+  name: string;
+  aliases?: string[];
+  /** e.g. "/msg <user> <text>" */
+  usage: string;
+  summary: string;
+  run(input: SlashInput, ctx: ClientCtx): void | Promise<void>;
+}
+
+export interface ClientApi {
+  command(def: CommandDef): void;
+  /** A non-slash input line shape, e.g. `Bob: hello`; the first plugin whose regex matches runs. */
+  line(
+    def: { usage: string; match: RegExp; run(m: RegExpMatchArray, ctx: ClientCtx): unknown },
+  ): void;
+  on<T>(spec: MessageSpec<T>, show: (msg: T, ui: Ui) => void): void;
+}

@@ -1,0 +1,74 @@
+/**
+ * Core frames: the envelope every plugin frame shares, and the handful of frames the core itself
+ * speaks (welcome, ack, error, session.*). Plugin frames live in each plugin's protocol.ts.
+ */
+import { ChatError, type ErrorCode, isErrorCode } from "./errors.ts";
+import { field, message, type RawFrame } from "./spec.ts";
+
+/** `<namespace>.<verb>` or a bare core word; lower case so types compare exactly. */
+const TYPE_PATTERN = /^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)*$/;
+const MAX_TYPE_LENGTH = 64;
+const MAX_ID_LENGTH = 64;
+
+/** Parses one line into an untrusted frame: a JSON object with a valid `type` and optional `id`. */
+export function parseFrame(line: string): RawFrame {
+  let v: unknown;
+  try {
+    v = JSON.parse(line);
+  } catch {
+    throw new ChatError("BAD_JSON", "the line is not valid JSON");
+  }
+  if (typeof v !== "object" || v === null || Array.isArray(v)) {
+    throw new ChatError("BAD_JSON", "a frame must be a JSON object");
+  }
+  const f = v as Record<string, unknown>;
+  if (typeof f.type !== "string" || f.type.length > MAX_TYPE_LENGTH || !TYPE_PATTERN.test(f.type)) {
+    throw new ChatError("BAD_FRAME", 'field "type" must be a name like "dm.send"');
+  }
+  if (f.id !== undefined && (typeof f.id !== "string" || f.id.length > MAX_ID_LENGTH)) {
+    throw new ChatError("BAD_FRAME", `field "id" must be a string of at most ${MAX_ID_LENGTH}`);
+  }
+  return f as RawFrame;
+}
+
+// Server -> client ------------------------------------------------------------------------------
+
+/** welcome {server, version, protocol, plugins[], limits}: the first frame on every connection. */
+export const Welcome = message("welcome", (f) => ({
+  server: field.string(f, "server"),
+  version: field.string(f, "version"),
+  protocol: field.number(f, "protocol"),
+  plugins: field.stringArray(f, "plugins"),
+  limits: field.object(f, "limits"),
+}));
+
+/** ack {re, ...result}: the request `re` succeeded; extra fields are the request's result. */
+export const Ack = message("ack", (f) => ({ ...f, re: field.string(f, "re") }));
+
+/** error {re?, code, message}: a request failed, or (without re) the connection misbehaved. */
+export const ErrorFrame = message("error", (f) => {
+  const code = field.string(f, "code");
+  return {
+    re: field.optionalString(f, "re"),
+    code: (isErrorCode(code) ? code : "INTERNAL") as ErrorCode,
+    rawCode: code,
+    message: field.string(f, "message"),
+  };
+});
+
+/** session.closing {code, message}: sent just before the server closes the connection. */
+export const SessionClosing = message("session.closing", (f) => ({
+  code: field.string(f, "code"),
+  message: field.string(f, "message"),
+}));
+
+// Client -> server ------------------------------------------------------------------------------
+
+/** session.login {name} -> ack {name} | BAD_NAME | NAME_IN_USE | ALREADY_LOGGED_IN */
+export const SessionLogin = message("session.login", (f) => ({ name: field.string(f, "name") }));
+
+/** session.quit {} -> ack, then the server closes the connection and frees the name. */
+export const SessionQuit = message("session.quit", () => ({}));
+
+/** session.ping {} -> ack: a cheap round trip for keepalive and latency checks. */
+export const SessionPing = message("session.ping", () => ({}));

@@ -1,0 +1,40 @@
+/**
+ * The closed set of error codes. Clients and tests match on these, never on message text,
+ * so a code is never renamed or reused for another meaning; new ones may be added.
+ */
+export const ERROR_CODES = {
+  // Framing and shape: checked by the router before any handler runs.
+  FRAME_TOO_LARGE: "a line exceeded the frame size limit; it was discarded",
+  BAD_UTF8: "the line was not valid UTF-8",
+  BAD_JSON: "the line was not a JSON object",
+  BAD_FRAME: "the frame's fields have the wrong shape or type",
+  UNKNOWN_TYPE: "no enabled plugin handles this frame type",
+  NOT_LOGGED_IN: "this frame needs a logged-in session",
+  ALREADY_LOGGED_IN: "this connection is already logged in",
+  RATE_LIMITED: "too many frames; slow down",
+  // Names and users.
+  BAD_NAME: "the name breaks the naming rules",
+  NAME_IN_USE: "someone else is using that name",
+  NO_SUCH_USER: "no user by that name is online",
+  TEXT_TOO_LONG: "the text exceeds the text length limit",
+  // Connection-level reasons (sent in session.closing).
+  SEND_QUEUE_EXCEEDED: "the client read too slowly and its outgoing queue overflowed",
+  SERVER_SHUTDOWN: "the server is shutting down",
+  // Plain-text mode.
+  UNKNOWN_COMMAND: "the plain-text line matched no command",
+  INTERNAL: "the server failed while handling the request; it was logged",
+} as const;
+
+export type ErrorCode = keyof typeof ERROR_CODES;
+
+export function isErrorCode(code: string): code is ErrorCode {
+  return Object.hasOwn(ERROR_CODES, code);
+}
+
+/** Thrown by handlers (via `ctx.fail`) and decoders; the router turns it into an error frame. */
+export class ChatError extends Error {
+  constructor(readonly code: ErrorCode, message: string = ERROR_CODES[code]) {
+    super(message);
+    this.name = "ChatError";
+  }
+}

@@ -1,0 +1,35 @@
+/**
+ * Every limit the server enforces, with the reason for its default. `classchat serve` exposes each
+ * as a command-line option, and each has a test that exceeds it.
+ */
+export interface Limits {
+  /** Longest line (one frame) in bytes, newline excluded. 64 KiB holds any chat message with
+   *  room to spare while bounding what one connection can make the server buffer. */
+  maxFrameBytes: number;
+  /** Longest message text, in UTF-16 code units (JavaScript string length). 8,000 is a long
+   *  essay answer; longer content belongs in a file transfer. */
+  maxTextLength: number;
+  /** Longest user name. 32 fits real names and student ids, and keeps lists readable. */
+  maxNameLength: number;
+  /** Bytes that may wait in one connection's outgoing queue. 1 MiB absorbs bursts of thousands
+   *  of chat lines for a briefly slow reader; a reader further behind is disconnected with
+   *  SEND_QUEUE_EXCEEDED rather than allowed to grow the server's memory. */
+  sendQueueBytes: number;
+}
+
+export const DEFAULT_LIMITS: Readonly<Limits> = Object.freeze({
+  maxFrameBytes: 64 * 1024,
+  maxTextLength: 8000,
+  maxNameLength: 32,
+  sendQueueBytes: 1024 * 1024,
+});
+
+/** Protocol version spoken by this build; bumped only for incompatible changes. */
+export const PROTOCOL_VERSION = 1;
+
+/** User names: a letter or digit, then letters, digits, `_`, `-` or `.`. ASCII only so that
+ *  case-insensitive uniqueness is exact and look-alike names cannot impersonate each other. */
+export const NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.-]*$/;
+
+/** Names nobody may take: `server` is the plain-text mode's command prefix (`server:who`). */
+export const RESERVED_NAMES: ReadonlySet<string> = new Set(["server", "you", "all", "everyone"]);

@@ -1,0 +1,61 @@
+/**
+ * Message specs: a frame type together with its runtime decoder, defined once and imported by
+ * both client and server so the TypeScript type and the wire check cannot drift apart.
+ *
+ *   export const DmSend = message("dm.send", (f) => ({
+ *     receiver: field.name(f, "receiver"), text: field.text(f, "text"),
+ *   }));
+ */
+import { ChatError } from "./errors.ts";
+
+/** A decoded JSON object straight off the wire: nothing about its fields is trusted yet. */
+export type RawFrame = Record<string, unknown> & { type: string; id?: string };
+
+export interface MessageSpec<T> {
+  readonly type: string;
+  /** Checks an untrusted frame and returns the typed body, or throws ChatError(BAD_FRAME). */
+  decode(frame: RawFrame): T;
+}
+
+export function message<T>(type: string, decode: (frame: RawFrame) => T): MessageSpec<T> {
+  return { type, decode };
+}
+
+/** Field readers for decoders: each names the field in its error so a client knows what to fix. */
+export const field = {
+  string(f: RawFrame, key: string, opts: { min?: number; max?: number } = {}): string {
+    const v = f[key];
+    if (typeof v !== "string") throw bad(key, "must be a string");
+    if (opts.min !== undefined && v.length < opts.min) {
+      throw bad(key, `is shorter than ${opts.min}`);
+    }
+    if (opts.max !== undefined && v.length > opts.max) throw bad(key, `is longer than ${opts.max}`);
+    return v;
+  },
+  optionalString(f: RawFrame, key: string): string | undefined {
+    return f[key] === undefined ? undefined : field.string(f, key);
+  },
+  number(f: RawFrame, key: string): number {
+    const v = f[key];
+    if (typeof v !== "number" || !Number.isFinite(v)) throw bad(key, "must be a finite number");
+    return v;
+  },
+  stringArray(f: RawFrame, key: string): string[] {
+    const v = f[key];
+    if (!Array.isArray(v) || !v.every((x) => typeof x === "string")) {
+      throw bad(key, "must be an array of strings");
+    }
+    return v;
+  },
+  object(f: RawFrame, key: string): Record<string, unknown> {
+    const v = f[key];
+    if (typeof v !== "object" || v === null || Array.isArray(v)) {
+      throw bad(key, "must be an object");
+    }
+    return v as Record<string, unknown>;
+  },
+};
+
+function bad(key: string, why: string): ChatError {
+  return new ChatError("BAD_FRAME", `field "${key}" ${why}`);
+}

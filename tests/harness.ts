@@ -1,0 +1,209 @@
+/**
+ * Test harness: a real server on port 0 with an in-memory or temporary store, and real TCP
+ * clients that read like a conversation:
+ *
+ *   const [alice, bob] = await h.users("Alice", "Bob");
+ *   await alice.ok("dm.send", { receiver: "Bob", text: "hi" });
+ *   assert.equal((await bob.expect("dm.message")).text, "hi");
+ */
+import { ChatServer, type ServerOptions } from "../core/server.ts";
+import { encodeFrame, LineSplitter } from "../protocol/framing.ts";
+import type { RawFrame } from "../protocol/spec.ts";
+import { PLUGINS } from "../plugins/mod.ts";
+
+/** How long a test waits for an expected frame before failing. */
+export const WAIT_MS = 5000;
+
+export interface Harness {
+  server: ChatServer;
+  port: number;
+  connect(): Promise<TestClient>;
+  /** Connects and logs in each name, consuming each login's ack and the others' join notices. */
+  users(...names: string[]): Promise<TestClient[]>;
+  close(): Promise<void>;
+}
+
+export async function startServer(opts: Partial<ServerOptions> = {}): Promise<Harness> {
+  const server = await ChatServer.start({ plugins: PLUGINS, port: 0, logLevel: "silent", ...opts });
+  const port = server.addr.port;
+  const clients: TestClient[] = [];
+  const h: Harness = {
+    server,
+    port,
+    async connect() {
+      const c = await TestClient.connect(port);
+      clients.push(c);
+      return c;
+    },
+    async users(...names) {
+      const out: TestClient[] = [];
+      for (const name of names) {
+        const c = await h.connect();
+        await c.expect("welcome");
+        await c.ok("session.login", { name });
+        if (server.pluginNames.includes("presence")) {
+          for (const earlier of out) {
+            await earlier.expect("presence.joined", (f) => f.name === name);
+          }
+        }
+        out.push(c);
+      }
+      return out;
+    },
+    async close() {
+      for (const c of clients) c.close();
+      await server.close();
+    },
+  };
+  return h;
+}
+
+/** Runs fn against a fresh server and always stops it. */
+export async function withServer(
+  fn: (h: Harness) => Promise<void>,
+  opts: Partial<ServerOptions> = {},
+): Promise<void> {
+  const h = await startServer(opts);
+  try {
+    await fn(h);
+  } finally {
+    await h.close();
+  }
+}
+
+export class TestClient {
+  /** Parsed frames not yet taken by expect(); raw lines for plain-text mode. */
+  readonly frames: RawFrame[] = [];
+  readonly lines: string[] = [];
+  readonly closed: Promise<void>;
+  #waiters: Array<() => void> = [];
+  #nextId = 1;
+  #isClosed = false;
+
+  private constructor(readonly conn: Deno.Conn, opts: { read: boolean }) {
+    this.closed = opts.read ? this.#readLoop() : Promise.resolve();
+  }
+
+  /** `read: false` makes a client that never reads its socket (a slow consumer). */
+  static async connect(port: number, opts = { read: true }): Promise<TestClient> {
+    const conn = await Deno.connect({ hostname: "127.0.0.1", port });
+    return new TestClient(conn, opts);
+  }
+
+  get isClosed(): boolean {
+    return this.#isClosed;
+  }
+
+  async sendRaw(data: string | Uint8Array): Promise<void> {
+    const bytes = typeof data === "string" ? new TextEncoder().encode(data) : data;
+    let off = 0;
+    while (off < bytes.length) off += await this.conn.write(bytes.subarray(off));
+  }
+
+  send(type: string, fields: Record<string, unknown> = {}): Promise<void> {
+    return this.sendRaw(encodeFrame({ type, ...fields }));
+  }
+
+  /** Sends a request and returns its answer: the ack or the error frame. */
+  async request(type: string, fields: Record<string, unknown> = {}): Promise<RawFrame> {
+    const id = `t${this.#nextId++}`;
+    await this.send(type, { ...fields, id });
+    return this.expect((f) => (f.type === "ack" || f.type === "error") && f.re === id);
+  }
+
+  /** A request that must succeed; returns the ack. */
+  async ok(type: string, fields: Record<string, unknown> = {}): Promise<RawFrame> {
+    const r = await this.request(type, fields);
+    if (r.type !== "ack") throw new Error(`${type} failed: ${r.code} ${r.message}`);
+    return r;
+  }
+
+  /** A request that must fail; returns the error code. */
+  async fails(type: string, fields: Record<string, unknown> = {}): Promise<string> {
+    const r = await this.request(type, fields);
+    if (r.type !== "error") throw new Error(`${type} unexpectedly succeeded`);
+    return String(r.code);
+  }
+
+  /** Takes the first frame (in arrival order) of this type/predicate, waiting if needed. */
+  expect(
+    match: string | ((f: RawFrame) => boolean),
+    pred: (f: RawFrame) => boolean = () => true,
+    ms = WAIT_MS,
+  ): Promise<RawFrame> {
+    const test = typeof match === "string" ? (f: RawFrame) => f.type === match && pred(f) : match;
+    return this.#take(this.frames, test, ms, `frame ${match}`);
+  }
+
+  /** Takes the first plain-text line matching re. */
+  expectLine(re: RegExp, ms = WAIT_MS): Promise<string> {
+    return this.#take(this.lines, (l) => re.test(l), ms, `line ${re}`);
+  }
+
+  /** Asserts no frame of this type arrives within ms. */
+  async expectNone(type: string, ms = 300): Promise<void> {
+    await new Promise((r) => setTimeout(r, ms));
+    const f = this.frames.find((f) => f.type === type);
+    if (f) throw new Error(`unexpected ${type}: ${JSON.stringify(f)}`);
+  }
+
+  close(): void {
+    if (this.#isClosed) return;
+    this.#isClosed = true;
+    try {
+      this.conn.close();
+    } catch { /* already closed */ }
+  }
+
+  async #take<T>(list: T[], test: (x: T) => boolean, ms: number, what: string): Promise<T> {
+    const deadline = Date.now() + ms;
+    while (true) {
+      const i = list.findIndex(test);
+      if (i >= 0) return list.splice(i, 1)[0];
+      const left = deadline - Date.now();
+      if (left <= 0 || this.#isClosed) {
+        const seen = list.slice(-5).map((x) => JSON.stringify(x)).join("\n  ");
+        throw new Error(`timed out waiting for ${what}; last seen:\n  ${seen}`);
+      }
+      await new Promise<void>((resolve) => {
+        const t = setTimeout(resolve, left);
+        this.#waiters.push(() => (clearTimeout(t), resolve()));
+      });
+    }
+  }
+
+  async #readLoop(): Promise<void> {
+    const splitter = new LineSplitter(16 * 1024 * 1024);
+    const buf = new Uint8Array(64 * 1024);
+    const dec = new TextDecoder();
+    try {
+      while (true) {
+        const n = await this.conn.read(buf);
+        if (n === null) break;
+        for (const ev of splitter.push(buf.subarray(0, n))) {
+          if (ev.kind !== "line") continue;
+          const line = dec.decode(ev.bytes);
+          this.lines.push(line);
+          if (line.startsWith("{")) this.frames.push(JSON.parse(line));
+        }
+        this.#wake();
+      }
+    } catch { /* closed */ }
+    this.#isClosed = true;
+    this.#wake();
+  }
+
+  #wake() {
+    const ws = this.#waiters;
+    this.#waiters = [];
+    for (const w of ws) w();
+  }
+}
+
+/** Resident set size of a process in KiB, from /proc (Linux). */
+export async function rssKiB(pid: number): Promise<number> {
+  const status = await Deno.readTextFile(`/proc/${pid}/status`);
+  const m = status.match(/VmRSS:\s+(\d+) kB/);
+  if (!m) throw new Error(`no VmRSS for pid ${pid}`);
+  return Number(m[1]);
+}
