@@ -29,7 +29,8 @@ export const PROTOCOL_VERSION = 1;
 
 /** User names: a letter or digit, then letters, digits, `_`, `-` or `.`. ASCII only so that
  *  case-insensitive uniqueness is exact and look-alike names cannot impersonate each other. */
-export const NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.-]*$/;
+export const NAME_SOURCE = "[A-Za-z0-9][A-Za-z0-9_.-]*";
+export const NAME_PATTERN = new RegExp(`^${NAME_SOURCE}$`);
 
 /** Names nobody may take: `server` is the plain-text mode's command prefix (`server:who`). */
 export const RESERVED_NAMES: ReadonlySet<string> = new Set(["server", "you", "all", "everyone"]);

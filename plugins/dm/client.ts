@@ -1,6 +1,5 @@
-import { NAME_PATTERN } from "../../protocol/limits.ts";
 import type { ClientApi, ClientCtx } from "../types.ts";
-import { DmMessage, DmSend } from "./protocol.ts";
+import { DmMessage, DmSend, TO_USER_LINE } from "./protocol.ts";
 
 async function send(ctx: ClientCtx, receiver: string, text: string) {
   const ack = await ctx.request(DmSend, { receiver, text });
@@ -23,7 +22,7 @@ export function dmClient(api: ClientApi) {
   // `Bob: hello` is a direct message to Bob, as in the course assignment.
   api.line({
     usage: "<user>: <text>",
-    match: new RegExp(`^(${NAME_PATTERN.source.slice(1, -1)}):\\s*(\\S.*)$`),
+    match: TO_USER_LINE,
     run: (m, ctx) => send(ctx, m[1], m[2]),
   });
 

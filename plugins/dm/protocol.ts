@@ -1,5 +1,10 @@
 /** Direct-message frames, shared by the dm plugin's client and server halves. */
+import { NAME_SOURCE } from "../../protocol/limits.ts";
 import { field, message } from "../../protocol/spec.ts";
+
+/** `Bob: hello`, the assignment's way to message someone (client input and plain-text mode).
+ *  `server:who` is a command, never a message to a user called "server" (a reserved name). */
+export const TO_USER_LINE = new RegExp(`^(?!server:)(${NAME_SOURCE}):\\s*(\\S.*)$`, "i");
 
 /** dm.send {receiver, text} -> ack {receiver, ts, status} | NO_SUCH_USER | TEXT_TOO_LONG */
 export const DmSend = message("dm.send", (f) => ({

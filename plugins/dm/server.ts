@@ -1,5 +1,5 @@
 import type { ServerApi } from "../types.ts";
-import { DmMessage, DmSend } from "./protocol.ts";
+import { DmMessage, DmSend, TO_USER_LINE } from "./protocol.ts";
 
 export function dmServer(api: ServerApi) {
   // dm.send {receiver, text} -> ack {receiver, ts, status} | NO_SUCH_USER | TEXT_TOO_LONG
@@ -20,11 +20,17 @@ export function dmServer(api: ServerApi) {
   });
 
   api.text.command({
+    usage: "server:msg <user> <message>",
+    summary: "send a direct message (also /msg, /private)",
+    match: /^(?:server:|\/)(?:msg|private|dm)\s+(\S+)\s+(\S.*)$/i,
+    toFrame: (m) => ({ type: DmSend.type, receiver: m[1], text: m[2] }),
+    ack: (r) => `sent to ${r.receiver}`,
+  });
+  api.text.command({
     usage: "<user>:<message>",
-    summary: "send a direct message (also /msg <user> <message>)",
-    // `server:` lines are commands, never messages to a user called "server" (a reserved name).
-    match: /^(?:(?:server:|\/)(?:msg|private|dm)\s+(\S+)\s+|(?!server:)([^\s:]+):\s*)(\S.*)$/i,
-    toFrame: (m) => ({ type: DmSend.type, receiver: m[1] ?? m[2], text: m[3] }),
+    summary: "send a direct message",
+    match: TO_USER_LINE,
+    toFrame: (m) => ({ type: DmSend.type, receiver: m[1], text: m[2] }),
     ack: (r) => `sent to ${r.receiver}`,
   });
   api.text.render(DmMessage, (m) => `${m.sender}: ${m.text}`);

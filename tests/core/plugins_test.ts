@@ -1,0 +1,127 @@
+import assert from "node:assert/strict";
+import { withServer } from "../harness.ts";
+import { PLUGINS } from "../../plugins/mod.ts";
+import { ChatServer } from "../../core/server.ts";
+import { buildClientRegistry } from "../../core/client_registry.ts";
+import { ClientApp } from "../../core/client_app.ts";
+import { makeUi } from "../../core/terminal.ts";
+import { message } from "../../protocol/spec.ts";
+import type { Plugin } from "../../plugins/types.ts";
+
+Deno.test("plugins - without dm in the list, the server still works and dm frames are UNKNOWN_TYPE", () =>
+  withServer(async (h) => {
+    const [alice] = await h.users("Alice", "Bob");
+    assert.equal(await alice.fails("dm.send", { receiver: "Bob", text: "hi" }), "UNKNOWN_TYPE");
+    assert.deepEqual((await alice.ok("presence.who")).users, ["Alice", "Bob"]);
+  }, { plugins: PLUGINS.filter((p) => p.name !== "dm") }));
+
+Deno.test("plugins - with no plugins at all, login and ping still work", () =>
+  withServer(async (h) => {
+    const c = await h.connect();
+    assert.deepEqual((await c.expect("welcome")).plugins, []);
+    await c.ok("session.login", { name: "Alice" });
+    await c.ok("session.ping");
+    assert.equal(await c.fails("presence.who"), "UNKNOWN_TYPE");
+  }, { plugins: [] }));
+
+Deno.test("plugins - every client command has a usage and a summary, and /help knows it", () => {
+  const app = new ClientApp({
+    name: "x",
+    hostname: "127.0.0.1",
+    port: 1,
+    plugins: PLUGINS,
+    ui: makeUi(() => {}, false),
+  });
+  assert.ok(app.registry.commands.length >= 4);
+  for (const c of app.registry.commands) {
+    assert.match(c.usage, new RegExp(`^/${c.name}\\b`), `usage of /${c.name}`);
+    assert.ok(c.summary.length > 5, `summary of /${c.name}`);
+  }
+  for (const l of app.registry.lines) assert.ok(l.usage.length > 0);
+});
+
+Deno.test("plugins - every plain-text command has usage and summary", async () => {
+  const server = await ChatServer.start({ plugins: PLUGINS, logLevel: "silent" });
+  try {
+    for (const c of server.registry.textCommands) {
+      assert.ok(c.usage.length > 0 && c.summary.length > 0, String(c.match));
+    }
+  } finally {
+    await server.close();
+  }
+});
+
+Deno.test("plugins - no two plugins may claim the same command", () => {
+  const a: Plugin = { name: "a", summary: "a", client: (api) => api.command(cmd("same")) };
+  const b: Plugin = {
+    name: "b",
+    summary: "b",
+    client: (api) => api.command(cmd("other", ["same"])),
+  };
+  assert.throws(() => buildClientRegistry([a, b]), /claimed by both a and b/);
+  assert.throws(() => buildClientRegistry([a], [cmd("same")]), /claimed by both/);
+  assert.doesNotThrow(() => buildClientRegistry(PLUGINS));
+});
+
+Deno.test("plugins - a command without usage or summary is refused", () => {
+  const p: Plugin = {
+    name: "p",
+    summary: "p",
+    client: (api) => api.command({ ...cmd("x"), usage: "" }),
+  };
+  assert.throws(() => buildClientRegistry([p]), /lacks usage or summary/);
+});
+
+Deno.test("plugins - frame types: own namespace only, never claimed twice", async () => {
+  const spec = message("shared.thing", () => ({}));
+  const foreign: Plugin = { name: "a", summary: "a", server: (api) => api.on(spec, () => {}) };
+  await assert.rejects(
+    ChatServer.start({ plugins: [foreign], logLevel: "silent" }),
+    /may not register/,
+  );
+  const twice: Plugin = {
+    name: "shared",
+    summary: "s",
+    server(api) {
+      api.on(spec, () => {});
+      api.on(spec, () => {});
+    },
+  };
+  await assert.rejects(
+    ChatServer.start({ plugins: [twice], logLevel: "silent" }),
+    /registered by both/,
+  );
+});
+
+Deno.test("plugins - duplicate names and missing requirements fail start-up", async () => {
+  const p = (name: string, requires?: string[]): Plugin => ({ name, summary: name, requires });
+  await assert.rejects(
+    ChatServer.start({ plugins: [p("a"), p("a")], logLevel: "silent" }),
+    /twice/,
+  );
+  await assert.rejects(
+    ChatServer.start({ plugins: [p("a", ["b"])], logLevel: "silent" }),
+    /requires/,
+  );
+  await assert.rejects(
+    ChatServer.start({ plugins: [p("session")], logLevel: "silent" }),
+    /invalid/,
+  );
+});
+
+Deno.test("plugins - the real list registers each frame type once, in its own namespace", async () => {
+  const server = await ChatServer.start({ plugins: PLUGINS, logLevel: "silent" });
+  try {
+    for (const [type, entry] of server.registry.handlers) {
+      assert.ok(type.startsWith(entry.plugin + "."), type);
+    }
+    assert.ok(server.registry.handlers.has("dm.send"));
+    assert.ok(server.registry.handlers.has("presence.who"));
+  } finally {
+    await server.close();
+  }
+});
+
+function cmd(name: string, aliases: string[] = []) {
+  return { name, aliases, usage: `/${name}`, summary: `the ${name} command`, run() {} };
+}

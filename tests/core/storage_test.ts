@@ -1,0 +1,97 @@
+import assert from "node:assert/strict";
+import { openSqlite } from "../../core/storage/sqlite.ts";
+import { migrate } from "../../core/storage/migrate.ts";
+import type { Migration } from "../../core/storage/db.ts";
+
+/** The first schema of a test plugin, frozen: later versions only append. */
+const V1: Migration[] = [{ sql: "CREATE TABLE notes_items (id INTEGER PRIMARY KEY, body TEXT)" }];
+const V2: Migration[] = [
+  ...V1,
+  {
+    sql: "ALTER TABLE notes_items ADD COLUMN ts INTEGER; CREATE INDEX notes_ts ON notes_items(ts)",
+  },
+];
+
+Deno.test("storage - migrations run once, in order, and upgrades keep data", async () => {
+  const dir = await Deno.makeTempDir();
+  const path = `${dir}/t.db`;
+  let db = openSqlite(path);
+  await migrate(db, "notes", V1);
+  await migrate(db, "notes", V1); // idempotent
+  await db.run("INSERT INTO notes_items (body) VALUES (?)", ["kept"]);
+  await db.close();
+
+  db = openSqlite(path); // a restart with a newer build
+  await migrate(db, "notes", V2);
+  await db.run("INSERT INTO notes_items (body, ts) VALUES (?, ?)", ["new", 5]);
+  const rows = await db.all("SELECT body, ts FROM notes_items ORDER BY id");
+  assert.deepEqual(rows.map((r) => ({ ...r })), [{ body: "kept", ts: null }, {
+    body: "new",
+    ts: 5,
+  }]);
+  const versions = await db.all("SELECT version FROM core_migrations WHERE owner = 'notes'");
+  assert.deepEqual(versions.map((r) => r.version), [1, 2]);
+  await db.close();
+  await Deno.remove(dir, { recursive: true });
+});
+
+Deno.test("storage - a store written by a newer build is refused, not corrupted", async () => {
+  const db = openSqlite(":memory:");
+  await migrate(db, "notes", V2);
+  await assert.rejects(migrate(db, "notes", V1), /newer ClassChat/);
+  await db.close();
+});
+
+Deno.test("storage - a failing migration leaves nothing half-applied", async () => {
+  const db = openSqlite(":memory:");
+  await assert.rejects(
+    migrate(db, "bad", [{ sql: "CREATE TABLE bad_t (a); SELECT nonsense FROM nowhere" }]),
+  );
+  assert.equal(await db.get("SELECT name FROM sqlite_master WHERE name = 'bad_t'"), undefined);
+  await db.close();
+});
+
+Deno.test("storage - tx commits on success and rolls back on throw; get/all/run", async () => {
+  const db = openSqlite(":memory:");
+  await db.run("CREATE TABLE t (v INTEGER)");
+  await db.tx(async (tx) => {
+    await tx.run("INSERT INTO t VALUES (?)", [1]);
+  });
+  await assert.rejects(
+    db.tx(async (tx) => {
+      await tx.run("INSERT INTO t VALUES (?)", [2]);
+      throw new Error("boom");
+    }),
+    /boom/,
+  );
+  const r = await db.run("INSERT INTO t VALUES (?)", [3]);
+  assert.equal(r.changes, 1);
+  assert.deepEqual((await db.all("SELECT v FROM t ORDER BY v")).map((x) => x.v), [1, 3]);
+  assert.equal((await db.get<{ n: number }>("SELECT COUNT(*) AS n FROM t"))!.n, 2);
+  await db.close();
+});
+
+Deno.test("storage - concurrent transactions do not interleave", async () => {
+  const db = openSqlite(":memory:");
+  await db.run("CREATE TABLE t (v INTEGER)");
+  const order: string[] = [];
+  await Promise.all([1, 2].map((n) =>
+    db.tx(async (tx) => {
+      order.push(`begin${n}`);
+      await new Promise((r) => setTimeout(r, 10));
+      await tx.run("INSERT INTO t VALUES (?)", [n]);
+      order.push(`end${n}`);
+    })
+  ));
+  assert.deepEqual(order, ["begin1", "end1", "begin2", "end2"]);
+  await db.close();
+});
+
+Deno.test("storage - the file store uses WAL with synchronous FULL", async () => {
+  const dir = await Deno.makeTempDir();
+  const db = openSqlite(`${dir}/s.db`);
+  assert.equal((await db.get("PRAGMA journal_mode"))!.journal_mode, "wal");
+  assert.equal((await db.get("PRAGMA synchronous"))!.synchronous, 2); // 2 = FULL
+  await db.close();
+  await Deno.remove(dir, { recursive: true });
+});

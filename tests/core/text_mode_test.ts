@@ -1,0 +1,54 @@
+import assert from "node:assert/strict";
+import { withServer } from "../harness.ts";
+
+Deno.test("text mode - nc users register, list, message and exit with the assignment's commands", () =>
+  withServer(async (h) => {
+    const [alice] = await h.users("Alice");
+    const nc = await h.connect();
+    await nc.expect("welcome"); // the JSON welcome always comes first
+    await nc.sendRaw("server:register Carl\r\n");
+    await nc.expectLine(/^Welcome to ClassChat \(plain-text mode\)/);
+    await nc.expectLine(/^registered as Carl$/);
+    assert.equal((await alice.expect("presence.joined")).name, "Carl");
+
+    await nc.sendRaw("server:who\n");
+    await nc.expectLine(/^online \(2\): Alice, Carl$/);
+
+    await nc.sendRaw("Alice: hello from nc\n");
+    await nc.expectLine(/^sent to Alice$/);
+    const m = await alice.expect("dm.message");
+    assert.deepEqual([m.sender, m.text], ["Carl", "hello from nc"]);
+
+    await alice.ok("dm.send", { receiver: "carl", text: "hi Carl" });
+    await nc.expectLine(/^Alice: hi Carl$/);
+
+    await nc.sendRaw("/msg Alice second way\n");
+    assert.equal((await alice.expect("dm.message")).text, "second way");
+
+    await nc.sendRaw("server:exit\n");
+    await nc.expectLine(/^bye$/);
+    await nc.closed;
+    const left = await alice.expect("presence.left");
+    assert.deepEqual([left.name, left.reason], ["Carl", "quit"]);
+  }));
+
+Deno.test("text mode - errors are readable lines with the stable code", () =>
+  withServer(async (h) => {
+    await h.users("Alice");
+    const nc = await h.connect();
+    await nc.sendRaw("Alice: before login\n");
+    await nc.expectLine(/^error NOT_LOGGED_IN: /);
+    await nc.sendRaw("server:register alice\n");
+    await nc.expectLine(/^error NAME_IN_USE: /);
+    await nc.sendRaw("server:register Dave\n");
+    await nc.expectLine(/^registered as Dave$/);
+    await nc.sendRaw("Nobody: hi\n");
+    await nc.expectLine(/^error NO_SUCH_USER: /);
+    await nc.sendRaw("what is this\n");
+    await nc.expectLine(/^error UNKNOWN_COMMAND: /);
+    await nc.sendRaw("server:help\n");
+    await nc.expectLine(/server:who/);
+    // Still a plain-text session: a JSON-looking line is just text that matches no command.
+    await nc.sendRaw('{"type":"session.ping","id":"1"}\n');
+    await nc.expectLine(/^error UNKNOWN_COMMAND: /);
+  }));

@@ -1,0 +1,108 @@
+import assert from "node:assert/strict";
+import { runCli, spawnClient, spawnServer } from "../process.ts";
+
+Deno.test("cli - --help on every command and --version exit 0", async () => {
+  const top = await runCli(["--help"]);
+  assert.equal(top.code, 0);
+  assert.match(top.stdout, /serve/);
+  assert.match(top.stdout, /connect/);
+  const serve = await runCli(["serve", "--help"]);
+  assert.equal(serve.code, 0);
+  assert.match(serve.stdout, /--port/);
+  assert.match(serve.stdout, /--data/);
+  const connect = await runCli(["connect", "--help"]);
+  assert.equal(connect.code, 0);
+  assert.match(connect.stdout, /<name>/);
+  const version = await runCli(["--version"]);
+  assert.equal(version.code, 0);
+  assert.match(version.stdout, /^\d+\.\d+\.\d+\s*$/);
+});
+
+Deno.test("cli - usage errors exit 2, runtime failures exit 1", async () => {
+  assert.equal((await runCli(["bogus"])).code, 2);
+  assert.equal((await runCli(["connect"])).code, 2); // missing <name>
+  assert.equal((await runCli(["serve", "--port", "70000"])).code, 2);
+  assert.equal((await runCli(["serve", "--port", "abc"])).code, 2);
+  assert.equal((await runCli(["connect", "Al", "--nope"])).code, 2);
+  // Nothing listens on port 1: a runtime failure with one clear line, no stack trace.
+  const refused = await runCli(["connect", "Alice", "--port", "1"]);
+  assert.equal(refused.code, 1);
+  assert.match(refused.stderr, /^classchat: error: connection refused/m);
+  assert.doesNotMatch(refused.stderr, /\n\s+at /);
+});
+
+Deno.test("cli - two connect processes chat through a serve process", async () => {
+  const server = await spawnServer();
+  try {
+    const alice = spawnClient("Alice", server.port);
+    await alice.waitFor(/^\* logged in as Alice/);
+    const bob = spawnClient("Bob", server.port);
+    await bob.waitFor(/^\* logged in as Bob/);
+    await alice.waitFor(/^\* Bob joined$/);
+
+    await alice.type("Bob: hello Bob");
+    await alice.waitFor(/^-> Bob: hello Bob$/);
+    await bob.waitFor(/^Alice: hello Bob$/);
+    await bob.type("/msg Alice hi Alice, how are you?");
+    await alice.waitFor(/^Bob: hi Alice, how are you\?$/);
+    await bob.type("/who");
+    await bob.waitFor(/^\* online \(2\): Alice, Bob$/);
+    await bob.type("server:who");
+    await bob.type("/private Nobody hi");
+    await bob.waitFor(/^! NO_SUCH_USER: /);
+    await bob.type("/frobnicate");
+    await bob.waitFor(/^! UNKNOWN_COMMAND: /);
+
+    const b = await bob.end(); // stdin closes: Bob waits for his acks, then quits
+    assert.equal(b.code, 0, b.stderr);
+    assert.equal(b.stdout.split("\n").filter((l) => l.startsWith("* online (2)")).length, 2);
+    await alice.waitFor(/^\* Bob left \(quit\)$/);
+    await alice.type("/quit");
+    const a = await alice.end();
+    assert.equal(a.code, 0, a.stderr);
+  } finally {
+    await server.stop();
+  }
+});
+
+Deno.test("cli - a scripted client sends everything before it quits at end of input", async () => {
+  const server = await spawnServer();
+  try {
+    const bob = spawnClient("Bob", server.port);
+    await bob.waitFor(/^\* logged in as Bob/);
+    const lines = Array.from({ length: 100 }, (_, i) => `Bob: line ${i}`).join("\n");
+    const alice = await runCli(["connect", "Alice", "--port", String(server.port)], lines + "\n");
+    assert.equal(alice.code, 0, alice.stderr);
+    assert.equal(alice.stdout.split("\n").filter((l) => l.startsWith("-> Bob: line ")).length, 100);
+    await bob.waitFor(/^Alice: line 99$/);
+    const got = bob.lines.filter((l) => l.startsWith("Alice: line "));
+    assert.deepEqual(got, Array.from({ length: 100 }, (_, i) => `Alice: line ${i}`));
+    await bob.end();
+  } finally {
+    await server.stop();
+  }
+});
+
+Deno.test("cli - a taken name fails a scripted client with exit 1 and the code", async () => {
+  const server = await spawnServer();
+  try {
+    const alice = spawnClient("Alice", server.port);
+    await alice.waitFor(/^\* logged in as Alice/);
+    const dup = await runCli(["connect", "alice", "--port", String(server.port)], "");
+    assert.equal(dup.code, 1);
+    assert.match(dup.stdout, /^! NAME_IN_USE: /m);
+    await alice.end();
+  } finally {
+    await server.stop();
+  }
+});
+
+Deno.test("cli - the server exits cleanly on SIGTERM and clients are told", async () => {
+  const server = await spawnServer();
+  const alice = spawnClient("Alice", server.port);
+  await alice.waitFor(/^\* logged in as Alice/);
+  assert.equal(await server.stop("SIGTERM"), 0);
+  await alice.waitFor(/^! SERVER_SHUTDOWN: /);
+  const a = await alice.end();
+  assert.equal(a.code, 1); // the connection was lost, not ended by the user
+});
