@@ -4,7 +4,7 @@
  * next, which keeps a connection's frames in order and gives read backpressure. Everything
  * feature-specific lives in plugins; the core only knows sessions, names and frames.
  */
-import { encodeFrame, LineSplitter } from "../protocol/framing.ts";
+import { encodeFrame, encodeLine, LineSplitter } from "../protocol/framing.ts";
 import { ERROR_CODES, type ErrorCode } from "../protocol/errors.ts";
 import { DEFAULT_LIMITS, type Limits, PROTOCOL_VERSION } from "../protocol/limits.ts";
 import type { LogoutReason, Plugin } from "../plugins/types.ts";
@@ -84,7 +84,7 @@ export class ChatServer {
   /** Queues one frame for one session, rendered for its mode; never awaits the socket. */
   send(s: ServerSession, frame: Record<string, unknown>, json?: Uint8Array): void {
     if (s.closed) return;
-    if (s.mode === "text") s.outbox.push(new TextEncoder().encode(renderText(this, frame) + "\n"));
+    if (s.mode === "text") s.outbox.push(encodeLine(renderText(this, frame)));
     else s.outbox.push(json ?? encodeFrame(frame));
   }
 

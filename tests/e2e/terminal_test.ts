@@ -1,0 +1,96 @@
+/**
+ * What a person sees: the interactive client in a real terminal (tmux), typed into with
+ * send-keys and read with capture-pane.
+ */
+import assert from "node:assert/strict";
+import { withServer } from "../harness.ts";
+
+const MAIN = new URL("../../main.ts", import.meta.url).pathname;
+const hasTmux = new Deno.Command("tmux", { args: ["-V"] }).output().then(
+  (o) => o.success,
+  () => false,
+);
+
+async function tmux(...args: string[]): Promise<string> {
+  const out = await new Deno.Command("tmux", { args, stdout: "piped", stderr: "piped" }).output();
+  if (!out.success) throw new Error(`tmux ${args[0]}: ${new TextDecoder().decode(out.stderr)}`);
+  return new TextDecoder().decode(out.stdout);
+}
+
+/** Polls the pane until test passes (bounded); returns the screen's non-empty lines. */
+async function screenUntil(session: string, test: (lines: string[]) => boolean): Promise<string[]> {
+  const deadline = Date.now() + 15_000;
+  while (true) {
+    const lines = (await tmux("capture-pane", "-t", session, "-p")).split("\n").filter((l) => l);
+    if (test(lines)) return lines;
+    if (Date.now() > deadline) throw new Error(`screen never matched:\n${lines.join("\n")}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+Deno.test({
+  name: "terminal - incoming messages print above the half-typed line, which stays intact",
+  ignore: !(await hasTmux),
+  fn: () =>
+    withServer(async (h) => {
+      const session = `cc-${Deno.pid}-a`;
+      const [bob] = await h.users("Bob");
+      await tmux(
+        "new-session",
+        "-d",
+        "-s",
+        session,
+        "-x",
+        "120",
+        "-y",
+        "20",
+        `NO_COLOR=1 ${Deno.execPath()} run -A ${MAIN} connect Alice --port ${h.port}`,
+      );
+      try {
+        await screenUntil(session, (l) => l.some((x) => x.startsWith("* logged in as Alice")));
+        await bob.expect("presence.joined");
+        await tmux("send-keys", "-t", session, "-l", "Bob: still typ");
+        await screenUntil(session, (l) => l.at(-1) === "> Bob: still typ");
+        await bob.ok("dm.send", { receiver: "Alice", text: "are you there?" });
+        const lines = await screenUntil(session, (l) => l.includes("Bob: are you there?"));
+        assert.equal(lines.at(-1), "> Bob: still typ"); // the prompt and typed text, redrawn
+        assert.equal(lines.at(-2), "Bob: are you there?");
+        await tmux("send-keys", "-t", session, "-l", "ing");
+        await tmux("send-keys", "-t", session, "Enter");
+        assert.equal((await bob.expect("dm.message")).text, "still typing");
+      } finally {
+        await tmux("kill-session", "-t", session).catch(() => {});
+      }
+    }),
+});
+
+Deno.test({
+  name: "terminal - a taken name makes the client ask for another",
+  ignore: !(await hasTmux),
+  fn: () =>
+    withServer(async (h) => {
+      const session = `cc-${Deno.pid}-b`;
+      const [alice] = await h.users("Alice");
+      await tmux(
+        "new-session",
+        "-d",
+        "-s",
+        session,
+        "-x",
+        "120",
+        "-y",
+        "20",
+        `NO_COLOR=1 ${Deno.execPath()} run -A ${MAIN} connect alice --port ${h.port}`,
+      );
+      try {
+        await screenUntil(session, (l) => l.some((x) => x.startsWith("! NAME_IN_USE")));
+        await screenUntil(session, (l) => l.at(-1) === "name>");
+        await tmux("send-keys", "-t", session, "-l", "Alice2");
+        await tmux("send-keys", "-t", session, "Enter");
+        await screenUntil(session, (l) => l.some((x) => x.startsWith("* logged in as Alice2")));
+        assert.equal((await alice.expect("presence.joined")).name, "Alice2");
+      } finally {
+        await tmux("kill-session", "-t", session).catch(() => {});
+      }
+    }),
+});
