@@ -65,7 +65,7 @@ export async function dispatch(
     const msg = entry.spec.decode(frame);
     // Await only real promises: a synchronous handler's ack is then queued in the same turn as
     // its effects, so no other connection's frames can slip in between (and it costs no tick).
-    const r = entry.handler(msg, handlerCtx(server, s));
+    const r = entry.handler(msg, s.ctx ??= handlerCtx(server, s));
     const result = r instanceof Promise ? await r : r;
     return { ok: true, result: result ?? {} };
   } catch (e) {

@@ -47,6 +47,9 @@ export class ChatServer {
   #listener: Deno.Listener | undefined;
   #tasks = new Set<Promise<void>>();
   #closing: Promise<void> | undefined;
+  #stopping = false;
+  /** The welcome frame, the same for every connection: encoded once. */
+  #welcome: Uint8Array | undefined;
 
   private constructor(opts: ServerOptions, readonly db: Db) {
     this.limits = Object.freeze({ ...DEFAULT_LIMITS, ...opts.limits });
@@ -90,6 +93,8 @@ export class ChatServer {
 
   /** Sends one frame to every logged-in session, encoding the JSON once for all of them. */
   broadcast(frame: Record<string, unknown>, except?: ServerSession): void {
+    // While stopping, everyone is being told already; n departures x n receivers is waste.
+    if (this.#stopping) return;
     const json = encodeFrame(frame);
     for (const s of this.sessions.loggedIn()) if (s !== except) this.send(s, frame, json);
   }
@@ -125,7 +130,7 @@ export class ChatServer {
         task.finally(() => this.#tasks.delete(task));
       }
     } catch (e) {
-      if (!this.#closing) this.log.error(`listener failed: ${e}`);
+      if (!this.#stopping) this.log.error(`listener failed: ${e}`);
     }
   }
 
@@ -145,18 +150,20 @@ export class ChatServer {
       () => this.closeSession(s, "disconnected"),
     );
     this.sessions.all.add(s);
-    this.send(s, {
-      type: "welcome",
-      server: this.name,
-      version: VERSION,
-      protocol: PROTOCOL_VERSION,
-      plugins: this.pluginNames,
-      limits: {
-        maxFrameBytes: this.limits.maxFrameBytes,
-        maxTextLength: this.limits.maxTextLength,
-        maxNameLength: this.limits.maxNameLength,
-      },
-    });
+    s.outbox.push(
+      this.#welcome ??= encodeFrame({
+        type: "welcome",
+        server: this.name,
+        version: VERSION,
+        protocol: PROTOCOL_VERSION,
+        plugins: this.pluginNames,
+        limits: {
+          maxFrameBytes: this.limits.maxFrameBytes,
+          maxTextLength: this.limits.maxTextLength,
+          maxNameLength: this.limits.maxNameLength,
+        },
+      }),
+    );
     const splitter = new LineSplitter(this.limits.maxFrameBytes);
     const buf = new Uint8Array(READ_BUFFER_BYTES);
     try {
@@ -187,6 +194,7 @@ export class ChatServer {
   /** Stops accepting, tells every client, flushes what is queued, closes the store. */
   close(): Promise<void> {
     this.#closing ??= (async () => {
+      this.#stopping = true;
       this.#listener?.close();
       await Promise.all([...this.sessions.all].map((s) => this.closeSession(s, "SERVER_SHUTDOWN")));
       await Promise.allSettled([...this.#tasks]);

@@ -1,5 +1,5 @@
 /** Server-side connection state, and the table of logged-in sessions by name. */
-import type { Session, SessionView } from "../plugins/types.ts";
+import type { HandlerCtx, Session, SessionView } from "../plugins/types.ts";
 import { Outbox } from "./outbox.ts";
 
 export class ServerSession implements Session {
@@ -10,6 +10,8 @@ export class ServerSession implements Session {
   /** Set by session.quit: close once the ack has been queued. */
   quitting = false;
   closed = false;
+  /** The handler context for this session, made once (see plugin_host.ts). */
+  ctx: HandlerCtx | undefined;
   /** Per-plugin state created by ServerApi.sessionState. */
   readonly state = new Map<object, unknown>();
   readonly outbox: Outbox;

@@ -100,13 +100,20 @@ Deno.test("server - a dropped connection frees the name with reason disconnected
 Deno.test("server - shutdown tells every client why before closing", async () => {
   const { startServer } = await import("../harness.ts");
   const h = await startServer();
-  const [alice] = await h.users("Alice");
+  const [alice, bob] = await h.users("Alice", "Bob");
   const anon = await h.connect();
   await anon.expect("welcome");
   await h.server.close();
   assert.equal((await alice.expect("session.closing")).code, "SERVER_SHUTDOWN");
+  assert.equal((await bob.expect("session.closing")).code, "SERVER_SHUTDOWN");
   assert.equal((await anon.expect("session.closing")).code, "SERVER_SHUTDOWN");
   await alice.closed;
+  await bob.closed;
+  // Nobody is told of everyone else leaving: n x n notices would swamp a large shutdown.
+  assert.equal(
+    [...alice.frames, ...bob.frames].filter((f) => f.type === "presence.left").length,
+    0,
+  );
   await h.close();
 });
 
