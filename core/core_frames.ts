@@ -30,7 +30,7 @@ export function registerCore(server: ChatServer) {
     if (!server.sessions.claim(s, name)) {
       throw new ChatError("NAME_IN_USE", `the name "${name}" is taken; choose another`);
     }
-    for (const fn of reg.login) fn(s);
+    server.runHooks(reg.login, s);
     return { name };
   });
 

@@ -3,7 +3,7 @@
  * each a ServerApi scoped to its own namespace and log prefix (nothing global is shared).
  */
 import { ChatError, type ErrorCode } from "../protocol/errors.ts";
-import type { MessageSpec } from "../protocol/spec.ts";
+import type { MessageSpec, RawFrame } from "../protocol/spec.ts";
 import type { HandlerCtx, Plugin, ServerApi, Session } from "../plugins/types.ts";
 import type { ChatServer } from "./server.ts";
 import type { ServerSession } from "./session.ts";
@@ -46,23 +46,25 @@ export function frameOf<T>(spec: MessageSpec<T>, body: T): Record<string, unknow
 export function handlerCtx(server: ChatServer, s: ServerSession): HandlerCtx {
   return {
     session: s,
-    async deliver(to, spec, body) {
+    deliver(to, spec, body) {
       const frame = frameOf(spec, body);
       const target = server.sessions.get(to);
-      if (target) {
-        server.send(target, frame);
-        return "sent";
-      }
-      for (const claim of server.registry.undeliverable) {
-        if (await claim(to, frame as never)) return "queued";
-      }
-      return "offline";
+      // A receiver just cut off as too slow did not get it: offer it like any offline one.
+      if (target && server.send(target, frame)) return "sent";
+      return offerUndeliverable(server, to, frame as RawFrame);
     },
     reply: (spec, body) => server.send(s, frameOf(spec, body)),
     fail(code: ErrorCode, message?: string): never {
       throw new ChatError(code, message);
     },
   };
+}
+
+async function offerUndeliverable(server: ChatServer, to: string, frame: RawFrame) {
+  for (const claim of server.registry.undeliverable) {
+    if (await claim(to, frame)) return "queued" as const;
+  }
+  return "offline" as const;
 }
 
 function serverApi(server: ChatServer, plugin: string): ServerApi {

@@ -2,11 +2,16 @@
  * The one edge where input is checked, in this order: size (the splitter, before buffering),
  * UTF-8, JSON object with a valid type, known type, login state, then the frame's decoder.
  * Handlers receive typed, trusted values; whatever they throw becomes an error frame.
+ *
+ * The path is synchronous unless a handler returns a promise: a synchronous handler's ack is
+ * queued in the same turn as its effects (no other connection's frame can run in between) and
+ * the hot path allocates no promise per frame.
  */
 import { parseFrame } from "../protocol/core.ts";
 import { ChatError, type ErrorCode } from "../protocol/errors.ts";
 import { decodeUtf8 } from "../protocol/framing.ts";
 import type { RawFrame } from "../protocol/spec.ts";
+import type { HandlerResult } from "../plugins/types.ts";
 import { handlerCtx } from "./plugin_host.ts";
 import type { ChatServer } from "./server.ts";
 import type { ServerSession } from "./session.ts";
@@ -16,64 +21,70 @@ export type Outcome =
   | { ok: true; result: Record<string, unknown> }
   | { ok: false; code: ErrorCode; message: string };
 
-/** Handles one complete line from a connection; resolves when its handler has finished. */
-export async function handleLine(server: ChatServer, s: ServerSession, bytes: Uint8Array) {
+/** Handles one complete line; returns a promise only if its handler is still running. */
+export function handleLine(
+  server: ChatServer,
+  s: ServerSession,
+  bytes: Uint8Array,
+): Promise<void> | void {
   const line = decodeUtf8(bytes);
-  if (line === undefined) {
-    return server.send(s, {
-      type: "error",
-      code: "BAD_UTF8",
-      message: "the line was not valid UTF-8",
-    });
-  }
+  if (line === undefined) return server.error(s, "BAD_UTF8", "the line was not valid UTF-8");
   if (line.trim() === "") return;
   if (!s.modeChosen) {
     // The first non-empty line decides: JSON clients start with "{", anything else is nc/telnet.
     s.modeChosen = true;
     if (!line.trimStart().startsWith("{")) enterTextMode(server, s);
   }
-  if (s.mode === "text") {
-    await handleTextLine(server, s, line);
-  } else {
-    let frame: RawFrame;
-    try {
-      frame = parseFrame(line);
-    } catch (e) {
-      const err = e as ChatError;
-      return server.send(s, { type: "error", code: err.code, message: err.message });
-    }
-    const out = await dispatch(server, s, frame);
-    const re = frame.id === undefined ? {} : { re: frame.id };
-    if (!out.ok) server.send(s, { type: "error", ...re, code: out.code, message: out.message });
-    else if (frame.id !== undefined) server.send(s, { ...out.result, type: "ack", re: frame.id });
+  if (s.mode === "text") return handleTextLine(server, s, line).then(() => afterLine(server, s));
+  let frame: RawFrame;
+  try {
+    frame = parseFrame(line);
+  } catch (e) {
+    return server.error(s, (e as ChatError).code, (e as ChatError).message);
   }
-  if (s.quitting) await server.closeSession(s, "quit");
+  const out = dispatch(server, s, frame);
+  if (out instanceof Promise) return out.then((o) => answer(server, s, frame, o));
+  return answer(server, s, frame, out);
+}
+
+function answer(server: ChatServer, s: ServerSession, frame: RawFrame, out: Outcome) {
+  if (!out.ok) server.error(s, out.code, out.message, frame.id);
+  else if (frame.id !== undefined) server.send(s, { ...out.result, type: "ack", re: frame.id });
+  return afterLine(server, s);
+}
+
+function afterLine(server: ChatServer, s: ServerSession): Promise<void> | void {
+  if (s.quitting) return server.closeSession(s, "quit");
 }
 
 /** Routes one parsed frame to its handler and reports the outcome; never throws. */
-export async function dispatch(
+export function dispatch(
   server: ChatServer,
   s: ServerSession,
   frame: RawFrame,
-): Promise<Outcome> {
+): Outcome | Promise<Outcome> {
   const entry = server.registry.handlers.get(frame.type);
   if (!entry) return fail("UNKNOWN_TYPE", `no enabled plugin handles "${frame.type}"`);
   if (!entry.preAuth && s.name === undefined) {
     return fail("NOT_LOGGED_IN", "log in first with session.login");
   }
-  try {
-    const msg = entry.spec.decode(frame);
-    // Await only real promises: a synchronous handler's ack is then queued in the same turn as
-    // its effects, so no other connection's frames can slip in between (and it costs no tick).
-    const r = entry.handler(msg, s.ctx ??= handlerCtx(server, s));
-    const result = r instanceof Promise ? await r : r;
-    return { ok: true, result: result ?? {} };
-  } catch (e) {
+  const caught = (e: unknown): Outcome => {
     if (e instanceof ChatError) return fail(e.code, e.message);
     // A bug, not bad input: log it whole here, tell the client only a stable code.
     server.log.error(`handler for ${frame.type} failed: ${e instanceof Error ? e.stack : e}`);
     return fail("INTERNAL", "the server failed while handling this request");
+  };
+  try {
+    const msg = entry.spec.decode(frame);
+    const r = entry.handler(msg, s.ctx ??= handlerCtx(server, s));
+    return r instanceof Promise ? r.then(ok, caught) : ok(r);
+  } catch (e) {
+    return caught(e);
   }
+}
+
+function ok(result: HandlerResult): Outcome {
+  return { ok: true, result: result ?? {} };
 }
 
 function fail(code: ErrorCode, message: string): Outcome {

@@ -31,8 +31,9 @@ export interface ServerOptions {
   logLevel?: LogLevel;
 }
 
-/** Bytes read from a socket at a time; one buffer per connection, reused. */
-const READ_BUFFER_BYTES = 64 * 1024;
+/** Bytes read from a socket at a time: one buffer per connection, reused, so it is most of an
+ *  idle connection's cost; 8 KiB holds a burst of chat lines, and longer frames span reads. */
+const READ_BUFFER_BYTES = 8 * 1024;
 /** How long shutdown waits for each connection's queued frames to be written. */
 const SHUTDOWN_FLUSH_MS = 2000;
 
@@ -84,11 +85,31 @@ export class ChatServer {
     return this.#listener!.addr as Deno.NetAddr;
   }
 
-  /** Queues one frame for one session, rendered for its mode; never awaits the socket. */
-  send(s: ServerSession, frame: Record<string, unknown>, json?: Uint8Array): void {
-    if (s.closed) return;
-    if (s.mode === "text") s.outbox.push(encodeLine(renderText(this, frame)));
-    else s.outbox.push(json ?? encodeFrame(frame));
+  /** Queues one frame for one session, rendered for its mode; never awaits the socket.
+   *  False if it was not queued: the session is closing or was just cut off as too slow. */
+  send(s: ServerSession, frame: Record<string, unknown>, json?: Uint8Array): boolean {
+    if (s.closed) return false;
+    if (s.mode === "text") return s.outbox.push(encodeLine(renderText(this, frame)));
+    return s.outbox.push(json ?? encodeFrame(frame));
+  }
+
+  /** Sends an error frame; `re` names the request it answers, if it had an id. */
+  error(s: ServerSession, code: ErrorCode, message: string, re?: string): void {
+    const frame = re === undefined
+      ? { type: "error", code, message }
+      : { type: "error", re, code, message };
+    this.send(s, frame);
+  }
+
+  /** Runs plugin hooks one by one; a hook that throws is logged and does not stop the rest. */
+  runHooks<A extends unknown[]>(hooks: Array<(...args: A) => void>, ...args: A): void {
+    for (const fn of hooks) {
+      try {
+        fn(...args);
+      } catch (e) {
+        this.log.error(`hook failed: ${e instanceof Error ? e.stack : e}`);
+      }
+    }
   }
 
   /** Sends one frame to every logged-in session, encoding the JSON once for all of them. */
@@ -110,13 +131,9 @@ export class ChatServer {
       });
     }
     s.closed = true;
-    if (this.sessions.release(s)) {
-      for (const fn of this.registry.logout) fn(s, reason);
-    }
+    if (this.sessions.release(s)) this.runHooks(this.registry.logout, s, reason);
     this.sessions.all.delete(s);
-    if (reason !== "SEND_QUEUE_EXCEEDED") {
-      await Promise.race([s.outbox.drain(), delay(SHUTDOWN_FLUSH_MS)]);
-    }
+    if (reason !== "SEND_QUEUE_EXCEEDED") await withTimeout(s.outbox.drain(), SHUTDOWN_FLUSH_MS);
     try {
       s.conn.close();
     } catch { /* already closed by the peer */ }
@@ -145,10 +162,11 @@ export class ChatServer {
         this.log.warn(
           `session ${s.id} (${s.name ?? s.remote}): send queue exceeded, disconnecting`,
         );
-        this.closeSession(s, "SEND_QUEUE_EXCEEDED");
+        this.#closeLater(s, "SEND_QUEUE_EXCEEDED");
       },
-      () => this.closeSession(s, "disconnected"),
+      () => this.#closeLater(s, "disconnected"),
     );
+    if (this.#stopping) return void this.closeSession(s, "SERVER_SHUTDOWN");
     this.sessions.all.add(s);
     s.outbox.push(
       this.#welcome ??= encodeFrame({
@@ -173,9 +191,10 @@ export class ChatServer {
         for (const ev of splitter.push(buf.subarray(0, n))) {
           if (s.closed) break;
           if (ev.kind === "oversize") {
-            this.#error(s, "FRAME_TOO_LARGE", `a line exceeded ${this.limits.maxFrameBytes} bytes`);
+            this.error(s, "FRAME_TOO_LARGE", `a line exceeded ${this.limits.maxFrameBytes} bytes`);
           } else {
-            await handleLine(this, s, ev.bytes);
+            const pending = handleLine(this, s, ev.bytes);
+            if (pending) await pending;
           }
         }
       }
@@ -187,8 +206,9 @@ export class ChatServer {
     await this.closeSession(s, "disconnected");
   }
 
-  #error(s: ServerSession, code: ErrorCode, message: string) {
-    this.send(s, { type: "error", code, message });
+  /** Closes from a callback that cannot await; a failure is logged, never unhandled. */
+  #closeLater(s: ServerSession, reason: LogoutReason) {
+    this.closeSession(s, reason).catch((e) => this.log.error(`closing session ${s.id}: ${e}`));
   }
 
   /** Stops accepting, tells every client, flushes what is queued, closes the store. */
@@ -204,9 +224,9 @@ export class ChatServer {
   }
 }
 
-function delay(ms: number): Promise<void> {
-  return new Promise((resolve) => {
-    const t = setTimeout(resolve, ms);
-    Deno.unrefTimer(t);
-  });
+/** Waits for p, but no longer than ms; the timer is cleared either way. */
+async function withTimeout(p: Promise<void>, ms: number): Promise<void> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  await Promise.race([p, new Promise<void>((resolve) => (timer = setTimeout(resolve, ms)))]);
+  clearTimeout(timer);
 }

@@ -5,6 +5,7 @@
  */
 import { ERROR_CODES } from "../protocol/errors.ts";
 import { encodeLine } from "../protocol/framing.ts";
+import type { RawFrame } from "../protocol/spec.ts";
 import type { ChatServer } from "./server.ts";
 import type { ServerSession } from "./session.ts";
 import { dispatch } from "./router.ts";
@@ -31,7 +32,7 @@ export async function handleTextLine(server: ChatServer, s: ServerSession, line:
   for (const cmd of server.registry.textCommands) {
     const m = input.match(cmd.match);
     if (!m) continue;
-    const out = await dispatch(server, s, cmd.toFrame(m));
+    const out = await dispatch(server, s, cmd.toFrame(m) as RawFrame);
     if (out.ok) say(s, cmd.ack ? cmd.ack({ type: "ack", re: "", ...out.result }) : "ok");
     else say(s, `error ${out.code}: ${out.message}`);
     return;

@@ -47,14 +47,17 @@ export type HandlerResult = Record<string, unknown> | void;
 
 export interface HandlerCtx {
   session: Session;
-  /** Pushes a frame to the named user: "sent" if online, "queued" if a plugin stored it for
-   *  later (see onUndeliverable), "offline" otherwise. Never awaits the receiver's socket. */
-  deliver<T>(to: string, spec: MessageSpec<T>, body: T): Promise<"sent" | "queued" | "offline">;
+  /** Pushes a frame to the named user: "sent" if it was queued to their connection, at once
+   *  and synchronously (the hot path makes no promise); otherwise a promise of "queued" if a
+   *  plugin stored it for later (see onUndeliverable), or "offline". Never awaits a socket. */
+  deliver<T>(to: string, spec: MessageSpec<T>, body: T): "sent" | Promise<Delivery>;
   /** Sends a frame to this session only. */
   reply<T>(spec: MessageSpec<T>, body: T): void;
   /** Ends the handler with an error frame carrying `code`. */
   fail(code: ErrorCode, message?: string): never;
 }
+
+export type Delivery = "sent" | "queued" | "offline";
 
 export type LogoutReason = "quit" | "disconnected" | ErrorCode;
 

@@ -14,50 +14,93 @@ export function openSqlite(path: string): Db {
   return new SqliteDb(raw);
 }
 
-class SqliteDb implements Db {
-  #txDepth = 0;
-  /** Serializes transactions: the store is shared by all connections on one event loop, and
-   *  an `await` inside a transaction would otherwise let another handler's writes join it. */
-  #txQueue: Promise<unknown> = Promise.resolve();
+/** Statements on the one connection, with no queueing: used directly inside a transaction. */
+class Statements {
+  constructor(protected readonly raw: DatabaseSync) {}
 
-  constructor(private readonly raw: DatabaseSync) {}
+  runNow(sql: string, params: SqlValue[]) {
+    const r = this.raw.prepare(sql).run(...params);
+    return { changes: Number(r.changes), lastId: Number(r.lastInsertRowid) };
+  }
+
+  allNow<R extends Row>(sql: string, params: SqlValue[]): R[] {
+    return this.raw.prepare(sql).all(...params) as R[];
+  }
+
+  getNow<R extends Row>(sql: string, params: SqlValue[]): R | undefined {
+    return this.raw.prepare(sql).get(...params) as R | undefined;
+  }
+}
+
+/**
+ * The shared store. All connections share one SQLite connection on one event loop, so while a
+ * transaction is open (its fn may `await`), every other statement and transaction waits its
+ * turn; otherwise it would silently become part of that transaction and share its fate.
+ */
+class SqliteDb extends Statements implements Db {
+  #queue: Promise<unknown> = Promise.resolve();
+  #inTx = false;
+
+  #enqueue<T>(fn: () => T | Promise<T>): Promise<T> {
+    const p = this.#queue.then(fn, fn);
+    this.#queue = p.catch(() => {});
+    return p;
+  }
 
   run(sql: string, params: SqlValue[] = []) {
-    const r = this.raw.prepare(sql).run(...params);
-    return Promise.resolve({ changes: Number(r.changes), lastId: Number(r.lastInsertRowid) });
+    if (!this.#inTx) return Promise.resolve(this.runNow(sql, params));
+    return this.#enqueue(() => this.runNow(sql, params));
   }
 
   all<R extends Row = Row>(sql: string, params: SqlValue[] = []): Promise<R[]> {
-    return Promise.resolve(this.raw.prepare(sql).all(...params) as R[]);
+    if (!this.#inTx) return Promise.resolve(this.allNow<R>(sql, params));
+    return this.#enqueue(() => this.allNow<R>(sql, params));
   }
 
   get<R extends Row = Row>(sql: string, params: SqlValue[] = []): Promise<R | undefined> {
-    return Promise.resolve(this.raw.prepare(sql).get(...params) as R | undefined);
+    if (!this.#inTx) return Promise.resolve(this.getNow<R>(sql, params));
+    return this.#enqueue(() => this.getNow<R>(sql, params));
   }
 
   tx<T>(fn: (db: Db) => Promise<T>): Promise<T> {
-    if (this.#txDepth > 0) return fn(this); // nested: part of the enclosing transaction
-    const run = async () => {
-      this.#txDepth++;
+    return this.#enqueue(async () => {
+      this.#inTx = true;
       this.raw.exec("BEGIN IMMEDIATE");
       try {
-        const result = await fn(this);
+        const result = await fn(new TxDb(this.raw));
         this.raw.exec("COMMIT");
         return result;
       } catch (e) {
         this.raw.exec("ROLLBACK");
         throw e;
       } finally {
-        this.#txDepth--;
+        this.#inTx = false;
       }
-    };
-    const p = this.#txQueue.then(run, run);
-    this.#txQueue = p.catch(() => {});
-    return p;
+    });
   }
 
   close(): Promise<void> {
-    if (this.raw.isOpen) this.raw.close();
-    return Promise.resolve();
+    return this.#enqueue(() => {
+      if (this.raw.isOpen) this.raw.close();
+    });
+  }
+}
+
+/** The handle a transaction's fn receives: runs at once; a nested tx joins the outer one. */
+class TxDb extends Statements implements Db {
+  run(sql: string, params: SqlValue[] = []) {
+    return Promise.resolve(this.runNow(sql, params));
+  }
+  all<R extends Row = Row>(sql: string, params: SqlValue[] = []): Promise<R[]> {
+    return Promise.resolve(this.allNow<R>(sql, params));
+  }
+  get<R extends Row = Row>(sql: string, params: SqlValue[] = []): Promise<R | undefined> {
+    return Promise.resolve(this.getNow<R>(sql, params));
+  }
+  tx<T>(fn: (db: Db) => Promise<T>): Promise<T> {
+    return fn(this);
+  }
+  close(): Promise<void> {
+    return Promise.reject(new Error("close the store, not a transaction"));
   }
 }

@@ -1,22 +1,26 @@
-import type { ServerApi } from "../types.ts";
+import type { Delivery, ServerApi } from "../types.ts";
 import { DmMessage, DmSend, TO_USER_LINE } from "./protocol.ts";
 
 export function dmServer(api: ServerApi) {
   // dm.send {receiver, text} -> ack {receiver, ts, status} | NO_SUCH_USER | TEXT_TOO_LONG
-  api.on(DmSend, async ({ receiver, text }, ctx) => {
+  // Synchronous when the receiver is online: no promise per message on the hot path.
+  api.on(DmSend, ({ receiver, text }, ctx) => {
     if (text.length > api.limits.maxTextLength) {
       ctx.fail("TEXT_TOO_LONG", `a message has at most ${api.limits.maxTextLength} characters`);
     }
     const to = api.sessions.get(receiver)?.name ?? receiver;
     const ts = Date.now();
-    const status = await ctx.deliver(to, DmMessage, {
+    const result = (status: Delivery) => {
+      if (status === "offline") ctx.fail("NO_SUCH_USER", `no user named "${receiver}" is online`);
+      return { receiver: to, ts, status };
+    };
+    const status = ctx.deliver(to, DmMessage, {
       sender: ctx.session.name!,
       receiver: to,
       text,
       ts,
     });
-    if (status === "offline") ctx.fail("NO_SUCH_USER", `no user named "${receiver}" is online`);
-    return { receiver: to, ts, status };
+    return status === "sent" ? result(status) : status.then(result);
   });
 
   api.text.command({

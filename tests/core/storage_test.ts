@@ -95,3 +95,24 @@ Deno.test("storage - the file store uses WAL with synchronous FULL", async () =>
   await db.close();
   await Deno.remove(dir, { recursive: true });
 });
+
+Deno.test("storage - work started while a transaction awaits waits for it, and survives its rollback", async () => {
+  const db = openSqlite(":memory:");
+  await db.run("CREATE TABLE t (v INTEGER)");
+  let release!: () => void;
+  const gate = new Promise<void>((r) => (release = r));
+  const a = db.tx(async (tx) => {
+    await tx.run("INSERT INTO t VALUES (1)");
+    await gate; // another connection's handler runs here
+    throw new Error("A fails");
+  });
+  await new Promise((r) => setTimeout(r, 5)); // A is open and waiting
+  const b = db.tx(async (tx) => void await tx.run("INSERT INTO t VALUES (2)"));
+  const plain = db.run("INSERT INTO t VALUES (3)");
+  release();
+  await assert.rejects(a, /A fails/);
+  await b;
+  await plain;
+  assert.deepEqual((await db.all("SELECT v FROM t ORDER BY v")).map((x) => x.v), [2, 3]);
+  await db.close();
+});
