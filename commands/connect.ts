@@ -24,7 +24,8 @@ async function interactive(base: Base): Promise<number> {
   const app = new ClientApp({
     ...base,
     ui: tty.ui,
-    askName: async (problem) => (await tty.ask(`${problem}\nname> `)).trim() || undefined,
+    // The problem was just shown as an error line; ask only for the new name.
+    askName: async () => (await tty.ask("name> "))?.trim() || undefined,
   });
   try {
     if (!(await app.start())) return EXIT_FAILURE;

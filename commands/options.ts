@@ -24,9 +24,6 @@ export function intOption(min: number, max: number) {
 
 export const portOption = intOption(0, 65535);
 
-/** A runtime failure worth one clear line, not a stack trace. */
-export class RuntimeFailure extends Error {}
-
 export function describeError(e: unknown): string {
   if (e instanceof Deno.errors.ConnectionRefused) {
     return "connection refused: is the server running?";

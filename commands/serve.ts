@@ -1,10 +1,17 @@
 /** `classchat serve`: starts the server and runs until SIGINT or SIGTERM. */
-import { Command } from "commander";
+import { Command, Option } from "commander";
 import { ChatServer } from "../core/server.ts";
 import { DEFAULT_LIMITS } from "../protocol/limits.ts";
 import { PLUGINS } from "../plugins/mod.ts";
 import type { LogLevel } from "../core/log.ts";
-import { DEFAULT_HOST, DEFAULT_PORT, EXIT_OK, intOption, portOption } from "./options.ts";
+import {
+  DEFAULT_HOST,
+  DEFAULT_PORT,
+  EXIT_FAILURE,
+  EXIT_OK,
+  intOption,
+  portOption,
+} from "./options.ts";
 
 const MIB = 1024 * 1024;
 
@@ -39,7 +46,11 @@ export function serveCommand(done: (code: number) => void): Command {
       intOption(1024, 1024 * MIB),
       DEFAULT_LIMITS.sendQueueBytes,
     )
-    .option("--log-level <level>", "debug, info, warn, error or silent", "info")
+    .addOption(
+      new Option("--log-level <level>", "what the server logs to stderr")
+        .choices(["debug", "info", "warn", "error", "silent"])
+        .default("info"),
+    )
     .action(async (o) => {
       const server = await ChatServer.start({
         plugins: PLUGINS,
@@ -63,7 +74,13 @@ export function serveCommand(done: (code: number) => void): Command {
         })`,
       );
       await new Promise<void>((resolve) => {
-        const stop = () => resolve();
+        let signalled = false;
+        const stop = () => {
+          // A second signal while shutting down means "now": exit without waiting.
+          if (signalled) Deno.exit(EXIT_FAILURE);
+          signalled = true;
+          resolve();
+        };
         Deno.addSignalListener("SIGINT", stop);
         Deno.addSignalListener("SIGTERM", stop);
       });

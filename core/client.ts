@@ -3,8 +3,8 @@
  * acks and errors to requests by id, and hands every other frame to `onPush`. Writes go
  * through an Outbox, so sending never waits on the socket either.
  */
-import { parseFrame, Welcome } from "../protocol/core.ts";
-import { ChatError, type ErrorCode, isErrorCode } from "../protocol/errors.ts";
+import { ErrorFrame, parseFrame, SessionClosing, Welcome } from "../protocol/core.ts";
+import { ChatError } from "../protocol/errors.ts";
 import { decodeUtf8, encodeFrame, LineSplitter } from "../protocol/framing.ts";
 import type { MessageSpec, RawFrame } from "../protocol/spec.ts";
 import { Outbox } from "./outbox.ts";
@@ -81,10 +81,6 @@ export class ClientConnection {
     });
   }
 
-  get pendingRequests(): number {
-    return this.#pending.size;
-  }
-
   close() {
     try {
       this.conn.close();
@@ -132,11 +128,13 @@ export class ClientConnection {
     if (re && (frame.type === "ack" || frame.type === "error")) {
       this.#pending.delete(frame.re as string);
       if (frame.type === "ack") re.resolve(frame);
-      else re.reject(new ChatError(errorCode(frame.code), String(frame.message ?? frame.code)));
+      else re.reject(toChatError(frame));
       return;
     }
     if (frame.type === "session.closing") {
-      this.#closeInfo = { code: String(frame.code), message: String(frame.message) };
+      try {
+        this.#closeInfo = SessionClosing.decode(frame);
+      } catch { /* a malformed reason is no reason */ }
     }
     // Shown after pending ack continuations of the same read, so "logged in" precedes the
     // notices that arrived right behind its ack.
@@ -144,6 +142,12 @@ export class ClientConnection {
   }
 }
 
-function errorCode(code: unknown): ErrorCode {
-  return typeof code === "string" && isErrorCode(code) ? code : "INTERNAL";
+/** An error frame as a ChatError; its text is checked like any other the client shows. */
+function toChatError(frame: RawFrame): ChatError {
+  try {
+    const e = ErrorFrame.decode(frame);
+    return new ChatError(e.code, e.message);
+  } catch {
+    return new ChatError("INTERNAL", "the server sent a malformed error frame");
+  }
 }

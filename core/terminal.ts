@@ -59,8 +59,8 @@ export interface Tty {
   ui: Ui;
   /** Calls onLine for every line typed and onEnd when input closes (Ctrl-D / Ctrl-C). */
   start(onLine: (line: string) => void, onEnd: () => void): void;
-  /** Asks a question on the prompt line (used for another name). */
-  ask(question: string): Promise<string>;
+  /** Asks a question on the prompt line; undefined if input closes first (Ctrl-D, Ctrl-C). */
+  ask(question: string): Promise<string | undefined>;
   close(): void;
 }
 
@@ -74,6 +74,10 @@ export function terminal(prompt = "> "): Tty {
     prompt,
   });
   let started = false;
+  let closed = false;
+  rl.on("close", () => (closed = true));
+  // Ctrl-C ends the session at any point, also while a question is being asked.
+  rl.on("SIGINT", () => rl.close());
   const write = (line: string) => {
     if (!started) return void process.stdout.write(line + "\n");
     // Clear the line being typed, print above it, then redraw the prompt and typed text.
@@ -91,10 +95,14 @@ export function terminal(prompt = "> "): Tty {
         rl.prompt(true);
       });
       rl.on("close", onEnd);
-      rl.on("SIGINT", () => rl.close());
       rl.prompt();
     },
-    ask: (question) => new Promise((resolve) => rl.question(question, resolve)),
+    ask: (question) =>
+      new Promise((resolve) => {
+        if (closed) return resolve(undefined);
+        rl.once("close", () => resolve(undefined));
+        rl.question(question, resolve);
+      }),
     close: () => rl.close(),
   };
 }

@@ -52,14 +52,14 @@ export const ErrorFrame = message("error", (f) => {
     re: field.optionalString(f, "re"),
     code: (isErrorCode(code) ? code : "INTERNAL") as ErrorCode,
     rawCode: code,
-    message: field.string(f, "message"),
+    message: field.text(f, "message"),
   };
 });
 
 /** session.closing {code, message}: sent just before the server closes the connection. */
 export const SessionClosing = message("session.closing", (f) => ({
-  code: field.string(f, "code"),
-  message: field.string(f, "message"),
+  code: field.text(f, "code"),
+  message: field.text(f, "message"),
 }));
 
 // Client -> server ------------------------------------------------------------------------------

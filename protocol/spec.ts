@@ -32,6 +32,13 @@ export const field = {
     if (opts.max !== undefined && v.length > opts.max) throw bad(key, `is longer than ${opts.max}`);
     return v;
   },
+  /** Text shown to people: no control characters but tab (C0, DEL, C1). A newline or an ANSI
+   *  escape in a message could forge lines or repaint someone else's terminal. */
+  text(f: RawFrame, key: string, opts: { min?: number; max?: number } = {}): string {
+    const v = field.string(f, key, opts);
+    if (CONTROL.test(v)) throw bad(key, "must not contain control characters (newlines, escapes)");
+    return v;
+  },
   optionalString(f: RawFrame, key: string): string | undefined {
     return f[key] === undefined ? undefined : field.string(f, key);
   },
@@ -47,6 +54,12 @@ export const field = {
     }
     return v;
   },
+  /** An array of `text` strings (see text). */
+  textArray(f: RawFrame, key: string): string[] {
+    const v = field.stringArray(f, key);
+    if (v.some((x) => CONTROL.test(x))) throw bad(key, "must not contain control characters");
+    return v;
+  },
   object(f: RawFrame, key: string): Record<string, unknown> {
     const v = f[key];
     if (typeof v !== "object" || v === null || Array.isArray(v)) {
@@ -55,6 +68,9 @@ export const field = {
     return v as Record<string, unknown>;
   },
 };
+
+// deno-lint-ignore no-control-regex
+const CONTROL = /[\u0000-\u0008\u000a-\u001f\u007f-\u009f]/;
 
 function bad(key: string, why: string): ChatError {
   return new ChatError("BAD_FRAME", `field "${key}" ${why}`);

@@ -113,6 +113,7 @@ export function spawnClient(name: string, port: number) {
   const stderr = new Response(child.stderr).text();
   return {
     lines,
+    pid: child.pid,
     async type(line: string) {
       await writer.write(new TextEncoder().encode(line + "\n"));
     },

@@ -8,14 +8,14 @@ export const TO_USER_LINE = new RegExp(`^(?!server:)(${NAME_SOURCE}):\\s*(\\S.*)
 
 /** dm.send {receiver, text} -> ack {receiver, ts, status} | NO_SUCH_USER | TEXT_TOO_LONG */
 export const DmSend = message("dm.send", (f) => ({
-  receiver: field.string(f, "receiver", { min: 1, max: 64 }),
-  text: field.string(f, "text", { min: 1 }),
+  receiver: field.string(f, "receiver", { min: 1 }),
+  text: field.text(f, "text", { min: 1 }),
 }));
 
 /** dm.message {sender, receiver, text, ts}: pushed to the receiver; ts is ms since the epoch. */
 export const DmMessage = message("dm.message", (f) => ({
-  sender: field.string(f, "sender"),
-  receiver: field.string(f, "receiver"),
-  text: field.string(f, "text"),
+  sender: field.text(f, "sender"),
+  receiver: field.text(f, "receiver"),
+  text: field.text(f, "text"),
   ts: field.number(f, "ts"),
 }));

@@ -24,20 +24,62 @@ Deno.test("plugins - with no plugins at all, login and ping still work", () =>
     assert.equal(await c.fails("presence.who"), "UNKNOWN_TYPE");
   }, { plugins: [] }));
 
-Deno.test("plugins - every client command has a usage and a summary, and /help knows it", () => {
+Deno.test("plugins - every client command has a usage and a summary, and /help lists it", async () => {
+  const out: string[] = [];
   const app = new ClientApp({
     name: "x",
     hostname: "127.0.0.1",
     port: 1,
     plugins: PLUGINS,
-    ui: makeUi(() => {}, false),
+    ui: makeUi((line) => out.push(line), false),
   });
+  app.input("/help");
+  await new Promise((r) => setTimeout(r, 10));
+  for (const c of app.registry.commands) {
+    assert.ok(
+      out.some((l) => l.includes(c.usage) && l.includes(c.summary)),
+      `/help lists /${c.name}`,
+    );
+  }
+  out.length = 0;
+  app.input("/help private");
+  await new Promise((r) => setTimeout(r, 10));
+  assert.match(out[0], /^\* \/msg <user> <text>/);
   assert.ok(app.registry.commands.length >= 4);
   for (const c of app.registry.commands) {
     assert.match(c.usage, new RegExp(`^/${c.name}\\b`), `usage of /${c.name}`);
     assert.ok(c.summary.length > 5, `summary of /${c.name}`);
   }
   for (const l of app.registry.lines) assert.ok(l.usage.length > 0);
+});
+
+Deno.test("plugins - a handler that throws is INTERNAL to the client, without a stack trace", () => {
+  const Boom = message("boom.go", () => ({}));
+  const boom: Plugin = {
+    name: "boom",
+    summary: "a plugin with a bug",
+    server(api) {
+      api.on(Boom, () => {
+        throw new TypeError("cannot read properties of undefined (reading 'x')");
+      });
+      api.on(message("boom.later", () => ({})), async () => {
+        await Promise.resolve();
+        return JSON.parse("{") as never;
+      });
+      api.onLogin(() => {
+        throw new Error("a login hook with a bug");
+      });
+    },
+  };
+  return withServer(async (h) => {
+    const [alice] = await h.users("Alice");
+    for (const type of ["boom.go", "boom.later"]) {
+      const r = await alice.request(type);
+      assert.deepEqual([r.type, r.code], ["error", "INTERNAL"]);
+      assert.doesNotMatch(String(r.message), /TypeError|SyntaxError|\bat\b|\.ts/);
+    }
+    await alice.ok("session.ping"); // the hook failed, the login and the server did not
+  }, { plugins: [...PLUGINS, boom] });
 });
 
 Deno.test("plugins - every plain-text command has usage and summary", async () => {

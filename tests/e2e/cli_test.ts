@@ -24,6 +24,7 @@ Deno.test("cli - usage errors exit 2, runtime failures exit 1", async () => {
   assert.equal((await runCli(["serve", "--port", "70000"])).code, 2);
   assert.equal((await runCli(["serve", "--port", "abc"])).code, 2);
   assert.equal((await runCli(["connect", "Al", "--nope"])).code, 2);
+  assert.equal((await runCli(["serve", "--log-level", "loud"])).code, 2);
   // Nothing listens on port 1: a runtime failure with one clear line, no stack trace.
   const refused = await runCli(["connect", "Alice", "--port", "1"]);
   assert.equal(refused.code, 1);
@@ -60,6 +61,26 @@ Deno.test("cli - two connect processes chat through a serve process", async () =
     await alice.type("/quit");
     const a = await alice.end();
     assert.equal(a.code, 0, a.stderr);
+  } finally {
+    await server.stop();
+  }
+});
+
+Deno.test("cli - an idle client uses no CPU (no polling, no busy loop)", async () => {
+  const server = await spawnServer();
+  try {
+    const alice = spawnClient("Alice", server.port);
+    await alice.waitFor(/^\* logged in as Alice/);
+    const pid = alice.pid;
+    const ticks = async () => {
+      const f = (await Deno.readTextFile(`/proc/${pid}/stat`)).split(") ")[1].split(" ");
+      return Number(f[11]) + Number(f[12]); // utime + stime, in clock ticks (1/100 s)
+    };
+    const before = await ticks();
+    await new Promise((r) => setTimeout(r, 2000));
+    const used = (await ticks()) - before;
+    assert.ok(used <= 5, `an idle client used ${used} ticks of CPU in 2 s`);
+    await alice.end();
   } finally {
     await server.stop();
   }

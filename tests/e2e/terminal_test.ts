@@ -11,8 +11,27 @@ const hasTmux = new Deno.Command("tmux", { args: ["-V"] }).output().then(
   () => false,
 );
 
+/** A tmux server of our own: isolated from the user's, and from the environment of whoever
+ *  started a shared one (its NO_COLOR would leak into every session). */
+const SOCKET = `classchat-test-${Deno.pid}`;
+const tmuxEnv = { ...Deno.env.toObject(), TERM: "xterm-256color" };
+delete (tmuxEnv as Record<string, string | undefined>).NO_COLOR;
+// A session that keeps the tmux server alive between tests (it exits with its last session).
+if (await hasTmux) {
+  await tmux("new-session", "-d", "-s", "keep", "sleep 600");
+  globalThis.addEventListener("unload", () => {
+    new Deno.Command("tmux", { args: ["-L", SOCKET, "kill-server"] }).outputSync();
+  });
+}
+
 async function tmux(...args: string[]): Promise<string> {
-  const out = await new Deno.Command("tmux", { args, stdout: "piped", stderr: "piped" }).output();
+  const out = await new Deno.Command("tmux", {
+    args: ["-L", SOCKET, ...args],
+    env: tmuxEnv,
+    clearEnv: true,
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
   if (!out.success) throw new Error(`tmux ${args[0]}: ${new TextDecoder().decode(out.stderr)}`);
   return new TextDecoder().decode(out.stdout);
 }
@@ -85,12 +104,73 @@ Deno.test({
       try {
         await screenUntil(session, (l) => l.some((x) => x.startsWith("! NAME_IN_USE")));
         await screenUntil(session, (l) => l.at(-1) === "name>");
+        assert.equal(
+          (await tmux("capture-pane", "-t", session, "-p")).match(/NAME_IN_USE/g)?.length,
+          1, // the problem is said once, then the client asks
+        );
         await tmux("send-keys", "-t", session, "-l", "Alice2");
         await tmux("send-keys", "-t", session, "Enter");
         await screenUntil(session, (l) => l.some((x) => x.startsWith("* logged in as Alice2")));
         assert.equal((await alice.expect("presence.joined")).name, "Alice2");
       } finally {
         await tmux("kill-session", "-t", session).catch(() => {});
+      }
+    }),
+});
+
+Deno.test({
+  name: "terminal - Ctrl-D at the name prompt ends the client instead of hanging",
+  ignore: !(await hasTmux),
+  fn: () =>
+    withServer(async (h) => {
+      const session = `cc-${Deno.pid}-c`;
+      await h.users("Alice");
+      await tmux(
+        "new-session",
+        "-d",
+        "-s",
+        session,
+        "-x",
+        "120",
+        "-y",
+        "20",
+        `NO_COLOR=1 ${Deno.execPath()} run -A ${MAIN} connect alice --port ${h.port}; echo EXITED $?; sleep 30`,
+      );
+      try {
+        await screenUntil(session, (l) => l.at(-1) === "name>");
+        await tmux("send-keys", "-t", session, "C-d");
+        await screenUntil(session, (l) => l.some((x) => x.includes("EXITED 1")));
+      } finally {
+        await tmux("kill-session", "-t", session).catch(() => {});
+      }
+    }),
+});
+
+Deno.test({
+  name: "terminal - colour in a terminal, none with NO_COLOR",
+  ignore: !(await hasTmux),
+  fn: () =>
+    withServer(async (h) => {
+      for (const [env, coloured] of [["", true], ["NO_COLOR=1 ", false]] as const) {
+        const session = `cc-${Deno.pid}-d${coloured ? 1 : 0}`;
+        await tmux(
+          "new-session",
+          "-d",
+          "-s",
+          session,
+          "-x",
+          "120",
+          "-y",
+          "20",
+          `${env}${Deno.execPath()} run -A ${MAIN} connect C${+coloured} --port ${h.port}`,
+        );
+        try {
+          await screenUntil(session, (l) => l.some((x) => x.includes("logged in as")));
+          const raw = await tmux("capture-pane", "-t", session, "-p", "-e");
+          assert.equal(raw.includes("\x1b["), coloured, raw);
+        } finally {
+          await tmux("kill-session", "-t", session).catch(() => {});
+        }
       }
     }),
 });
