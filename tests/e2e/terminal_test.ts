@@ -3,10 +3,10 @@
  * send-keys and read with capture-pane.
  */
 import assert from "node:assert/strict";
-import { withServer } from "../harness.ts";
+import { type Harness, withServer } from "../harness.ts";
 
 const MAIN = new URL("../../main.ts", import.meta.url).pathname;
-const hasTmux = new Deno.Command("tmux", { args: ["-V"] }).output().then(
+const hasTmux = await new Deno.Command("tmux", { args: ["-V"] }).output().then(
   (o) => o.success,
   () => false,
 );
@@ -14,10 +14,10 @@ const hasTmux = new Deno.Command("tmux", { args: ["-V"] }).output().then(
 /** A tmux server of our own: isolated from the user's, and from the environment of whoever
  *  started a shared one (its NO_COLOR would leak into every session). */
 const SOCKET = `classchat-test-${Deno.pid}`;
-const tmuxEnv = { ...Deno.env.toObject(), TERM: "xterm-256color" };
-delete (tmuxEnv as Record<string, string | undefined>).NO_COLOR;
-// A session that keeps the tmux server alive between tests (it exits with its last session).
-if (await hasTmux) {
+const tmuxEnv: Record<string, string> = { ...Deno.env.toObject(), TERM: "xterm-256color" };
+delete tmuxEnv.NO_COLOR;
+if (hasTmux) {
+  // A session that keeps the tmux server alive between tests (it exits with its last session).
   await tmux("new-session", "-d", "-s", "keep", "sleep 600");
   globalThis.addEventListener("unload", () => {
     new Deno.Command("tmux", { args: ["-L", SOCKET, "kill-server"] }).outputSync();
@@ -36,140 +36,127 @@ async function tmux(...args: string[]): Promise<string> {
   return new TextDecoder().decode(out.stdout);
 }
 
-/** Polls the pane until test passes (bounded); returns the screen's non-empty lines. */
-async function screenUntil(session: string, test: (lines: string[]) => boolean): Promise<string[]> {
-  const deadline = Date.now() + 15_000;
-  while (true) {
-    const lines = (await tmux("capture-pane", "-t", session, "-p")).split("\n").filter((l) => l);
-    if (test(lines)) return lines;
-    if (Date.now() > deadline) throw new Error(`screen never matched:\n${lines.join("\n")}`);
-    await new Promise((r) => setTimeout(r, 100));
+/** One client running in a 120x20 terminal. */
+class Screen {
+  constructor(readonly session: string) {}
+
+  /** Runs `connect <name>` in a new terminal; `then` is shell run after the client exits. */
+  static async open(tag: string, h: Harness, name: string, env = "NO_COLOR=1 ", then = "") {
+    const s = new Screen(`cc-${Deno.pid}-${tag}`);
+    const cmd = `${env}${Deno.execPath()} run -A ${MAIN} connect ${name} --port ${h.port}${then}`;
+    await tmux("new-session", "-d", "-s", s.session, "-x", "120", "-y", "20", cmd);
+    return s;
+  }
+
+  /** Types text (literally) and optionally presses Enter. */
+  async type(text: string, enter = false) {
+    if (text) await tmux("send-keys", "-t", this.session, "-l", text);
+    if (enter) await tmux("send-keys", "-t", this.session, "Enter");
+  }
+
+  key(name: string) {
+    return tmux("send-keys", "-t", this.session, name);
+  }
+
+  raw(escapes = false): Promise<string> {
+    return tmux("capture-pane", "-t", this.session, "-p", ...(escapes ? ["-e"] : []));
+  }
+
+  /** Polls until test passes (bounded); returns the screen's non-empty lines. */
+  async until(test: (lines: string[]) => boolean): Promise<string[]> {
+    const deadline = Date.now() + 15_000;
+    while (true) {
+      const lines = (await this.raw()).split("\n").filter((l) => l);
+      if (test(lines)) return lines;
+      if (Date.now() > deadline) throw new Error(`screen never matched:\n${lines.join("\n")}`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+
+  shows(re: RegExp) {
+    return this.until((lines) => lines.some((l) => re.test(l)));
+  }
+
+  close() {
+    return tmux("kill-session", "-t", this.session).catch(() => {});
   }
 }
 
-Deno.test({
-  name: "terminal - incoming messages print above the half-typed line, which stays intact",
-  ignore: !(await hasTmux),
-  fn: () =>
-    withServer(async (h) => {
-      const session = `cc-${Deno.pid}-a`;
-      const [bob] = await h.users("Bob");
-      await tmux(
-        "new-session",
-        "-d",
-        "-s",
-        session,
-        "-x",
-        "120",
-        "-y",
-        "20",
-        `NO_COLOR=1 ${Deno.execPath()} run -A ${MAIN} connect Alice --port ${h.port}`,
-      );
-      try {
-        await screenUntil(session, (l) => l.some((x) => x.startsWith("* logged in as Alice")));
-        await bob.expect("presence.joined");
-        await tmux("send-keys", "-t", session, "-l", "Bob: still typ");
-        await screenUntil(session, (l) => l.at(-1) === "> Bob: still typ");
-        await bob.ok("dm.send", { receiver: "Alice", text: "are you there?" });
-        const lines = await screenUntil(session, (l) => l.includes("Bob: are you there?"));
-        assert.equal(lines.at(-1), "> Bob: still typ"); // the prompt and typed text, redrawn
-        assert.equal(lines.at(-2), "Bob: are you there?");
-        await tmux("send-keys", "-t", session, "-l", "ing");
-        await tmux("send-keys", "-t", session, "Enter");
-        assert.equal((await bob.expect("dm.message")).text, "still typing");
-      } finally {
-        await tmux("kill-session", "-t", session).catch(() => {});
-      }
-    }),
+/** A test with a server and one terminal client; the terminal is always closed. */
+function terminalTest(
+  name: string,
+  user: string,
+  fn: (h: Harness, s: Screen) => Promise<void>,
+  then = "",
+) {
+  Deno.test({
+    name: `terminal - ${name}`,
+    ignore: !hasTmux,
+    fn: () =>
+      withServer(async (h) => {
+        await h.users("Bob"); // someone to talk to, and the holder of the name "bob"
+        const screen = await Screen.open(name.length.toString(36), h, user, "NO_COLOR=1 ", then);
+        try {
+          await fn(h, screen);
+        } finally {
+          await screen.close();
+        }
+      }),
+  });
+}
+
+terminalTest(
+  "incoming messages print above the half-typed line, which stays intact",
+  "Alice",
+  async (h, s) => {
+    await s.shows(/^\* logged in as Alice/);
+    const bob = await h.connect();
+    await bob.ok("session.login", { name: "Bob2" });
+    await s.type("Bob2: still typ");
+    await s.until((l) => l.at(-1) === "> Bob2: still typ");
+    await bob.ok("dm.send", { receiver: "Alice", text: "are you there?" });
+    const lines = await s.until((l) => l.includes("Bob2: are you there?"));
+    assert.equal(lines.at(-1), "> Bob2: still typ"); // the prompt and typed text, redrawn
+    assert.equal(lines.at(-2), "Bob2: are you there?");
+    await s.type("ing", true);
+    assert.equal((await bob.expect("dm.message")).text, "still typing");
+  },
+);
+
+terminalTest("a taken name makes the client ask for another", "bob", async (h, s) => {
+  await s.shows(/^! NAME_IN_USE/);
+  await s.until((l) => l.at(-1) === "name>");
+  assert.equal((await s.raw()).match(/NAME_IN_USE/g)?.length, 1); // said once, then asked
+  await s.type("Bob3", true);
+  await s.shows(/^\* logged in as Bob3/);
+  const [carol] = await h.users("Carol");
+  assert.deepEqual((await carol.ok("presence.who")).users, ["Bob", "Bob3", "Carol"]);
 });
 
-Deno.test({
-  name: "terminal - a taken name makes the client ask for another",
-  ignore: !(await hasTmux),
-  fn: () =>
-    withServer(async (h) => {
-      const session = `cc-${Deno.pid}-b`;
-      const [alice] = await h.users("Alice");
-      await tmux(
-        "new-session",
-        "-d",
-        "-s",
-        session,
-        "-x",
-        "120",
-        "-y",
-        "20",
-        `NO_COLOR=1 ${Deno.execPath()} run -A ${MAIN} connect alice --port ${h.port}`,
-      );
-      try {
-        await screenUntil(session, (l) => l.some((x) => x.startsWith("! NAME_IN_USE")));
-        await screenUntil(session, (l) => l.at(-1) === "name>");
-        assert.equal(
-          (await tmux("capture-pane", "-t", session, "-p")).match(/NAME_IN_USE/g)?.length,
-          1, // the problem is said once, then the client asks
-        );
-        await tmux("send-keys", "-t", session, "-l", "Alice2");
-        await tmux("send-keys", "-t", session, "Enter");
-        await screenUntil(session, (l) => l.some((x) => x.startsWith("* logged in as Alice2")));
-        assert.equal((await alice.expect("presence.joined")).name, "Alice2");
-      } finally {
-        await tmux("kill-session", "-t", session).catch(() => {});
-      }
-    }),
-});
-
-Deno.test({
-  name: "terminal - Ctrl-D at the name prompt ends the client instead of hanging",
-  ignore: !(await hasTmux),
-  fn: () =>
-    withServer(async (h) => {
-      const session = `cc-${Deno.pid}-c`;
-      await h.users("Alice");
-      await tmux(
-        "new-session",
-        "-d",
-        "-s",
-        session,
-        "-x",
-        "120",
-        "-y",
-        "20",
-        `NO_COLOR=1 ${Deno.execPath()} run -A ${MAIN} connect alice --port ${h.port}; echo EXITED $?; sleep 30`,
-      );
-      try {
-        await screenUntil(session, (l) => l.at(-1) === "name>");
-        await tmux("send-keys", "-t", session, "C-d");
-        await screenUntil(session, (l) => l.some((x) => x.includes("EXITED 1")));
-      } finally {
-        await tmux("kill-session", "-t", session).catch(() => {});
-      }
-    }),
-});
+terminalTest(
+  "Ctrl-D at the name prompt ends the client instead of hanging",
+  "bob",
+  async (_h, s) => {
+    await s.until((l) => l.at(-1) === "name>");
+    await s.key("C-d");
+    await s.shows(/EXITED 1/);
+  },
+  "; echo EXITED $?; sleep 30",
+);
 
 Deno.test({
   name: "terminal - colour in a terminal, none with NO_COLOR",
-  ignore: !(await hasTmux),
+  ignore: !hasTmux,
   fn: () =>
     withServer(async (h) => {
       for (const [env, coloured] of [["", true], ["NO_COLOR=1 ", false]] as const) {
-        const session = `cc-${Deno.pid}-d${coloured ? 1 : 0}`;
-        await tmux(
-          "new-session",
-          "-d",
-          "-s",
-          session,
-          "-x",
-          "120",
-          "-y",
-          "20",
-          `${env}${Deno.execPath()} run -A ${MAIN} connect C${+coloured} --port ${h.port}`,
-        );
+        const s = await Screen.open(`colour${+coloured}`, h, `C${+coloured}`, env);
         try {
-          await screenUntil(session, (l) => l.some((x) => x.includes("logged in as")));
-          const raw = await tmux("capture-pane", "-t", session, "-p", "-e");
+          await s.shows(/logged in as/);
+          const raw = await s.raw(true);
           assert.equal(raw.includes("\x1b["), coloured, raw);
         } finally {
-          await tmux("kill-session", "-t", session).catch(() => {});
+          await s.close();
         }
       }
     }),
