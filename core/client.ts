@@ -48,6 +48,7 @@ export class ClientConnection {
 
   static async connect(opts: { hostname: string; port: number }): Promise<ClientConnection> {
     const conn = await Deno.connect({ hostname: opts.hostname, port: opts.port });
+    conn.setNoDelay(true); // small frames, sent at once (see core/server.ts)
     const c = new ClientConnection(conn);
     const welcome = new Promise<WelcomeInfo>((resolve, reject) => {
       c.#gotWelcome = resolve;
