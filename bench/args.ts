@@ -1,0 +1,143 @@
+/**
+ * Command-line parsing for `deno task bench`, on node:util's parseArgs (strict, so a typo in
+ * an option is a usage error rather than a silently different benchmark).
+ */
+import { parseArgs } from "node:util";
+
+/** The server's own default port (commands/options.ts), repeated so bench/ stands alone. */
+const DEFAULT_PORT = 5757;
+
+export class UsageError extends Error {
+  /** False when pointing at --help would not help (a workload that does not exist yet). */
+  constructor(message: string, readonly showHelpHint = true) {
+    super(message);
+  }
+}
+
+export interface Options {
+  workload: "conn" | "dm";
+  host: string;
+  port: number;
+  pid: number | undefined;
+  json: boolean;
+  /** conn: clients to open, seconds to hold them idle, connects in flight at once. */
+  clients: number;
+  hold: number;
+  concurrency: number;
+  /** dm: sender/receiver pairs, sending seconds, unacknowledged requests per sender. */
+  pairs: number;
+  seconds: number;
+  window: number;
+  textBytes: number;
+  /** dm: longest wait for in-flight deliveries after sending stops. */
+  drain: number;
+  /** Hard limit for the whole run: past it the partial report is printed and we exit 1. */
+  deadline: number;
+}
+
+export const HELP = `Usage: deno task bench <workload> [options]
+
+Load generator for a ClassChat server started separately, e.g.
+  deno task serve --port 7000 --data "$(mktemp -d)" --log-level warn
+
+Workloads:
+  conn     open --clients connections, log each in, hold them idle, report server RSS per
+           connection
+  dm       --pairs pairs of clients send direct messages to each other as fast as the window
+           allows for --seconds; report throughput, latency, losses, server CPU and RSS
+  fanout   not available yet: arrives with the groups plugin
+
+Options:
+  --host <host>         server address (default 127.0.0.1)
+  --port <port>         server port (default ${DEFAULT_PORT})
+  --pid <pid>           server process id, for CPU and RSS from /proc (else reported as n/a)
+  --clients <n>         conn: connections to open (default 1000)
+  --hold <s>            conn: seconds to hold them idle before measuring (default 2)
+  --concurrency <n>     conn/dm: connection attempts in flight at once (default 100)
+  --pairs <n>           dm: client pairs (default 10)
+  --seconds <s>         dm: seconds of sending (default 10)
+  --window <n>          dm: unacknowledged requests per sender (default 100)
+  --text-bytes <n>      dm: message text length in bytes, at least 20 (default 32)
+  --drain <s>           dm: longest wait for in-flight deliveries after sending (default 5)
+  --deadline <s>        give up after this many seconds in total (default: dm --seconds + 30,
+                        conn --hold + 60)
+  --json                print only the JSON result line
+  -h, --help            show this help
+
+Exit codes: 0 ok, 1 the run failed or was incomplete, 2 usage error.
+`;
+
+/** Parses argv; returns undefined for --help, throws UsageError for anything malformed. */
+export function parseOptions(argv: string[]): Options | undefined {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: argv,
+      allowPositionals: true,
+      strict: true,
+      options: {
+        host: { type: "string", default: "127.0.0.1" },
+        port: { type: "string", default: String(DEFAULT_PORT) },
+        pid: { type: "string" },
+        clients: { type: "string", default: "1000" },
+        hold: { type: "string", default: "2" },
+        concurrency: { type: "string", default: "100" },
+        pairs: { type: "string", default: "10" },
+        seconds: { type: "string", default: "10" },
+        window: { type: "string", default: "100" },
+        "text-bytes": { type: "string", default: "32" },
+        drain: { type: "string", default: "5" },
+        deadline: { type: "string" },
+        json: { type: "boolean", default: false },
+        help: { type: "boolean", short: "h", default: false },
+      },
+    });
+  } catch (e) {
+    throw new UsageError(e instanceof Error ? e.message : String(e));
+  }
+  const { values: v, positionals } = parsed;
+  if (v.help) return undefined;
+  if (positionals.length !== 1) throw new UsageError("expected exactly one workload: conn or dm");
+  const workload = positionals[0];
+  if (workload === "fanout") {
+    throw new UsageError("fanout: not available yet: arrives with the groups plugin", false);
+  }
+  if (workload !== "conn" && workload !== "dm") {
+    throw new UsageError(`unknown workload "${workload}" (expected conn, dm or fanout)`);
+  }
+  const seconds = num("seconds", v.seconds, 0.1, 3600);
+  const hold = num("hold", v.hold, 0, 3600);
+  const deadlineDefault = workload === "dm" ? seconds + 30 : hold + 60;
+  return {
+    workload,
+    host: v.host,
+    port: int("port", v.port, 1, 65535),
+    pid: v.pid === undefined ? undefined : int("pid", v.pid, 1, 2 ** 31),
+    json: v.json,
+    clients: int("clients", v.clients, 1, 1_000_000),
+    hold,
+    concurrency: int("concurrency", v.concurrency, 1, 10_000),
+    pairs: int("pairs", v.pairs, 1, 100_000),
+    seconds,
+    window: int("window", v.window, 1, 100_000),
+    textBytes: int("text-bytes", v["text-bytes"], 20, 8000),
+    drain: num("drain", v.drain, 0, 600),
+    deadline: v.deadline === undefined ? deadlineDefault : num("deadline", v.deadline, 1, 86400),
+  };
+}
+
+function int(name: string, s: string, min: number, max: number): number {
+  const n = Number(s);
+  if (!/^\d+$/.test(s) || n < min || n > max) {
+    throw new UsageError(`--${name}: expected a whole number from ${min} to ${max}, got "${s}"`);
+  }
+  return n;
+}
+
+function num(name: string, s: string, min: number, max: number): number {
+  const n = Number(s);
+  if (!/^\d+(\.\d+)?$/.test(s) || n < min || n > max) {
+    throw new UsageError(`--${name}: expected a number from ${min} to ${max}, got "${s}"`);
+  }
+  return n;
+}

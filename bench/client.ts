@@ -1,0 +1,147 @@
+/**
+ * One load-generator connection: a read loop over a single reused buffer feeding a LineScanner,
+ * and whole-buffer writes. It deliberately knows nothing of frames beyond a few byte prefixes
+ * (see classify) so that the generator spends far less CPU per frame than the server does.
+ */
+import { includes, LineScanner, startsWith } from "./lines.ts";
+
+/** A partial line longer than this means the stream is broken (the server caps frames at
+ *  64 KiB by default; this leaves room for a raised --max-frame-bytes). */
+const MAX_LINE_BYTES = 1024 * 1024;
+
+export interface ClientHandler {
+  /** Called once per read, before its lines: `now` is performance.now() for the whole chunk. */
+  onChunk?(now: number): void;
+  onLine(buf: Uint8Array, start: number, end: number): void;
+  /** Called once per read, after its lines (the place to top up a send window). */
+  afterChunk?(): void;
+  /** The connection ended; `reason` is undefined when we closed it ourselves. */
+  onClose?(reason: string | undefined): void;
+}
+
+export class BenchClient {
+  closed = false;
+  /** Why the connection ended, if the server (or the network) ended it. */
+  closeReason: string | undefined;
+  readonly done: Promise<void>;
+  #closedByUs = false;
+
+  private constructor(
+    readonly conn: Deno.TcpConn,
+    readBufferBytes: number,
+    readonly handler: ClientHandler,
+  ) {
+    this.done = this.#readLoop(readBufferBytes);
+  }
+
+  static async connect(
+    opts: { hostname: string; port: number; signal?: AbortSignal; readBufferBytes: number },
+    handler: ClientHandler,
+  ): Promise<BenchClient> {
+    const conn = await Deno.connect({
+      hostname: opts.hostname,
+      port: opts.port,
+      signal: opts.signal,
+    });
+    // We batch frames ourselves; Nagle would only add delay to the latency being measured.
+    conn.setNoDelay(true);
+    return new BenchClient(conn, opts.readBufferBytes, handler);
+  }
+
+  async #readLoop(bytes: number): Promise<void> {
+    const buf = new Uint8Array(bytes);
+    const scanner = new LineScanner(MAX_LINE_BYTES, this.handler.onLine);
+    let reason: string | undefined;
+    try {
+      while (true) {
+        const n = await this.conn.read(buf);
+        if (n === null) {
+          reason = "connection closed by the server";
+          break;
+        }
+        this.handler.onChunk?.(performance.now());
+        if (!scanner.push(buf.subarray(0, n))) {
+          reason = `a line exceeded ${MAX_LINE_BYTES} bytes`;
+          break;
+        }
+        this.handler.afterChunk?.();
+      }
+    } catch (e) {
+      reason = e instanceof Error ? `${e.name}: ${e.message}` : String(e);
+    }
+    if (this.#closedByUs) reason = undefined;
+    this.closeReason = reason;
+    this.#shutdown();
+    this.handler.onClose?.(reason);
+  }
+
+  /** Writes all of `bytes`; false if the connection failed or was closed meanwhile. */
+  async write(bytes: Uint8Array): Promise<boolean> {
+    try {
+      let off = 0;
+      while (off < bytes.length) off += await this.conn.write(bytes.subarray(off));
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  /** Closes from our side; the read loop then ends without reporting a failure. */
+  close(): void {
+    if (!this.closed) this.#closedByUs = true;
+    this.#shutdown();
+  }
+
+  #shutdown(): void {
+    if (this.closed) return;
+    this.closed = true;
+    try {
+      this.conn.close();
+    } catch { /* already closed */ }
+  }
+}
+
+// Cheap frame classification ----------------------------------------------------------------------
+
+const enc = new TextEncoder();
+const TYPE_PREFIX = enc.encode('{"type":"');
+const DM_MESSAGE = enc.encode('{"type":"dm.message"');
+const PRESENCE = enc.encode('{"type":"presence.');
+const WELCOME = enc.encode('{"type":"welcome"');
+/** The router builds acks as {...result, type, re}, so every ack line ends with this + id. */
+const ACK_TAIL = enc.encode('"type":"ack","re":"');
+
+export type FrameKind = "dm" | "ack" | "presence" | "welcome" | "other";
+
+/**
+ * Classifies a server frame by its bytes, relying on the key order JSON.stringify keeps from
+ * the server's object literals. "other" (errors, closing notices, anything unexpected) must
+ * be parsed properly by the caller, so a change on the server costs speed, not correctness.
+ */
+export function classify(buf: Uint8Array, start: number, end: number): FrameKind {
+  if (startsWith(buf, start, end, TYPE_PREFIX)) {
+    if (startsWith(buf, start, end, DM_MESSAGE)) return "dm";
+    if (startsWith(buf, start, end, PRESENCE)) return "presence";
+    if (startsWith(buf, start, end, WELCOME)) return "welcome";
+    return "other";
+  }
+  // Our request ids are at most ~12 characters, so the ack tail is within the last 40 bytes.
+  if (buf[end - 1] === 0x7d && includes(buf, end - 40, end, ACK_TAIL)) return "ack";
+  return "other";
+}
+
+const dec = new TextDecoder();
+
+/** Parses a line the slow way; undefined if it is not a JSON object. */
+export function parseLine(
+  buf: Uint8Array,
+  start: number,
+  end: number,
+): Record<string, unknown> | undefined {
+  try {
+    const v = JSON.parse(dec.decode(buf.subarray(start, end)));
+    return typeof v === "object" && v !== null && !Array.isArray(v) ? v : undefined;
+  } catch {
+    return undefined;
+  }
+}

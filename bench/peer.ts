@@ -1,0 +1,132 @@
+/**
+ * A logged-in benchmark user: connects, sends session.login, and sorts incoming frames. The
+ * base class handles what every workload sees (welcome, login ack, presence, errors); dm's
+ * subclass adds the hot path. Opening many peers goes through openAll, which caps the connects
+ * in flight so a burst of thousands does not overrun the server's accept backlog.
+ */
+import { BenchClient, classify, type ClientHandler, type FrameKind, parseLine } from "./client.ts";
+
+export interface ConnectTarget {
+  hostname: string;
+  port: number;
+  signal?: AbortSignal;
+  readBufferBytes: number;
+}
+
+/** Errors by code across all peers, shared so reports need not walk every peer. */
+export class ErrorTally {
+  total = 0;
+  readonly codes: Record<string, number> = {};
+  add(code: string): void {
+    this.total++;
+    this.codes[code] = (this.codes[code] ?? 0) + 1;
+  }
+}
+
+const enc = new TextEncoder();
+
+export class Peer implements ClientHandler {
+  client: BenchClient | undefined;
+  loggedIn = false;
+  presenceFrames = 0;
+  /** performance.now() of the read being processed (set once per read, see onChunk). */
+  now = 0;
+  #login: { resolve: () => void; reject: (e: Error) => void } | undefined;
+
+  constructor(
+    readonly name: string,
+    readonly errors: ErrorTally,
+    /** Told when the server (not we) ends this connection, with the reason. */
+    readonly onLost: (reason: string) => void,
+  ) {}
+
+  /** Connects and logs in; rejects on a refused connect, an error frame or a closed socket. */
+  async open(target: ConnectTarget): Promise<void> {
+    const loggedIn = new Promise<void>((resolve, reject) => (this.#login = { resolve, reject }));
+    // It may reject while we are still writing the login; it is awaited below.
+    loggedIn.catch(() => {});
+    this.client = await BenchClient.connect(target, this);
+    const login = { type: "session.login", id: "login", name: this.name };
+    if (!(await this.client.write(enc.encode(JSON.stringify(login) + "\n")))) {
+      this.#loginFailed("could not send session.login");
+    }
+    await loggedIn;
+  }
+
+  onChunk(now: number): void {
+    this.now = now;
+  }
+
+  // An arrow so it can be handed to the scanner without a bind per read.
+  onLine = (buf: Uint8Array, start: number, end: number): void => {
+    this.frame(classify(buf, start, end), buf, start, end);
+  };
+
+  /** Subclasses handle their hot-path kinds first and defer the rest here. */
+  protected frame(kind: FrameKind, buf: Uint8Array, start: number, end: number): void {
+    if (kind === "presence") this.presenceFrames++;
+    else if (kind === "ack" && !this.loggedIn) this.#loggedIn();
+    else if (kind !== "welcome" && kind !== "ack") {
+      const f = parseLine(buf, start, end);
+      if (f === undefined) this.errors.add("BENCH_UNPARSEABLE_FRAME");
+      else this.parsed(f);
+    }
+  }
+
+  /** A frame the fast path did not recognise, parsed as JSON. */
+  protected parsed(f: Record<string, unknown>): void {
+    if (f.type === "ack") {
+      if (!this.loggedIn) this.#loggedIn();
+    } else if (f.type === "error") {
+      this.errors.add(String(f.code));
+      if (!this.loggedIn && f.re === "login") this.#loginFailed(`login failed: ${f.code}`);
+    } else if (f.type === "session.closing") {
+      this.errors.add(`closing:${f.code}`);
+    }
+  }
+
+  onClose(reason: string | undefined): void {
+    if (reason === undefined) return;
+    if (!this.loggedIn) this.#loginFailed(reason);
+    this.onLost(`${this.name}: ${reason}`);
+  }
+
+  #loggedIn(): void {
+    this.loggedIn = true;
+    this.#login?.resolve();
+  }
+
+  #loginFailed(why: string): void {
+    this.#login?.reject(new Error(why));
+    this.client?.close();
+  }
+}
+
+/** Opens every peer with at most `concurrency` attempts in flight; returns the failures. */
+export async function openAll(
+  peers: Peer[],
+  target: ConnectTarget,
+  concurrency: number,
+): Promise<{ failed: number; firstError: string | undefined }> {
+  let next = 0;
+  let failed = 0;
+  let firstError: string | undefined;
+  const worker = async () => {
+    while (next < peers.length && !target.signal?.aborted) {
+      const p = peers[next++];
+      try {
+        await p.open(target);
+      } catch (e) {
+        failed++;
+        firstError ??= e instanceof Error ? `${e.name}: ${e.message}` : String(e);
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(concurrency, peers.length) }, worker));
+  return { failed, firstError };
+}
+
+/** A short random tag so names from concurrent or repeated runs never collide. */
+export function runTag(): string {
+  return Math.floor(Math.random() * 36 ** 6).toString(36).padStart(6, "0");
+}
