@@ -61,6 +61,16 @@ export async function spawnServer(args: string[] = []): Promise<ServerProcess> {
   }
 }
 
+/** Runs fn against a fresh `classchat serve` process and always stops it. */
+export async function withServerProcess(fn: (server: ServerProcess) => Promise<void>) {
+  const server = await spawnServer();
+  try {
+    await fn(server);
+  } finally {
+    await server.stop();
+  }
+}
+
 export interface CliResult {
   code: number;
   stdout: string;

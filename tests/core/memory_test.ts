@@ -1,10 +1,9 @@
 import assert from "node:assert/strict";
 import { rssKiB, TestClient } from "../harness.ts";
-import { spawnServer } from "../process.ts";
+import { withServerProcess } from "../process.ts";
 
 Deno.test("memory - a 10 MiB line without newline is refused and the server's memory stays flat", async () => {
-  const server = await spawnServer();
-  try {
+  await withServerProcess(async (server) => {
     // Warm up: a connection, a login and a little traffic, so the baseline is a working server.
     const warm = await TestClient.connect(server.port);
     await warm.ok("session.login", { name: "Warm" });
@@ -27,7 +26,5 @@ Deno.test("memory - a 10 MiB line without newline is refused and the server's me
     await c.ok("session.ping");
     c.close();
     warm.close();
-  } finally {
-    await server.stop();
-  }
+  });
 });

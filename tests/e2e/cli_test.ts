@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { runCli, spawnClient, spawnServer } from "../process.ts";
+import { runCli, spawnClient, spawnServer, withServerProcess } from "../process.ts";
 
 Deno.test("cli - --help on every command and --version exit 0", async () => {
   const top = await runCli(["--help"]);
@@ -33,8 +33,7 @@ Deno.test("cli - usage errors exit 2, runtime failures exit 1", async () => {
 });
 
 Deno.test("cli - two connect processes chat through a serve process", async () => {
-  const server = await spawnServer();
-  try {
+  await withServerProcess(async (server) => {
     const alice = spawnClient("Alice", server.port);
     await alice.waitFor(/^\* logged in as Alice/);
     const bob = spawnClient("Bob", server.port);
@@ -61,14 +60,11 @@ Deno.test("cli - two connect processes chat through a serve process", async () =
     await alice.type("/quit");
     const a = await alice.end();
     assert.equal(a.code, 0, a.stderr);
-  } finally {
-    await server.stop();
-  }
+  });
 });
 
 Deno.test("cli - an idle client uses no CPU (no polling, no busy loop)", async () => {
-  const server = await spawnServer();
-  try {
+  await withServerProcess(async (server) => {
     const alice = spawnClient("Alice", server.port);
     await alice.waitFor(/^\* logged in as Alice/);
     const pid = alice.pid;
@@ -81,14 +77,11 @@ Deno.test("cli - an idle client uses no CPU (no polling, no busy loop)", async (
     const used = (await ticks()) - before;
     assert.ok(used <= 5, `an idle client used ${used} ticks of CPU in 2 s`);
     await alice.end();
-  } finally {
-    await server.stop();
-  }
+  });
 });
 
 Deno.test("cli - a scripted client sends everything before it quits at end of input", async () => {
-  const server = await spawnServer();
-  try {
+  await withServerProcess(async (server) => {
     const bob = spawnClient("Bob", server.port);
     await bob.waitFor(/^\* logged in as Bob/);
     const lines = Array.from({ length: 100 }, (_, i) => `Bob: line ${i}`).join("\n");
@@ -99,23 +92,18 @@ Deno.test("cli - a scripted client sends everything before it quits at end of in
     const got = bob.lines.filter((l) => l.startsWith("Alice: line "));
     assert.deepEqual(got, Array.from({ length: 100 }, (_, i) => `Alice: line ${i}`));
     await bob.end();
-  } finally {
-    await server.stop();
-  }
+  });
 });
 
 Deno.test("cli - a taken name fails a scripted client with exit 1 and the code", async () => {
-  const server = await spawnServer();
-  try {
+  await withServerProcess(async (server) => {
     const alice = spawnClient("Alice", server.port);
     await alice.waitFor(/^\* logged in as Alice/);
     const dup = await runCli(["connect", "alice", "--port", String(server.port)], "");
     assert.equal(dup.code, 1);
     assert.match(dup.stdout, /^! NAME_IN_USE: /m);
     await alice.end();
-  } finally {
-    await server.stop();
-  }
+  });
 });
 
 Deno.test("cli - the server exits cleanly on SIGTERM and clients are told", async () => {
