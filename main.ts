@@ -1,13 +1,21 @@
 /**
  * classchat: the one entry point.
  *   classchat serve [--host H] [--port P] [--data DIR]
- *   classchat connect <name> [--host H] [--port P]
+ *   classchat connect <name> [--host H] [--port P] [--password-file F] [--trust FP] [--no-tls]
+ *   classchat admin reset-password <name> [--data DIR]
  * Exit codes: 0 ok, 1 runtime failure, 2 usage error.
  */
 import { Command, CommanderError } from "commander";
+import { adminCommand } from "./commands/admin.ts";
 import { connectCommand } from "./commands/connect.ts";
 import { serveCommand } from "./commands/serve.ts";
-import { describeError, EXIT_FAILURE, EXIT_OK, EXIT_USAGE } from "./commands/options.ts";
+import {
+  describeError,
+  EXIT_FAILURE,
+  EXIT_OK,
+  EXIT_USAGE,
+  UsageError,
+} from "./commands/options.ts";
 import { VERSION } from "./core/version.ts";
 
 export async function main(args: string[]): Promise<number> {
@@ -19,7 +27,8 @@ export async function main(args: string[]): Promise<number> {
     .showHelpAfterError("(add --help for usage)")
     .exitOverride()
     .addCommand(serveCommand(done).exitOverride())
-    .addCommand(connectCommand(done).exitOverride());
+    .addCommand(connectCommand(done).exitOverride())
+    .addCommand(adminCommand(done).exitOverride());
   try {
     await program.parseAsync(args, { from: "user" });
   } catch (e) {
@@ -28,7 +37,7 @@ export async function main(args: string[]): Promise<number> {
       return e.exitCode === 0 ? EXIT_OK : EXIT_USAGE;
     }
     console.error(`classchat: error: ${describeError(e)}`);
-    return EXIT_FAILURE;
+    return e instanceof UsageError ? EXIT_USAGE : EXIT_FAILURE;
   }
   if (code === undefined && args.length === 0) {
     program.outputHelp();

@@ -1,9 +1,22 @@
 /** `classchat connect <name>`: the interactive client, or a line-per-event client in a pipe. */
 import { Command } from "commander";
 import { ClientApp, type EndReason } from "../core/client_app.ts";
-import { pipeUi, stdinLines, terminal } from "../core/terminal.ts";
+import type { Credentials } from "../core/client_login.ts";
+import { pipeUi, stdinLines, terminal, type Tty } from "../core/terminal.ts";
+import { connectTrusted } from "../core/tls/client_tls.ts";
+import { hostKey, knownHostsPath } from "../core/tls/known_hosts.ts";
 import { PLUGINS } from "../plugins/mod.ts";
+import type { Ui } from "../plugins/types.ts";
+import { passwordSource } from "./password.ts";
 import { DEFAULT_HOST, DEFAULT_PORT, EXIT_FAILURE, EXIT_OK, portOption } from "./options.ts";
+
+interface ConnectOptions {
+  host: string;
+  port: number;
+  tls: boolean;
+  trust?: string;
+  passwordFile?: string;
+}
 
 export function connectCommand(done: (code: number) => void): Command {
   return new Command("connect")
@@ -11,22 +24,29 @@ export function connectCommand(done: (code: number) => void): Command {
     .argument("<name>", "your user name")
     .option("--host <host>", "server address", DEFAULT_HOST)
     .option("-p, --port <port>", "server port", portOption, DEFAULT_PORT)
-    .action(async (name: string, o) => {
-      const base = { name, hostname: o.host, port: o.port, plugins: PLUGINS };
-      done(Deno.stdin.isTerminal() ? await interactive(base) : await scripted(base));
+    .option(
+      "--password-file <path>",
+      "read the password from this file's first line (else CLASSCHAT_PASSWORD, else a prompt)",
+    )
+    .option(
+      "--trust <fingerprint>",
+      "trust a new server whose certificate has this SHA-256 fingerprint, without asking",
+    )
+    .option("--no-tls", "connect without encryption (lab demonstrations only)")
+    .action(async (name: string, o: ConnectOptions) => {
+      done(Deno.stdin.isTerminal() ? await interactive(name, o) : await scripted(name, o));
     });
 }
 
-type Base = { name: string; hostname: string; port: number; plugins: typeof PLUGINS };
-
-async function interactive(base: Base): Promise<number> {
+async function interactive(name: string, o: ConnectOptions): Promise<number> {
   const tty = terminal();
-  const app = new ClientApp({
-    ...base,
-    ui: tty.ui,
+  const creds: Credentials = {
+    password: passwordSource(o.passwordFile, tty.ui, tty),
     // The problem was just shown as an error line; ask only for the new name.
     askName: async () => (await tty.ask("name> "))?.trim() || undefined,
-  });
+    askSecret: (q) => tty.askSecret(q),
+  };
+  const app = new ClientApp(options(name, o, tty.ui, creds, tty));
   try {
     if (!(await app.start())) return EXIT_FAILURE;
   } catch (e) {
@@ -40,14 +60,50 @@ async function interactive(base: Base): Promise<number> {
 }
 
 /** Reads commands line by line; after stdin ends, waits for its own acks, then quits. */
-async function scripted(base: Base): Promise<number> {
-  const app = new ClientApp({ ...base, ui: pipeUi() });
+async function scripted(name: string, o: ConnectOptions): Promise<number> {
+  const ui = pipeUi();
+  const app = new ClientApp(options(name, o, ui, { password: passwordSource(o.passwordFile, ui) }));
   if (!(await app.start())) return EXIT_FAILURE;
   (async () => {
     for await (const line of stdinLines()) app.input(line);
     await app.endOfInput();
   })();
   return exitCode(await app.ended);
+}
+
+function options(name: string, o: ConnectOptions, ui: Ui, creds: Credentials, tty?: Tty) {
+  const { host: hostname, port } = o;
+  return {
+    name,
+    server: hostKey(hostname, port),
+    plugins: PLUGINS,
+    ui,
+    creds,
+    async dial(): Promise<Deno.Conn> {
+      if (!o.tls) {
+        ui.error(
+          "NO_TLS",
+          "WARNING: --no-tls: your password and messages cross the network unencrypted",
+        );
+        return await Deno.connect({ hostname, port });
+      }
+      const { conn } = await connectTrusted({
+        hostname,
+        port,
+        knownHostsPath: knownHostsPath(),
+        trust: o.trust,
+        notice: (text) => ui.notice(text),
+        ask: tty && (async ({ hostKey, fingerprint }) => {
+          ui.notice(`The server ${hostKey} is new to this computer. Its key's fingerprint is`);
+          ui.notice(`  SHA256 ${fingerprint}`);
+          ui.notice("Compare it with the one `classchat serve` printed (ask your instructor).");
+          const answer = await tty.ask("Trust this server and remember it? (yes/no) ");
+          return /^y(es)?$/i.test(answer?.trim() ?? "");
+        }),
+      });
+      return conn;
+    },
+  };
 }
 
 function exitCode(reason: EndReason): number {

@@ -12,6 +12,9 @@ export const EXIT_USAGE = 2;
 export const DEFAULT_PORT = 5757;
 export const DEFAULT_HOST = "127.0.0.1";
 
+/** A usage mistake found after parsing (flags that do not go together): exit 2, not 1. */
+export class UsageError extends Error {}
+
 export function intOption(min: number, max: number) {
   return (value: string): number => {
     const n = Number(value);

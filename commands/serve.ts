@@ -4,6 +4,8 @@ import { ChatServer } from "../core/server.ts";
 import { DEFAULT_LIMITS } from "../protocol/limits.ts";
 import { PLUGINS } from "../plugins/mod.ts";
 import type { LogLevel } from "../core/log.ts";
+import { DEFAULT_SCRYPT, MAX_SCRYPT_LOG_N, MIN_SCRYPT_LOG_N } from "../core/accounts/password.ts";
+import { serverTls } from "./serve_tls.ts";
 import {
   DEFAULT_HOST,
   DEFAULT_PORT,
@@ -46,13 +48,49 @@ export function serveCommand(done: (code: number) => void): Command {
       intOption(1024, 1024 * MIB),
       DEFAULT_LIMITS.sendQueueBytes,
     )
+    .option(
+      "--login-failures-per-account <n>",
+      "failed logins per account within the login window before it is locked",
+      intOption(1, 1000),
+      DEFAULT_LIMITS.loginFailuresPerAccount,
+    )
+    .option(
+      "--login-failures-per-address <n>",
+      "failed logins per client address within the login window (a class may share one NAT)",
+      intOption(1, 100_000),
+      DEFAULT_LIMITS.loginFailuresPerAddress,
+    )
+    .option(
+      "--login-window <seconds>",
+      "the sliding window for both login-failure limits",
+      intOption(1, 7 * 24 * 3600),
+      DEFAULT_LIMITS.loginWindowMs / 1000,
+    )
+    .option(
+      "--scrypt-cost <log2N>",
+      "password hashing cost (scrypt N = 2^cost, r=8, p=1); lower only for tests and load runs",
+      intOption(MIN_SCRYPT_LOG_N, MAX_SCRYPT_LOG_N),
+      DEFAULT_SCRYPT.logN,
+    )
+    .option("--tls-cert <file>", "PEM certificate chain to use instead of the generated one")
+    .option("--tls-key <file>", "PEM private key of --tls-cert")
+    .option(
+      "--tls-name <name>",
+      "extra host name or address for the generated certificate (repeatable)",
+      (v: string, prev: string[]) => [...prev, v],
+      [] as string[],
+    )
+    .option("--no-tls", "serve unencrypted TCP (lab demonstrations only: anyone can read it)")
     .addOption(
       new Option("--log-level <level>", "what the server logs to stderr")
         .choices(["debug", "info", "warn", "error", "silent"])
         .default("info"),
     )
     .action(async (o) => {
+      const tls = await serverTls(o);
       const server = await ChatServer.start({
+        tls,
+        scrypt: { ...DEFAULT_SCRYPT, logN: o.scryptCost },
         plugins: PLUGINS,
         hostname: o.host,
         port: o.port,
@@ -64,6 +102,9 @@ export function serveCommand(done: (code: number) => void): Command {
           maxTextLength: o.maxTextLength,
           maxNameLength: o.maxNameLength,
           sendQueueBytes: o.sendQueueBytes,
+          loginFailuresPerAccount: o.loginFailuresPerAccount,
+          loginFailuresPerAddress: o.loginFailuresPerAddress,
+          loginWindowMs: o.loginWindow * 1000,
         },
       });
       const { hostname, port } = server.addr;

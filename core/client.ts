@@ -46,9 +46,10 @@ export class ClientConnection {
     this.closed = this.#readLoop();
   }
 
-  static async connect(opts: { hostname: string; port: number }): Promise<ClientConnection> {
-    const conn = await Deno.connect({ hostname: opts.hostname, port: opts.port });
-    conn.setNoDelay(true); // small frames, sent at once (see core/server.ts)
+  /** Greets over an open connection (TCP or TLS); resolves once the welcome frame arrived. */
+  static async open(conn: Deno.Conn): Promise<ClientConnection> {
+    // Small frames, sent at once (see core/server.ts).
+    (conn as Deno.TcpConn).setNoDelay?.(true);
     const c = new ClientConnection(conn);
     const welcome = new Promise<WelcomeInfo>((resolve, reject) => {
       c.#gotWelcome = resolve;

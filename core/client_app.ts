@@ -4,22 +4,24 @@
  * are shown by the plugin that owns their type. The terminal or pipe specifics live in the Ui
  * and input source handed in by commands/connect.ts.
  */
-import { ErrorFrame, SessionLogin, SessionQuit } from "../protocol/core.ts";
+import { ErrorFrame, SessionQuit } from "../protocol/core.ts";
 import { ChatError } from "../protocol/errors.ts";
-import type { RawFrame } from "../protocol/spec.ts";
+import type { MessageSpec, RawFrame } from "../protocol/spec.ts";
 import type { ClientCtx, CommandDef, Plugin, Ui } from "../plugins/types.ts";
 import { ClientConnection } from "./client.ts";
 import { buildClientRegistry, type ClientRegistry } from "./client_registry.ts";
+import { type Credentials, logIn, passwdCommand } from "./client_login.ts";
 import { parseSlash } from "./slash.ts";
 
 export interface ClientOptions {
   name: string;
-  hostname: string;
-  port: number;
+  /** Where the server is, as the person named it (`host:port`); shown, and keys local state. */
+  server: string;
+  /** Opens the transport: TLS with the pinned key, or plain TCP with --no-tls. */
+  dial(): Promise<Deno.Conn>;
   plugins: Plugin[];
   ui: Ui;
-  /** Asks the person for another name after BAD_NAME or NAME_IN_USE; absent when scripted. */
-  askName?: (problem: string) => Promise<string | undefined>;
+  creds: Credentials;
 }
 
 /** How the session ended: "quit" (asked to), "eof" (input ended), or the connection was lost. */
@@ -30,6 +32,14 @@ export class ClientApp {
   readonly ctx: ClientCtx;
   #conn: ClientConnection | undefined;
   #me = "";
+  #token: string | undefined;
+  /** Pushed frames are shown one after another, in arrival order, even when an intercept
+   *  (decryption) takes time. */
+  #shown: Promise<void> = Promise.resolve();
+  /** The last request handed to the connection (see #request). */
+  #sending: Promise<void> = Promise.resolve();
+  /** ctx for intercepts: its requests bypass the intercepts and the send order. */
+  readonly #direct: ClientCtx;
   #inflight = new Set<Promise<unknown>>();
   #ending: EndReason | undefined;
   #ended!: (r: EndReason) => void;
@@ -37,47 +47,47 @@ export class ClientApp {
   readonly ended = new Promise<EndReason>((r) => (this.#ended = r));
 
   constructor(private readonly opts: ClientOptions) {
-    this.registry = buildClientRegistry(opts.plugins, coreCommands(this));
+    const passwd = passwdCommand(opts.creds, () => this.#connection(), (t) => (this.#token = t));
+    this.registry = buildClientRegistry(opts.plugins, [...coreCommands(this), passwd]);
     const me = () => this.#me;
     this.ctx = {
       ui: opts.ui,
+      server: opts.server,
+      get me() {
+        return me();
+      },
+      request: (spec, body) => this.#request(spec, body),
+      quit: () => this.quit(),
+    };
+    this.#direct = {
+      ...this.ctx,
       get me() {
         return me();
       },
       request: (spec, body) => this.#connection().request(spec, body),
-      quit: () => this.quit(),
     };
   }
 
   /** Connects, greets, logs in (asking for another name if allowed). False if login failed. */
   async start(): Promise<boolean> {
     const { ui } = this.opts;
-    const conn = await ClientConnection.connect(this.opts);
+    const conn = await ClientConnection.open(await this.opts.dial());
     this.#conn = conn;
     const w = conn.welcome;
     ui.notice(
-      `connected to ${w.server} ${w.version} at ${this.opts.hostname}:${this.opts.port}` +
+      `connected to ${w.server} ${w.version} at ${this.opts.server}` +
         ` (protocol ${w.protocol}; plugins: ${w.plugins.join(", ") || "none"})`,
     );
-    conn.onPush = (f) => this.#show(f);
-    let name: string | undefined = this.opts.name;
-    while (true) {
-      try {
-        await conn.request(SessionLogin, { name });
-        break;
-      } catch (e) {
-        if (!(e instanceof ChatError)) throw e;
-        ui.error(e.code, e.message);
-        const retry = e.code === "NAME_IN_USE" || e.code === "BAD_NAME";
-        name = retry && this.opts.askName ? await this.opts.askName(e.message) : undefined;
-        if (!name) {
-          conn.close();
-          return false;
-        }
-      }
+    conn.onPush = (f) => (this.#shown = this.#shown.then(() => this.#show(f)));
+    const who = await logIn(conn, ui, this.opts.creds, this.opts.name, this.#token);
+    if (!who) {
+      conn.close();
+      return false;
     }
-    this.#me = name;
-    ui.notice(`logged in as ${ui.style.name(name)}; type /help for commands`);
+    this.#me = who.name;
+    this.#token = who.token;
+    for (const fn of this.registry.onLogin) await fn(this.ctx);
+    ui.notice(`logged in as ${ui.style.name(who.name)}; type /help for commands`);
     conn.closed.then((info) => {
       if (this.#ending) return;
       ui.error(info.code ?? "DISCONNECTED", info.message ?? "the server closed the connection");
@@ -115,6 +125,23 @@ export class ClientApp {
     this.#ended(reason);
   }
 
+  /**
+   * A request through the plugins' outgoing intercepts (e.g. encryption). Requests leave in
+   * the order they were made even when an intercept takes time: each waits for the one
+   * before it to be sent (not answered). Intercepts get a context whose requests go straight
+   * out, so one that looks something up does not queue behind itself.
+   */
+  #request<T>(spec: MessageSpec<T>, body: T): Promise<RawFrame> {
+    const fns = this.registry.intercepts.get(spec.type)?.out ?? [];
+    const send = async () => {
+      for (const fn of fns) body = await fn(body, this.#direct) as T;
+      return { ack: this.#connection().request(spec, body) };
+    };
+    const sent = this.#sending.then(send);
+    this.#sending = sent.then(() => {}, () => {});
+    return sent.then((s) => s.ack);
+  }
+
   #connection(): ClientConnection {
     if (!this.#conn) throw new Error("not connected");
     return this.#conn;
@@ -138,7 +165,7 @@ export class ClientApp {
     this.opts.ui.error("USAGE", "type <user>: <text> to message someone, or /help for commands");
   }
 
-  #show(frame: RawFrame) {
+  async #show(frame: RawFrame) {
     const { ui } = this.opts;
     try {
       if (frame.type === "error") {
@@ -146,7 +173,12 @@ export class ClientApp {
         return ui.error(e.rawCode, e.message);
       }
       if (frame.type === "session.closing") return; // reported when the connection closes
-      this.registry.shows.get(frame.type)?.show(frame, ui); // unknown types: a newer server
+      const show = this.registry.shows.get(frame.type);
+      if (!show) return; // unknown types: a newer server
+      for (const fn of this.registry.intercepts.get(frame.type)?.in ?? []) {
+        frame = { ...frame, ...await fn(show.decode(frame), this.#direct) as object };
+      }
+      show.show(frame, ui);
     } catch (e) {
       this.#report(e);
     }

@@ -19,11 +19,27 @@ export interface ClientRegistry {
   /** Lookup by lower-case name or alias. */
   byName: Map<string, CommandDef & { plugin: string }>;
   lines: LineDef[];
-  shows: Map<string, { plugin: string; show(frame: RawFrame, ui: Ui): void }>;
+  shows: Map<
+    string,
+    { plugin: string; decode(frame: RawFrame): unknown; show(frame: RawFrame, ui: Ui): void }
+  >;
+  /** Rewrites per frame type, in registration order: "out" before a request is sent, "in"
+   *  before a pushed frame is shown. */
+  intercepts: Map<string, { out: Intercept[]; in: Intercept[] }>;
+  onLogin: Array<(ctx: ClientCtx) => void | Promise<void>>;
 }
 
+type Intercept = (msg: unknown, ctx: ClientCtx) => unknown;
+
 export function buildClientRegistry(plugins: Plugin[], core: CommandDef[] = []): ClientRegistry {
-  const reg: ClientRegistry = { commands: [], byName: new Map(), lines: [], shows: new Map() };
+  const reg: ClientRegistry = {
+    commands: [],
+    byName: new Map(),
+    lines: [],
+    shows: new Map(),
+    intercepts: new Map(),
+    onLogin: [],
+  };
   const apiFor = (plugin: string): ClientApi => ({
     command(def) {
       if (!def.usage?.trim() || !def.summary?.trim()) {
@@ -46,8 +62,18 @@ export function buildClientRegistry(plugins: Plugin[], core: CommandDef[] = []):
       if (prior) {
         throw new Error(`frame "${spec.type}" shown by both ${prior.plugin} and ${plugin}`);
       }
-      reg.shows.set(spec.type, { plugin, show: (f, ui) => show(spec.decode(f), ui) });
+      reg.shows.set(spec.type, {
+        plugin,
+        decode: (f) => spec.decode(f),
+        show: (f, ui) => show(spec.decode(f), ui),
+      });
     },
+    intercept(spec, dir, fn) {
+      let entry = reg.intercepts.get(spec.type);
+      if (!entry) reg.intercepts.set(spec.type, entry = { out: [], in: [] });
+      entry[dir].push(fn as Intercept);
+    },
+    onLogin: (fn) => void reg.onLogin.push(fn),
   });
   const coreApi = apiFor("core");
   for (const def of core) coreApi.command(def);

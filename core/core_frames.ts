@@ -1,8 +1,19 @@
 /**
  * The core's own frames, registered through the same registry as any plugin under the
- * reserved namespace "session": login (the unique-name claim), quit and ping.
+ * reserved namespace "session": accounts and login (the unique-name claim), quit and ping.
+ *
+ * One session per account: a second login while the account is online is refused with
+ * NAME_IN_USE (docs/PROTOCOL.md), so "who is Alice" always has one answer.
  */
-import { SessionClosing, SessionLogin, SessionPing, SessionQuit } from "../protocol/core.ts";
+import {
+  SessionAccount,
+  SessionClosing,
+  SessionLogin,
+  SessionPasswd,
+  SessionPing,
+  SessionQuit,
+  SessionResume,
+} from "../protocol/core.ts";
 import { ChatError } from "../protocol/errors.ts";
 import { NAME_PATTERN, RESERVED_NAMES } from "../protocol/limits.ts";
 import type { MessageSpec } from "../protocol/spec.ts";
@@ -21,17 +32,64 @@ export function registerCore(server: ChatServer) {
       preAuth: true,
     });
 
-  // session.login {name} -> ack {name} | BAD_NAME | NAME_IN_USE | ALREADY_LOGGED_IN
-  on(SessionLogin, ({ name }, s) => {
+  // session.account {name} -> ack {name, exists}
+  on(SessionAccount, async ({ name }) => {
+    checkName(name, server.limits.maxNameLength);
+    return { name, exists: await server.accounts.exists(name) };
+  });
+
+  /** Checks what can be checked before the slow part of a login. */
+  const before = (s: ServerSession, name: string) => {
     if (s.name !== undefined) {
       throw new ChatError("ALREADY_LOGGED_IN", `already logged in as ${s.name}`);
     }
     checkName(name, server.limits.maxNameLength);
-    if (!server.sessions.claim(s, name)) {
-      throw new ChatError("NAME_IN_USE", `the name "${name}" is taken; choose another`);
+    refuseIfOnline(name);
+  };
+  const refuseIfOnline = (name: string) => {
+    const other = server.sessions.get(name);
+    if (other) {
+      throw new ChatError(
+        "NAME_IN_USE",
+        `${other.name} is already logged in from another connection; quit there first`,
+      );
     }
+  };
+  /** After the password or token was checked: claims the name, with no await in between. */
+  const claim = (s: ServerSession, name: string) => {
+    if (s.closed) throw new ChatError("INTERNAL", "the connection closed during login");
+    refuseIfOnline(name);
+    server.sessions.claim(s, name);
     server.runHooks(reg.login, s);
-    return { name };
+  };
+
+  // session.login {name, password} -> ack {name, created, token} | BAD_NAME | WEAK_PASSWORD |
+  //   BAD_PASSWORD | RATE_LIMITED | NAME_IN_USE | ALREADY_LOGGED_IN
+  on(SessionLogin, async ({ name, password }, s) => {
+    before(s, name);
+    const r = await server.accounts.login(name, password, addressOf(s));
+    claim(s, r.name);
+    return { ...r };
+  });
+
+  // session.resume {name, token} -> ack {name} | BAD_TOKEN | RATE_LIMITED | NAME_IN_USE | ...
+  on(SessionResume, async ({ name, token }, s) => {
+    before(s, name);
+    const r = await server.accounts.resume(name, token, addressOf(s));
+    claim(s, r.name);
+    return r;
+  });
+
+  // session.passwd {old, password} -> ack {token} | BAD_PASSWORD | WEAK_PASSWORD | RATE_LIMITED
+  reg.addHandler({
+    plugin: CORE,
+    spec: SessionPasswd as MessageSpec<unknown>,
+    handler: (msg, ctx) => {
+      const { old, password } = msg as { old: string; password: string };
+      const s = ctx.session as ServerSession;
+      return server.accounts.changePassword(s.name!, old, password, addressOf(s));
+    },
+    preAuth: false,
   });
 
   // session.quit {} -> ack; the router then closes the connection, which frees the name.
@@ -54,11 +112,16 @@ export function registerCore(server: ChatServer) {
     ack?: (r: Record<string, unknown>) => string,
   ) => reg.addTextCommand({ plugin: CORE, usage, summary, match, toFrame, ack });
   text(
-    "server:register <name>",
-    "claim a user name",
-    /^(?:server:|\/)(?:register|login|nick)\s+(\S+)$/i,
-    (m) => ({ type: SessionLogin.type, name: m[1] }),
-    (r) => `registered as ${r.name}`,
+    "server:register <name> <password>",
+    "log in (a new name is created with this password)",
+    /^(?:server:|\/)(?:register|login|nick)(?:\s+(\S+))?(?:\s+(\S.*))?$/i,
+    (m) => {
+      if (!m[1] || !m[2]) {
+        throw new ChatError("BAD_FRAME", "usage: server:register <name> <password>");
+      }
+      return { type: SessionLogin.type, name: m[1], password: m[2] };
+    },
+    (r) => `${r.created ? "created account" : "logged in as"} ${r.name}`,
   );
   text(
     "server:exit",
@@ -67,6 +130,11 @@ export function registerCore(server: ChatServer) {
     () => ({ type: SessionQuit.type }),
     () => "bye",
   );
+}
+
+/** The client's address without its port: failed logins are counted per address. */
+function addressOf(s: ServerSession): string {
+  return s.remote.slice(0, s.remote.lastIndexOf(":"));
 }
 
 /** Names: 1..max characters of NAME_PATTERN, not reserved. Throws BAD_NAME. */

@@ -9,9 +9,11 @@ import type { ChatServer } from "./server.ts";
 import type { ServerSession } from "./session.ts";
 import { migrate } from "./storage/migrate.ts";
 import { registerCore } from "./core_frames.ts";
+import { ACCOUNT_MIGRATIONS, ACCOUNTS_OWNER } from "./accounts/accounts.ts";
 
 export async function installPlugins(server: ChatServer, plugins: Plugin[]) {
   checkPluginList(plugins);
+  await migrate(server.db, ACCOUNTS_OWNER, ACCOUNT_MIGRATIONS);
   registerCore(server);
   for (const p of plugins) {
     if (p.migrations?.length) await migrate(server.db, p.name, p.migrations);

@@ -19,7 +19,7 @@ import { enterTextMode, handleTextLine } from "./text_mode.ts";
 
 export type Outcome =
   | { ok: true; result: Record<string, unknown> }
-  | { ok: false; code: ErrorCode; message: string };
+  | { ok: false; code: ErrorCode; message: string; extra?: Record<string, unknown> };
 
 /** Handles one complete line; returns a promise only if its handler is still running. */
 export function handleLine(
@@ -48,7 +48,7 @@ export function handleLine(
 }
 
 function answer(server: ChatServer, s: ServerSession, frame: RawFrame, out: Outcome) {
-  if (!out.ok) server.error(s, out.code, out.message, frame.id);
+  if (!out.ok) server.error(s, out.code, out.message, frame.id, out.extra);
   else if (frame.id !== undefined) server.send(s, { ...out.result, type: "ack", re: frame.id });
   return afterLine(server, s);
 }
@@ -69,7 +69,7 @@ export function dispatch(
     return fail("NOT_LOGGED_IN", "log in first with session.login");
   }
   const caught = (e: unknown): Outcome => {
-    if (e instanceof ChatError) return fail(e.code, e.message);
+    if (e instanceof ChatError) return fail(e.code, e.message, e.extra);
     // A bug, not bad input: log it whole here, tell the client only a stable code.
     server.log.error(`handler for ${frame.type} failed: ${e instanceof Error ? e.stack : e}`);
     return fail("INTERNAL", "the server failed while handling this request");
@@ -87,6 +87,6 @@ function ok(result: HandlerResult): Outcome {
   return { ok: true, result: result ?? {} };
 }
 
-function fail(code: ErrorCode, message: string): Outcome {
-  return { ok: false, code, message };
+function fail(code: ErrorCode, message: string, extra?: Record<string, unknown>): Outcome {
+  return { ok: false, code, message, extra };
 }

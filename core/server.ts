@@ -17,6 +17,8 @@ import { installPlugins } from "./plugin_host.ts";
 import { handleLine } from "./router.ts";
 import { renderText } from "./text_mode.ts";
 import { VERSION } from "./version.ts";
+import { Accounts } from "./accounts/accounts.ts";
+import { DEFAULT_SCRYPT, type ScryptParams } from "./accounts/password.ts";
 
 export interface ServerOptions {
   plugins: Plugin[];
@@ -29,6 +31,10 @@ export interface ServerOptions {
   /** Shown to clients in the welcome frame. */
   serverName?: string;
   logLevel?: LogLevel;
+  /** Password hashing cost; lower it only for tests and load generation. */
+  scrypt?: ScryptParams;
+  /** PEM certificate chain and private key: with them the server speaks only TLS. */
+  tls?: { cert: string; key: string };
 }
 
 /** Bytes read from a socket at a time: one buffer per connection, reused, so it is most of an
@@ -43,7 +49,10 @@ export class ChatServer {
   readonly limits: Readonly<Limits>;
   readonly log: Logger;
   readonly name: string;
+  readonly accounts: Accounts;
   pluginNames: string[] = [];
+  /** True when the listener speaks TLS. */
+  tls = false;
   #nextId = 1;
   #listener: Deno.Listener | undefined;
   #tasks = new Set<Promise<void>>();
@@ -56,6 +65,7 @@ export class ChatServer {
     this.limits = Object.freeze({ ...DEFAULT_LIMITS, ...opts.limits });
     this.log = createLogger(opts.logLevel ?? "info");
     this.name = opts.serverName ?? "ClassChat";
+    this.accounts = new Accounts(db, opts.scrypt ?? DEFAULT_SCRYPT, this.limits);
   }
 
   static async start(opts: ServerOptions): Promise<ChatServer> {
@@ -69,10 +79,9 @@ export class ChatServer {
     const server = new ChatServer(opts, db);
     try {
       await installPlugins(server, opts.plugins);
-      server.#listener = Deno.listen({
-        hostname: opts.hostname ?? "127.0.0.1",
-        port: opts.port ?? 0,
-      });
+      const where = { hostname: opts.hostname ?? "127.0.0.1", port: opts.port ?? 0 };
+      server.#listener = opts.tls ? Deno.listenTls({ ...where, ...opts.tls }) : Deno.listen(where);
+      server.tls = opts.tls !== undefined;
     } catch (e) {
       await db.close();
       throw e;
@@ -94,10 +103,16 @@ export class ChatServer {
   }
 
   /** Sends an error frame; `re` names the request it answers, if it had an id. */
-  error(s: ServerSession, code: ErrorCode, message: string, re?: string): void {
+  error(
+    s: ServerSession,
+    code: ErrorCode,
+    message: string,
+    re?: string,
+    extra?: Record<string, unknown>,
+  ): void {
     const frame = re === undefined
-      ? { type: "error", code, message }
-      : { type: "error", re, code, message };
+      ? { type: "error", code, message, ...extra }
+      : { type: "error", re, code, message, ...extra };
     this.send(s, frame);
   }
 
@@ -202,11 +217,22 @@ export class ChatServer {
         }
       }
     } catch (e) {
-      if (!s.closed && !(e instanceof Deno.errors.ConnectionReset)) {
-        this.log.warn(`session ${s.id}: read failed: ${e}`);
-      }
+      this.#readFailed(s, e);
     }
     await this.closeSession(s, "disconnected");
+  }
+
+  /** One log line per failed connection, at a level that matches how unusual it is. */
+  #readFailed(s: ServerSession, e: unknown) {
+    if (s.closed || e instanceof Deno.errors.ConnectionReset) return;
+    // A TLS peer that leaves without close_notify is just a peer that left.
+    if (e instanceof Deno.errors.UnexpectedEof) return;
+    if (e instanceof Deno.errors.InvalidData) {
+      // Failed TLS: a client refusing our self-signed certificate before its person trusts it
+      // (expected on first contact), or plain text sent to the TLS port.
+      return this.log.info(`session ${s.id} (${s.remote}): TLS failed: ${e.message}`);
+    }
+    this.log.warn(`session ${s.id} (${s.remote}): read failed: ${e}`);
   }
 
   /** Closes from a callback that cannot await; a failure is logged, never unhandled. */

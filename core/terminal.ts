@@ -61,6 +61,8 @@ export interface Tty {
   start(onLine: (line: string) => void, onEnd: () => void): void;
   /** Asks a question on the prompt line; undefined if input closes first (Ctrl-D, Ctrl-C). */
   ask(question: string): Promise<string | undefined>;
+  /** Like ask, but what is typed is not shown and not kept in the history (passwords). */
+  askSecret(question: string): Promise<string | undefined>;
   close(): void;
 }
 
@@ -102,6 +104,25 @@ export function terminal(prompt = "> "): Tty {
         if (closed) return resolve(undefined);
         rl.once("close", () => resolve(undefined));
         rl.question(question, resolve);
+      }),
+    askSecret: (question) =>
+      new Promise((resolve) => {
+        if (closed) return resolve(undefined);
+        // readline echoes through _writeToOutput (node's and Deno's port alike): silence it
+        // while the answer is typed, then restore it.
+        const out = rl as unknown as { _writeToOutput(s: string): void; history: string[] };
+        const echo = out._writeToOutput;
+        const done = (answer: string | undefined) => {
+          out._writeToOutput = echo;
+          rl.off("close", onClose);
+          if (answer !== undefined && out.history[0] === answer) out.history.shift();
+          process.stdout.write("\n");
+          resolve(answer);
+        };
+        const onClose = () => done(undefined);
+        rl.once("close", onClose);
+        rl.question(question, done);
+        out._writeToOutput = () => {};
       }),
     close: () => rl.close(),
   };

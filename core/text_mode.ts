@@ -3,7 +3,7 @@
  * plugins' text commands, turned into an ordinary frame and routed like any other; replies
  * and pushed frames are rendered as readable lines by the plugins' renderers.
  */
-import { ERROR_CODES } from "../protocol/errors.ts";
+import { ChatError, ERROR_CODES } from "../protocol/errors.ts";
 import { encodeLine } from "../protocol/framing.ts";
 import type { RawFrame } from "../protocol/spec.ts";
 import type { ChatServer } from "./server.ts";
@@ -32,7 +32,14 @@ export async function handleTextLine(server: ChatServer, s: ServerSession, line:
   for (const cmd of server.registry.textCommands) {
     const m = input.match(cmd.match);
     if (!m) continue;
-    const out = await dispatch(server, s, cmd.toFrame(m) as RawFrame);
+    let frame: RawFrame;
+    try {
+      frame = cmd.toFrame(m) as RawFrame;
+    } catch (e) {
+      if (!(e instanceof ChatError)) throw e;
+      return say(s, `error ${e.code}: ${e.message}`);
+    }
+    const out = await dispatch(server, s, frame);
     if (out.ok) say(s, cmd.ack ? cmd.ack({ type: "ack", re: "", ...out.result }) : "ok");
     else say(s, `error ${out.code}: ${out.message}`);
     return;

@@ -5,8 +5,10 @@
 import type { Plugin } from "./types.ts";
 import { dm } from "./dm/mod.ts";
 import { presence } from "./presence/mod.ts";
+import { encrypt } from "./encrypt/mod.ts";
 
 export const PLUGINS: Plugin[] = [
   presence,
   dm,
+  encrypt,
 ];

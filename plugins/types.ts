@@ -115,6 +115,8 @@ export interface Ui {
 
 export interface ClientCtx {
   ui: Ui;
+  /** The server as the person named it (`host:port`): keys what the client stores locally. */
+  readonly server: string;
   /** Own user name once logged in. */
   readonly me: string;
   /** Sends a request and resolves with its ack; rejects with ChatError on an error frame. */
@@ -145,4 +147,14 @@ export interface ClientApi {
     def: { usage: string; match: RegExp; run(m: RegExpMatchArray, ctx: ClientCtx): unknown },
   ): void;
   on<T>(spec: MessageSpec<T>, show: (msg: T, ui: Ui) => void): void;
+  /** Rewrites a frame of `spec` on its way out (before the request is sent) or in (before it
+   *  is shown), e.g. end-to-end encryption. A rewrite that throws stops the frame: out, the
+   *  request fails with that error; in, the error is shown instead. */
+  intercept<T>(
+    spec: MessageSpec<T>,
+    dir: "out" | "in",
+    fn: (msg: T, ctx: ClientCtx) => T | Promise<T>,
+  ): void;
+  /** Runs after each login, before the person's input is read. */
+  onLogin(fn: (ctx: ClientCtx) => void | Promise<void>): void;
 }

@@ -53,6 +53,8 @@ export const ErrorFrame = message("error", (f) => {
     code: (isErrorCode(code) ? code : "INTERNAL") as ErrorCode,
     rawCode: code,
     message: field.text(f, "message"),
+    /** With RATE_LIMITED: how long to wait before trying again. */
+    retryAfterMs: field.optionalNumber(f, "retryAfterMs"),
   };
 });
 
@@ -64,8 +66,41 @@ export const SessionClosing = message("session.closing", (f) => ({
 
 // Client -> server ------------------------------------------------------------------------------
 
-/** session.login {name} -> ack {name} | BAD_NAME | NAME_IN_USE | ALREADY_LOGGED_IN */
-export const SessionLogin = message("session.login", (f) => ({ name: field.string(f, "name") }));
+/** Longest password or token accepted on the wire (the account rules allow less). */
+const MAX_SECRET_LENGTH = 4096;
+
+/** session.account {name} -> ack {name, exists}: a client asks for a new password twice. */
+export const SessionAccount = message("session.account", (f) => ({
+  name: field.string(f, "name"),
+}));
+
+/** session.login {name, password} -> ack {name, created, token} | BAD_NAME | WEAK_PASSWORD |
+ *  BAD_PASSWORD | RATE_LIMITED | NAME_IN_USE | ALREADY_LOGGED_IN. A new name is created with
+ *  this password; `token` resumes the session later (session.resume). */
+export const SessionLogin = message("session.login", (f) => ({
+  name: field.string(f, "name"),
+  password: field.string(f, "password", { max: MAX_SECRET_LENGTH }),
+}));
+
+/** The ack of session.login, as the client reads it. */
+export const LoginAck = message("ack", (f) => ({
+  name: field.text(f, "name"),
+  created: field.boolean(f, "created"),
+  token: field.string(f, "token"),
+}));
+
+/** session.resume {name, token} -> ack {name} | BAD_TOKEN | RATE_LIMITED | NAME_IN_USE | ... */
+export const SessionResume = message("session.resume", (f) => ({
+  name: field.string(f, "name"),
+  token: field.string(f, "token", { max: MAX_SECRET_LENGTH }),
+}));
+
+/** session.passwd {old, password} -> ack {token} | BAD_PASSWORD | WEAK_PASSWORD | RATE_LIMITED.
+ *  Every earlier resume token of the account stops working. */
+export const SessionPasswd = message("session.passwd", (f) => ({
+  old: field.string(f, "old", { max: MAX_SECRET_LENGTH }),
+  password: field.string(f, "password", { max: MAX_SECRET_LENGTH }),
+}));
 
 /** session.quit {} -> ack, then the server closes the connection and frees the name. */
 export const SessionQuit = message("session.quit", () => ({}));

@@ -15,8 +15,16 @@ export const ERROR_CODES = {
   // Names and users.
   BAD_NAME: "the name breaks the naming rules",
   NAME_IN_USE: "someone else is using that name",
+  // Accounts.
+  BAD_PASSWORD: "the password is wrong for this account",
+  WEAK_PASSWORD: "the password breaks the password rules (length)",
+  BAD_TOKEN: "the resume token is unknown or expired",
   NO_SUCH_USER: "no user by that name is online",
   TEXT_TOO_LONG: "the text exceeds the text length limit",
+  // End-to-end encryption (reported by the client).
+  KEY_CHANGED: "a peer's end-to-end key changed; compare safety numbers before writing",
+  NO_KEY: "the user has no end-to-end key yet",
+  E2E_FAILED: "an end-to-end encrypted message could not be opened",
   // Connection-level reasons (sent in session.closing).
   SEND_QUEUE_EXCEEDED: "the client read too slowly and its outgoing queue overflowed",
   SERVER_SHUTDOWN: "the server is shutting down",
@@ -33,7 +41,12 @@ export function isErrorCode(code: string): code is ErrorCode {
 
 /** Thrown by handlers (via `ctx.fail`) and decoders; the router turns it into an error frame. */
 export class ChatError extends Error {
-  constructor(readonly code: ErrorCode, message: string = ERROR_CODES[code]) {
+  /** `extra` adds fields to the error frame, e.g. `{ retryAfterMs }` with RATE_LIMITED. */
+  constructor(
+    readonly code: ErrorCode,
+    message: string = ERROR_CODES[code],
+    readonly extra?: Record<string, unknown>,
+  ) {
     super(message);
     this.name = "ChatError";
   }

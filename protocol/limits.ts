@@ -15,6 +15,15 @@ export interface Limits {
    *  of chat lines for a briefly slow reader; a reader further behind is disconnected with
    *  SEND_QUEUE_EXCEEDED rather than allowed to grow the server's memory. */
   sendQueueBytes: number;
+  /** Failed logins per account within loginWindowMs before it is locked until the oldest
+   *  failure leaves the window. 5 forgives typos and stops online guessing (5 per 15 min). */
+  loginFailuresPerAccount: number;
+  /** Failed logins per client address within loginWindowMs. Higher than per account because
+   *  a whole class may sit behind one campus NAT address; it stops one machine trying many
+   *  names. */
+  loginFailuresPerAddress: number;
+  /** The sliding window for both login-failure limits: 15 minutes. */
+  loginWindowMs: number;
 }
 
 export const DEFAULT_LIMITS: Readonly<Limits> = Object.freeze({
@@ -22,6 +31,9 @@ export const DEFAULT_LIMITS: Readonly<Limits> = Object.freeze({
   maxTextLength: 8000,
   maxNameLength: 32,
   sendQueueBytes: 1024 * 1024,
+  loginFailuresPerAccount: 5,
+  loginFailuresPerAddress: 50,
+  loginWindowMs: 15 * 60 * 1000,
 });
 
 /** Protocol version spoken by this build; bumped only for incompatible changes. */

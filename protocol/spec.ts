@@ -47,6 +47,14 @@ export const field = {
     if (typeof v !== "number" || !Number.isFinite(v)) throw bad(key, "must be a finite number");
     return v;
   },
+  optionalNumber(f: RawFrame, key: string): number | undefined {
+    return f[key] === undefined ? undefined : field.number(f, key);
+  },
+  boolean(f: RawFrame, key: string): boolean {
+    const v = f[key];
+    if (typeof v !== "boolean") throw bad(key, "must be true or false");
+    return v;
+  },
   stringArray(f: RawFrame, key: string): string[] {
     const v = f[key];
     if (!Array.isArray(v) || !v.every((x) => typeof x === "string")) {

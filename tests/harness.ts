@@ -10,6 +10,21 @@ import { ChatServer, type ServerOptions } from "../core/server.ts";
 import { encodeFrame, LineSplitter } from "../protocol/framing.ts";
 import type { RawFrame } from "../protocol/spec.ts";
 import { PLUGINS } from "../plugins/mod.ts";
+import { fingerprintOfPem, generateSelfSigned } from "../core/tls/cert.ts";
+
+/** The cheapest scrypt cost the server accepts: tests log in hundreds of times. */
+const TEST_SCRYPT = { logN: 10, r: 8, p: 1 };
+
+/** One certificate per test process, for 127.0.0.1 and localhost. */
+let testTls: Promise<{ cert: string; key: string }> | undefined;
+export function testCertificate(): Promise<{ cert: string; key: string }> {
+  return testTls ??= generateSelfSigned({ names: ["127.0.0.1", "localhost"] });
+}
+
+/** The password tests use for an account: 8+ characters, different per name. */
+export function pw(name: string): string {
+  return `${name.toLowerCase()}-secret`;
+}
 
 /** How long a test waits for an expected frame before failing. */
 export const WAIT_MS = 5000;
@@ -17,21 +32,36 @@ export const WAIT_MS = 5000;
 export interface Harness {
   server: ChatServer;
   port: number;
+  /** The server certificate's SHA-256 fingerprint; undefined without TLS. */
+  fingerprint: string | undefined;
   connect(): Promise<TestClient>;
   /** Connects and logs in each name, consuming each login's ack and the others' join notices. */
   users(...names: string[]): Promise<TestClient[]>;
   close(): Promise<void>;
 }
 
-export async function startServer(opts: Partial<ServerOptions> = {}): Promise<Harness> {
-  const server = await ChatServer.start({ plugins: PLUGINS, port: 0, logLevel: "silent", ...opts });
+/** Server options for tests; TLS is on unless `tls: false`, like a real server. */
+export type TestServerOptions = Partial<Omit<ServerOptions, "tls">> & { tls?: false };
+
+export async function startServer(opts: TestServerOptions = {}): Promise<Harness> {
+  const tls = opts.tls === false ? undefined : await testCertificate();
+  const server = await ChatServer.start({
+    plugins: PLUGINS,
+    port: 0,
+    logLevel: "silent",
+    scrypt: TEST_SCRYPT,
+    ...opts,
+    tls,
+  });
   const port = server.addr.port;
+  const caCert = tls?.cert;
   const clients: TestClient[] = [];
   const h: Harness = {
     server,
     port,
+    fingerprint: caCert && await fingerprintOfPem(caCert),
     async connect() {
-      const c = await TestClient.connect(port);
+      const c = await TestClient.connect(port, { caCert });
       clients.push(c);
       return c;
     },
@@ -40,7 +70,7 @@ export async function startServer(opts: Partial<ServerOptions> = {}): Promise<Ha
       for (const name of names) {
         const c = await h.connect();
         await c.expect("welcome");
-        await c.ok("session.login", { name });
+        await c.ok("session.login", { name, password: pw(name) });
         if (server.pluginNames.includes("presence")) {
           for (const earlier of out) {
             await earlier.expect("presence.joined", (f) => f.name === name);
@@ -61,7 +91,7 @@ export async function startServer(opts: Partial<ServerOptions> = {}): Promise<Ha
 /** Runs fn against a fresh server and always stops it. */
 export async function withServer(
   fn: (h: Harness) => Promise<void>,
-  opts: Partial<ServerOptions> = {},
+  opts: TestServerOptions = {},
 ): Promise<void> {
   const h = await startServer(opts);
   try {
@@ -84,10 +114,22 @@ export class TestClient {
     this.closed = opts.read ? this.#readLoop() : Promise.resolve();
   }
 
-  /** `read: false` makes a client that never reads its socket (a slow consumer). */
-  static async connect(port: number, opts = { read: true }): Promise<TestClient> {
-    const conn = await Deno.connect({ hostname: "127.0.0.1", port });
-    return new TestClient(conn, opts);
+  /** `read: false` makes a client that never reads its socket (a slow consumer); `caCert`
+   *  connects with TLS, trusting that certificate. */
+  static async connect(
+    port: number,
+    opts: { read?: boolean; caCert?: string } = {},
+  ): Promise<TestClient> {
+    const where = { hostname: "127.0.0.1", port };
+    const conn = opts.caCert
+      ? await Deno.connectTls({ ...where, caCerts: [opts.caCert] })
+      : await Deno.connect(where);
+    return new TestClient(conn, { read: opts.read ?? true });
+  }
+
+  /** Logs in as `name` with its test password; returns the ack. */
+  login(name: string): Promise<RawFrame> {
+    return this.ok("session.login", { name, password: pw(name) });
   }
 
   get isClosed(): boolean {

@@ -1,4 +1,5 @@
 /** Helpers for tests that run the real CLI as subprocesses (`deno run main.ts ...`). */
+import { pw } from "./harness.ts";
 const MAIN = new URL("../main.ts", import.meta.url).pathname;
 const DENO = Deno.execPath();
 const PERMS = ["--allow-net", "--allow-read", "--allow-write", "--allow-env", "--allow-sys"];
@@ -6,14 +7,25 @@ const PERMS = ["--allow-net", "--allow-read", "--allow-write", "--allow-env", "-
 export interface ServerProcess {
   port: number;
   pid: number;
+  /** The data directory (removed by stop()). */
+  data: string;
+  /** The server's certificate (PEM) and its SHA-256 fingerprint as the server printed it;
+   *  undefined with --no-tls. */
+  cert?: string;
+  fingerprint?: string;
   child: Deno.ChildProcess;
-  /** Sends a signal and waits for exit; returns the exit code. */
-  stop(signal?: Deno.Signal): Promise<number>;
+  /** Sends a signal and waits for exit; returns the exit code. The data directory is
+   *  removed unless keepData (to restart on it). */
+  stop(signal?: Deno.Signal, keepData?: boolean): Promise<number>;
 }
 
-/** Starts `classchat serve --port 0` and waits for its "listening on" line. */
-export async function spawnServer(args: string[] = []): Promise<ServerProcess> {
-  const data = await Deno.makeTempDir({ prefix: "classchat-test-" });
+/** Starts `classchat serve --port 0` and waits for its "listening on" line. Passwords are
+ *  hashed at the lowest cost unless `args` says otherwise. `data` reuses a directory. */
+export async function spawnServer(
+  args: string[] = [],
+  data?: string,
+): Promise<ServerProcess> {
+  data ??= await Deno.makeTempDir({ prefix: "classchat-test-" });
   const child = new Deno.Command(DENO, {
     args: [
       "run",
@@ -26,6 +38,8 @@ export async function spawnServer(args: string[] = []): Promise<ServerProcess> {
       data,
       "--log-level",
       "warn",
+      "--scrypt-cost",
+      "10",
       ...args,
     ],
     stdout: "piped",
@@ -44,16 +58,20 @@ export async function spawnServer(args: string[] = []): Promise<ServerProcess> {
       (async () => {
         while (!(await reader.read()).done) { /* drain */ }
       })();
+      const fingerprint = seen.match(/TLS fingerprint \(SHA-256\) ([0-9A-F:]+)/)?.[1];
       return {
         port: Number(m[1]),
         pid: child.pid,
         child,
-        async stop(signal: Deno.Signal = "SIGTERM") {
+        data,
+        fingerprint,
+        cert: fingerprint && await Deno.readTextFile(`${data}/tls/cert.pem`),
+        async stop(signal: Deno.Signal = "SIGTERM", keepData = false) {
           try {
             child.kill(signal);
           } catch { /* already gone */ }
           const status = await child.status;
-          await Deno.remove(data, { recursive: true }).catch(() => {});
+          if (!keepData) await Deno.remove(data!, { recursive: true }).catch(() => {});
           return status.code;
         },
       };
@@ -98,14 +116,32 @@ export async function runCli(
   return { code: out.code, stdout: dec.decode(out.stdout), stderr: dec.decode(out.stderr) };
 }
 
+/** A client's own config directory (known_hosts, keys): one per test client, like one
+ *  student's computer. Removed when the test process exits. */
+export function clientConfigDir(): string {
+  const dir = Deno.makeTempDirSync({ prefix: "classchat-client-" });
+  globalThis.addEventListener("unload", () => Deno.removeSync(dir, { recursive: true }));
+  return dir;
+}
+
+/** Arguments and environment for `connect <name>` to a test server: trusts its key and logs
+ *  in with the test password. */
+export function connectArgs(name: string, server: ServerProcess, config = clientConfigDir()) {
+  const args = ["connect", name, "--port", String(server.port)];
+  if (server.fingerprint) args.push("--trust", server.fingerprint);
+  else args.push("--no-tls");
+  return { args, env: { CLASSCHAT_PASSWORD: pw(name), CLASSCHAT_CONFIG_DIR: config } };
+}
+
 /** Spawns a client whose stdin stays open until `end()`, reading its stdout as lines arrive. */
-export function spawnClient(name: string, port: number) {
+export function spawnClient(name: string, server: ServerProcess, config?: string) {
+  const { args, env } = connectArgs(name, server, config);
   const child = new Deno.Command(DENO, {
-    args: ["run", ...PERMS, MAIN, "connect", name, "--port", String(port)],
+    args: ["run", ...PERMS, MAIN, ...args],
     stdin: "piped",
     stdout: "piped",
     stderr: "piped",
-    env: { NO_COLOR: "1" },
+    env: { NO_COLOR: "1", ...env },
   }).spawn();
   const writer = child.stdin.getWriter();
   const lines: string[] = [];

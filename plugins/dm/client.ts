@@ -1,5 +1,5 @@
 import type { ClientApi, ClientCtx } from "../types.ts";
-import { DmMessage, DmSend, TO_USER_LINE } from "./protocol.ts";
+import { DmMessage, DmSend, SEALED_PLACEHOLDER, TO_USER_LINE } from "./protocol.ts";
 
 async function send(ctx: ClientCtx, receiver: string, text: string) {
   const ack = await ctx.request(DmSend, { receiver, text });
@@ -26,5 +26,8 @@ export function dmClient(api: ClientApi) {
     run: (m, ctx) => send(ctx, m[1], m[2]),
   });
 
-  api.on(DmMessage, (m, ui) => ui.line(`${ui.style.name(m.sender)}: ${m.text}`));
+  api.on(
+    DmMessage,
+    (m, ui) => ui.line(`${ui.style.name(m.sender)}: ${m.text ?? SEALED_PLACEHOLDER}`),
+  );
 }

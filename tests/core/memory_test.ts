@@ -5,12 +5,12 @@ import { withServerProcess } from "../process.ts";
 Deno.test("memory - a 10 MiB line without newline is refused and the server's memory stays flat", async () => {
   await withServerProcess(async (server) => {
     // Warm up: a connection, a login and a little traffic, so the baseline is a working server.
-    const warm = await TestClient.connect(server.port);
-    await warm.ok("session.login", { name: "Warm" });
+    const warm = await TestClient.connect(server.port, { caCert: server.cert });
+    await warm.login("Warm");
     for (let i = 0; i < 50; i++) await warm.ok("session.ping");
     const before = await rssKiB(server.pid);
 
-    const c = await TestClient.connect(server.port);
+    const c = await TestClient.connect(server.port, { caCert: server.cert });
     await c.expect("welcome");
     const chunk = new Uint8Array(64 * 1024).fill(0x61); // "aaaa...", never a newline
     for (let i = 0; i < 160; i++) await c.sendRaw(chunk); // 10 MiB

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { withServer } from "../harness.ts";
+import { startServer, withServer } from "../harness.ts";
 import { PLUGINS } from "../../plugins/mod.ts";
 import { ChatServer } from "../../core/server.ts";
 import { buildClientRegistry } from "../../core/client_registry.ts";
@@ -8,18 +8,25 @@ import { makeUi } from "../../core/terminal.ts";
 import { message } from "../../protocol/spec.ts";
 import type { Plugin } from "../../plugins/types.ts";
 
-Deno.test("plugins - without dm in the list, the server still works and dm frames are UNKNOWN_TYPE", () =>
+Deno.test("plugins - without dm (and encrypt, which requires it) the server works; dm is UNKNOWN_TYPE", () =>
   withServer(async (h) => {
     const [alice] = await h.users("Alice", "Bob");
     assert.equal(await alice.fails("dm.send", { receiver: "Bob", text: "hi" }), "UNKNOWN_TYPE");
     assert.deepEqual((await alice.ok("presence.who")).users, ["Alice", "Bob"]);
-  }, { plugins: PLUGINS.filter((p) => p.name !== "dm") }));
+  }, { plugins: PLUGINS.filter((p) => p.name !== "dm" && p.name !== "encrypt") }));
+
+Deno.test("plugins - a plugin whose requirement is missing stops start-up with a clear error", async () => {
+  await assert.rejects(
+    startServer({ plugins: PLUGINS.filter((p) => p.name !== "dm") }),
+    /plugin "encrypt" requires plugin "dm"/,
+  );
+});
 
 Deno.test("plugins - with no plugins at all, login and ping still work", () =>
   withServer(async (h) => {
     const c = await h.connect();
     assert.deepEqual((await c.expect("welcome")).plugins, []);
-    await c.ok("session.login", { name: "Alice" });
+    await c.login("Alice");
     await c.ok("session.ping");
     assert.equal(await c.fails("presence.who"), "UNKNOWN_TYPE");
   }, { plugins: [] }));
@@ -28,8 +35,9 @@ Deno.test("plugins - every client command has a usage and a summary, and /help l
   const out: string[] = [];
   const app = new ClientApp({
     name: "x",
-    hostname: "127.0.0.1",
-    port: 1,
+    server: "127.0.0.1:1",
+    dial: () => Promise.reject(new Error("not used")),
+    creds: { password: () => Promise.resolve(undefined) },
     plugins: PLUGINS,
     ui: makeUi((line) => out.push(line), false),
   });

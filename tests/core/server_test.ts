@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { withServer } from "../harness.ts";
+import { pw, withServer } from "../harness.ts";
 import { PROTOCOL_VERSION } from "../../protocol/limits.ts";
 
 Deno.test("server - greets every connection with a welcome frame", () =>
@@ -8,7 +8,7 @@ Deno.test("server - greets every connection with a welcome frame", () =>
     const w = await c.expect("welcome");
     assert.equal(w.protocol, PROTOCOL_VERSION);
     assert.equal(w.server, "ClassChat");
-    assert.deepEqual(w.plugins, ["presence", "dm"]);
+    assert.deepEqual(w.plugins, ["presence", "dm", "encrypt"]);
     assert.equal((w.limits as Record<string, number>).maxFrameBytes, 64 * 1024);
   }));
 
@@ -16,26 +16,32 @@ Deno.test("server - a taken name is refused case-insensitively, and the client c
   withServer(async (h) => {
     await h.users("Alice");
     const c = await h.connect();
-    assert.equal(await c.fails("session.login", { name: "alice" }), "NAME_IN_USE");
-    assert.equal((await c.ok("session.login", { name: "Alice2" })).name, "Alice2");
+    assert.equal(
+      await c.fails("session.login", { name: "alice", password: pw("alice") }),
+      "NAME_IN_USE",
+    );
+    assert.equal((await c.login("Alice2")).name, "Alice2");
   }));
 
 Deno.test("server - names that break the rules are BAD_NAME", () =>
   withServer(async (h) => {
     const c = await h.connect();
     for (const name of ["", "a b", "-dash", "x".repeat(33), "server", "SERVER", "ali:ce", "é"]) {
-      assert.equal(await c.fails("session.login", { name }), "BAD_NAME", name);
+      assert.equal(await c.fails("session.login", { name, password: pw("x") }), "BAD_NAME", name);
     }
-    assert.equal(await c.fails("session.login", { name: 5 }), "BAD_FRAME");
-    await c.ok("session.login", { name: "Dr.Yuan" });
-    assert.equal(await c.fails("session.login", { name: "Other" }), "ALREADY_LOGGED_IN");
+    assert.equal(await c.fails("session.login", { name: 5, password: pw("x") }), "BAD_FRAME");
+    await c.login("Dr.Yuan");
+    assert.equal(
+      await c.fails("session.login", { name: "Other", password: pw("Other") }),
+      "ALREADY_LOGGED_IN",
+    );
   }, { limits: { maxNameLength: 32 } }));
 
 Deno.test("server - name length limit is configurable and enforced", () =>
   withServer(async (h) => {
     const c = await h.connect();
-    assert.equal(await c.fails("session.login", { name: "abcdef" }), "BAD_NAME");
-    await c.ok("session.login", { name: "abcde" });
+    assert.equal(await c.fails("session.login", { name: "abcdef", password: pw("x") }), "BAD_NAME");
+    await c.login("abcde");
   }, { limits: { maxNameLength: 5 } }));
 
 Deno.test("server - frames before login are NOT_LOGGED_IN; ping works before login", () =>
@@ -84,8 +90,9 @@ Deno.test("server - session.quit acks, closes, frees the name, and tells the oth
     await bob.closed;
     const left = await alice.expect("presence.left");
     assert.deepEqual([left.name, left.reason], ["Bob", "quit"]);
+    // The name is free again for its account, which keeps the case it was registered with.
     const [bob2] = await h.users("bob");
-    assert.deepEqual((await bob2.ok("presence.who")).users, ["Alice", "bob"]);
+    assert.deepEqual((await bob2.ok("presence.who")).users, ["Alice", "Bob"]);
   }));
 
 Deno.test("server - a dropped connection frees the name with reason disconnected", () =>
@@ -122,7 +129,7 @@ Deno.test("server - many clients at once are each served", () =>
     const names = Array.from({ length: 30 }, (_, i) => `user${i}`);
     const clients = await Promise.all(names.map(async (name) => {
       const c = await h.connect();
-      await c.ok("session.login", { name });
+      await c.login(name);
       return c;
     }));
     await Promise.all(clients.map((c, i) =>

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { TestClient, withServer } from "../harness.ts";
+import { pw, testCertificate, TestClient, withServer } from "../harness.ts";
 import type { ServerSession } from "../../core/session.ts";
 
 const MiB = 1024 * 1024;
@@ -8,8 +8,9 @@ Deno.test("slow consumer - a client that stops reading never delays the others, 
   withServer(async (h) => {
     const [alice, bob, carol] = await h.users("Alice", "Bob", "Carol");
     // Slow logs in, then never reads its socket again.
-    const slow = await TestClient.connect(h.port, { read: false });
-    await slow.send("session.login", { id: "l", name: "Slow" });
+    const caCert = (await testCertificate()).cert;
+    const slow = await TestClient.connect(h.port, { read: false, caCert });
+    await slow.send("session.login", { id: "l", name: "Slow", password: pw("Slow") });
     for (const c of [alice, bob, carol]) {
       await c.expect("presence.joined", (f) => f.name === "Slow");
     }

@@ -6,9 +6,9 @@ Deno.test("text mode - nc users register, list, message and exit with the assign
     const [alice] = await h.users("Alice");
     const nc = await h.connect();
     await nc.expect("welcome"); // the JSON welcome always comes first
-    await nc.sendRaw("server:register Carl\r\n");
+    await nc.sendRaw("server:register Carl carl-secret\r\n");
     await nc.expectLine(/^Welcome to ClassChat \(plain-text mode\)/);
-    await nc.expectLine(/^registered as Carl$/);
+    await nc.expectLine(/^created account Carl$/);
     assert.equal((await alice.expect("presence.joined")).name, "Carl");
 
     await nc.sendRaw("server:who\n");
@@ -38,10 +38,12 @@ Deno.test("text mode - errors are readable lines with the stable code", () =>
     const nc = await h.connect();
     await nc.sendRaw("Alice: before login\n");
     await nc.expectLine(/^error NOT_LOGGED_IN: /);
-    await nc.sendRaw("server:register alice\n");
+    await nc.sendRaw("server:register alice alice-secret\n");
     await nc.expectLine(/^error NAME_IN_USE: /);
     await nc.sendRaw("server:register Dave\n");
-    await nc.expectLine(/^registered as Dave$/);
+    await nc.expectLine(/^error BAD_FRAME: usage: server:register <name> <password>/);
+    await nc.sendRaw("server:register Dave dave-secret\n");
+    await nc.expectLine(/^created account Dave$/);
     await nc.sendRaw("Nobody: hi\n");
     await nc.expectLine(/^error NO_SUCH_USER: /);
     await nc.sendRaw("what is this\n");

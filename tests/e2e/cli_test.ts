@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { runCli, spawnClient, spawnServer, withServerProcess } from "../process.ts";
+import { connectArgs, runCli, spawnClient, spawnServer, withServerProcess } from "../process.ts";
 
 Deno.test("cli - --help on every command and --version exit 0", async () => {
   const top = await runCli(["--help"]);
@@ -34,9 +34,9 @@ Deno.test("cli - usage errors exit 2, runtime failures exit 1", async () => {
 
 Deno.test("cli - two connect processes chat through a serve process", async () => {
   await withServerProcess(async (server) => {
-    const alice = spawnClient("Alice", server.port);
+    const alice = spawnClient("Alice", server);
     await alice.waitFor(/^\* logged in as Alice/);
-    const bob = spawnClient("Bob", server.port);
+    const bob = spawnClient("Bob", server);
     await bob.waitFor(/^\* logged in as Bob/);
     await alice.waitFor(/^\* Bob joined$/);
 
@@ -65,7 +65,7 @@ Deno.test("cli - two connect processes chat through a serve process", async () =
 
 Deno.test("cli - an idle client uses no CPU (no polling, no busy loop)", async () => {
   await withServerProcess(async (server) => {
-    const alice = spawnClient("Alice", server.port);
+    const alice = spawnClient("Alice", server);
     await alice.waitFor(/^\* logged in as Alice/);
     const pid = alice.pid;
     const ticks = async () => {
@@ -82,10 +82,11 @@ Deno.test("cli - an idle client uses no CPU (no polling, no busy loop)", async (
 
 Deno.test("cli - a scripted client sends everything before it quits at end of input", async () => {
   await withServerProcess(async (server) => {
-    const bob = spawnClient("Bob", server.port);
+    const bob = spawnClient("Bob", server);
     await bob.waitFor(/^\* logged in as Bob/);
     const lines = Array.from({ length: 100 }, (_, i) => `Bob: line ${i}`).join("\n");
-    const alice = await runCli(["connect", "Alice", "--port", String(server.port)], lines + "\n");
+    const { args, env } = connectArgs("Alice", server);
+    const alice = await runCli(args, lines + "\n", env);
     assert.equal(alice.code, 0, alice.stderr);
     assert.equal(alice.stdout.split("\n").filter((l) => l.startsWith("-> Bob: line ")).length, 100);
     await bob.waitFor(/^Alice: line 99$/);
@@ -97,9 +98,10 @@ Deno.test("cli - a scripted client sends everything before it quits at end of in
 
 Deno.test("cli - a taken name fails a scripted client with exit 1 and the code", async () => {
   await withServerProcess(async (server) => {
-    const alice = spawnClient("Alice", server.port);
+    const alice = spawnClient("Alice", server);
     await alice.waitFor(/^\* logged in as Alice/);
-    const dup = await runCli(["connect", "alice", "--port", String(server.port)], "");
+    const { args, env } = connectArgs("alice", server);
+    const dup = await runCli(args, "", env);
     assert.equal(dup.code, 1);
     assert.match(dup.stdout, /^! NAME_IN_USE: /m);
     await alice.end();
@@ -108,7 +110,7 @@ Deno.test("cli - a taken name fails a scripted client with exit 1 and the code",
 
 Deno.test("cli - the server exits cleanly on SIGTERM and clients are told", async () => {
   const server = await spawnServer();
-  const alice = spawnClient("Alice", server.port);
+  const alice = spawnClient("Alice", server);
   await alice.waitFor(/^\* logged in as Alice/);
   assert.equal(await server.stop("SIGTERM"), 0);
   await alice.waitFor(/^! SERVER_SHUTDOWN: /);

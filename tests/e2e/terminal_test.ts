@@ -3,7 +3,8 @@
  * send-keys and read with capture-pane.
  */
 import assert from "node:assert/strict";
-import { type Harness, withServer } from "../harness.ts";
+import { type Harness, pw, withServer } from "../harness.ts";
+import { clientConfigDir } from "../process.ts";
 
 const MAIN = new URL("../../main.ts", import.meta.url).pathname;
 const hasTmux = await new Deno.Command("tmux", { args: ["-V"] }).output().then(
@@ -40,10 +41,25 @@ async function tmux(...args: string[]): Promise<string> {
 class Screen {
   constructor(readonly session: string) {}
 
-  /** Runs `connect <name>` in a new terminal; `then` is shell run after the client exits. */
-  static async open(tag: string, h: Harness, name: string, env = "NO_COLOR=1 ", then = "") {
+  /** Runs `connect <name>` in a new terminal; `then` is shell run after the client exits.
+   *  Unless `prompts`, the server is trusted and the password given by the environment. */
+  static async open(
+    tag: string,
+    h: Harness,
+    name: string,
+    env = "NO_COLOR=1 ",
+    then = "",
+    prompts = false,
+  ) {
     const s = new Screen(`cc-${Deno.pid}-${tag}`);
-    const cmd = `${env}${Deno.execPath()} run -A ${MAIN} connect ${name} --port ${h.port}${then}`;
+    env += `CLASSCHAT_CONFIG_DIR=${clientConfigDir()} `;
+    let flags = "";
+    if (!prompts) {
+      env += `CLASSCHAT_PASSWORD=${pw(name)} `;
+      flags = ` --trust ${h.fingerprint}`;
+    }
+    const cmd =
+      `${env}${Deno.execPath()} run -A ${MAIN} connect ${name} --port ${h.port}${flags}${then}`;
     await tmux("new-session", "-d", "-s", s.session, "-x", "120", "-y", "20", cmd);
     return s;
   }
@@ -111,7 +127,7 @@ terminalTest(
   async (h, s) => {
     await s.shows(/^\* logged in as Alice/);
     const bob = await h.connect();
-    await bob.ok("session.login", { name: "Bob2" });
+    await bob.login("Bob2");
     await s.type("Bob2: still typ");
     await s.until((l) => l.at(-1) === "> Bob2: still typ");
     await bob.ok("dm.send", { receiver: "Alice", text: "are you there?" });

@@ -11,7 +11,7 @@ Deno.test("presence - a login is announced to everyone else, not to the newcomer
   withServer(async (h) => {
     const [alice, bob] = await h.users("Alice", "Bob");
     const carol = await h.connect();
-    await carol.ok("session.login", { name: "Carol" });
+    await carol.login("Carol");
     assert.equal((await alice.expect("presence.joined")).name, "Carol");
     assert.equal((await bob.expect("presence.joined")).name, "Carol");
     await carol.expectNone("presence.joined");

@@ -1,0 +1,28 @@
+/**
+ * Where the client keeps what it must remember between runs: pinned server certificates
+ * (known_hosts), its end-to-end identity keys and pinned peer keys. Private files in it are
+ * written with mode 0600.
+ *
+ * CLASSCHAT_CONFIG_DIR overrides the location (tests, several identities on one machine);
+ * otherwise $XDG_CONFIG_HOME/classchat, %APPDATA%\classchat on Windows, ~/.config/classchat.
+ */
+export function configDir(): string {
+  const env = (k: string) => Deno.env.get(k) || undefined;
+  const explicit = env("CLASSCHAT_CONFIG_DIR");
+  if (explicit) return explicit;
+  const xdg = env("XDG_CONFIG_HOME");
+  if (xdg) return `${xdg}/classchat`;
+  if (Deno.build.os === "windows" && env("APPDATA")) return `${env("APPDATA")}\\classchat`;
+  const home = env("HOME") ?? env("USERPROFILE");
+  if (!home) throw new Error("no home directory: set CLASSCHAT_CONFIG_DIR");
+  return `${home}/.config/classchat`;
+}
+
+/** Writes a private file atomically (temporary file, then rename) with mode 0600. */
+export async function writePrivateFile(path: string, text: string): Promise<void> {
+  const dir = path.slice(0, Math.max(path.lastIndexOf("/"), 0)) || ".";
+  await Deno.mkdir(dir, { recursive: true, mode: 0o700 });
+  const tmp = `${path}.${crypto.randomUUID()}.tmp`;
+  await Deno.writeTextFile(tmp, text, { mode: 0o600 });
+  await Deno.rename(tmp, path);
+}

@@ -1,0 +1,32 @@
+/** Key frames of the encrypt plugin: the server stores and serves public keys, nothing else. */
+import { field, message } from "../../protocol/spec.ts";
+import { ChatError } from "../../protocol/errors.ts";
+import { isPublicKey } from "./crypto.ts";
+
+function publicKey(v: unknown, key: string): string {
+  if (!isPublicKey(v)) {
+    throw new ChatError("BAD_FRAME", `field "${key}" must be a base64url X25519 public key`);
+  }
+  return v;
+}
+
+/** encrypt.publish {key} -> ack {replaced}: this account's identity public key. `replaced`
+ *  says the server held a different one (another device, or a reinstall). */
+export const EncryptPublish = message("encrypt.publish", (f) => ({
+  key: publicKey(f.key, "key"),
+}));
+
+/** encrypt.key {name} -> ack {name, key}: a user's public key; key is null if they have none. */
+export const EncryptKey = message("encrypt.key", (f) => ({ name: field.string(f, "name") }));
+
+export const KeyAck = message("ack", (f) => ({
+  name: field.text(f, "name"),
+  key: f.key === null ? null : publicKey(f.key, "key"),
+}));
+
+/** encrypt.changed {name, key}: pushed to everyone online when a user publishes a new key, so
+ *  nobody keeps sealing to the old one. */
+export const EncryptChanged = message("encrypt.changed", (f) => ({
+  name: field.text(f, "name"),
+  key: publicKey(f.key, "key"),
+}));
