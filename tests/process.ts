@@ -14,6 +14,8 @@ export interface ServerProcess {
   cert?: string;
   fingerprint?: string;
   child: Deno.ChildProcess;
+  /** What the server wrote to stderr so far (with captureLog). */
+  log(): string;
   /** Sends a signal and waits for exit; returns the exit code. The data directory is
    *  removed unless keepData (to restart on it). */
   stop(signal?: Deno.Signal, keepData?: boolean): Promise<number>;
@@ -24,6 +26,7 @@ export interface ServerProcess {
 export async function spawnServer(
   args: string[] = [],
   data?: string,
+  opts: { captureLog?: boolean } = {},
 ): Promise<ServerProcess> {
   data ??= await Deno.makeTempDir({ prefix: "classchat-test-" });
   const child = new Deno.Command(DENO, {
@@ -43,9 +46,15 @@ export async function spawnServer(
       ...args,
     ],
     stdout: "piped",
-    stderr: "inherit",
+    stderr: opts.captureLog ? "piped" : "inherit",
     stdin: "null",
   }).spawn();
+  let log = "";
+  const logDone = opts.captureLog
+    ? (async () => {
+      for await (const t of child.stderr.pipeThrough(new TextDecoderStream())) log += t;
+    })()
+    : Promise.resolve();
   const reader = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
   let seen = "";
   while (true) {
@@ -65,12 +74,14 @@ export async function spawnServer(
         child,
         data,
         fingerprint,
+        log: () => log,
         cert: fingerprint && await Deno.readTextFile(`${data}/tls/cert.pem`),
         async stop(signal: Deno.Signal = "SIGTERM", keepData = false) {
           try {
             child.kill(signal);
           } catch { /* already gone */ }
           const status = await child.status;
+          await logDone;
           if (!keepData) await Deno.remove(data!, { recursive: true }).catch(() => {});
           return status.code;
         },

@@ -177,3 +177,32 @@ Deno.test({
       }
     }),
 });
+
+Deno.test({
+  name: "terminal - first contact asks to trust the key; a new password is asked twice, unechoed",
+  ignore: !hasTmux,
+  fn: () =>
+    withServer(async (h) => {
+      const s = await Screen.open("prompts", h, "Erin", "NO_COLOR=1 ", "", true);
+      try {
+        await s.shows(/^\* The server 127\.0\.0\.1:\d+ is new to this computer/);
+        await s.shows(new RegExp(`SHA256 ${h.fingerprint}`));
+        await s.shows(/Trust this server and remember it\? \(yes\/no\)/);
+        await s.type("yes", true);
+        await s.shows(/^\* Erin is a new account: choose its password/);
+        await s.shows(/^new password:/);
+        await s.type("hunter2-but-longer", true);
+        await s.shows(/^same password again:/);
+        await s.type("hunter2-but-longer", true);
+        await s.shows(/^\* logged in as Erin/);
+        const screen = await s.raw();
+        assert.ok(!screen.includes("hunter2"), `the password was echoed:\n${screen}`);
+        // The history (arrow up) does not hold the password either.
+        await s.key("Up");
+        await new Promise((r) => setTimeout(r, 200));
+        assert.ok(!(await s.raw()).includes("hunter2"), "the password is not in the history");
+      } finally {
+        await s.close();
+      }
+    }),
+});

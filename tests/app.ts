@@ -1,0 +1,56 @@
+/**
+ * The real client (ClientApp, with every plugin) in the test process, against a harness
+ * server: for tests of client-side behaviour such as end-to-end encryption, where what the
+ * person sees and what the server relays must both be checked.
+ */
+import { ClientApp } from "../core/client_app.ts";
+import { makeUi } from "../core/terminal.ts";
+import { PLUGINS } from "../plugins/mod.ts";
+import { type Harness, pw, testCertificate, WAIT_MS } from "./harness.ts";
+import { clientConfigDir } from "./process.ts";
+
+export interface AppClient {
+  app: ClientApp;
+  /** Every line the person would have seen, in order. */
+  out: string[];
+  /** The client's own config directory (keys, pins): its "computer". */
+  config: string;
+  type(line: string): void;
+  /** Waits for a line matching re that arrived after `from` lines; returns it. */
+  waitFor(re: RegExp, from?: number): Promise<string>;
+}
+
+/**
+ * Starts a logged-in client. The config directory is read from CLASSCHAT_CONFIG_DIR while the
+ * client logs in (its keys are loaded then), so clients of one test start one at a time.
+ */
+export async function appClient(h: Harness, name: string, config = clientConfigDir()) {
+  const out: string[] = [];
+  const { cert } = await testCertificate();
+  Deno.env.set("CLASSCHAT_CONFIG_DIR", config);
+  const app = new ClientApp({
+    name,
+    server: `127.0.0.1:${h.port}`,
+    dial: () => Deno.connectTls({ hostname: "127.0.0.1", port: h.port, caCerts: [cert] }),
+    plugins: PLUGINS,
+    ui: makeUi((line) => out.push(line), false),
+    creds: { password: ({ problem }) => Promise.resolve(problem ? undefined : pw(name)) },
+  });
+  if (!(await app.start())) throw new Error(`${name} could not log in:\n${out.join("\n")}`);
+  const c: AppClient = {
+    app,
+    out,
+    config,
+    type: (line) => app.input(line),
+    async waitFor(re, from = 0) {
+      const deadline = Date.now() + WAIT_MS;
+      while (true) {
+        const hit = out.slice(from).find((l) => re.test(l));
+        if (hit) return hit;
+        if (Date.now() > deadline) throw new Error(`${name}: no line ${re} in:\n${out.join("\n")}`);
+        await new Promise((r) => setTimeout(r, 20));
+      }
+    },
+  };
+  return c;
+}
