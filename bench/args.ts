@@ -18,6 +18,8 @@ export interface Options {
   workload: "conn" | "dm";
   host: string;
   port: number;
+  /** PEM certificate of a TLS server to pin (its data dir's tls/cert.pem); else plain TCP. */
+  tlsCert: string | undefined;
   pid: number | undefined;
   json: boolean;
   /** conn: clients to open, seconds to hold them idle, connects in flight at once. */
@@ -50,6 +52,8 @@ Workloads:
 Options:
   --host <host>         server address (default 127.0.0.1)
   --port <port>         server port (default ${DEFAULT_PORT})
+  --tls-cert <file>     the server's certificate (<data>/tls/cert.pem): connect with TLS
+                        pinned to it; without it, plain TCP (serve --no-tls)
   --pid <pid>           server process id, for CPU and RSS from /proc (else reported as n/a)
   --clients <n>         conn: connections to open (default 1000)
   --hold <s>            conn: seconds to hold them idle before measuring (default 2)
@@ -78,6 +82,7 @@ export function parseOptions(argv: string[]): Options | undefined {
       options: {
         host: { type: "string", default: "127.0.0.1" },
         port: { type: "string", default: String(DEFAULT_PORT) },
+        "tls-cert": { type: "string" },
         pid: { type: "string" },
         clients: { type: "string", default: "1000" },
         hold: { type: "string", default: "2" },
@@ -112,6 +117,7 @@ export function parseOptions(argv: string[]): Options | undefined {
     workload,
     host: v.host,
     port: int("port", v.port, 1, 65535),
+    tlsCert: v["tls-cert"],
     pid: v.pid === undefined ? undefined : int("pid", v.pid, 1, 2 ** 31),
     json: v.json,
     clients: int("clients", v.clients, 1, 1_000_000),

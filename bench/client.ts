@@ -27,7 +27,7 @@ export class BenchClient {
   #closedByUs = false;
 
   private constructor(
-    readonly conn: Deno.TcpConn,
+    readonly conn: Deno.Conn,
     readBufferBytes: number,
     readonly handler: ClientHandler,
   ) {
@@ -35,7 +35,14 @@ export class BenchClient {
   }
 
   static async connect(
-    opts: { hostname: string; port: number; signal?: AbortSignal; readBufferBytes: number },
+    opts: {
+      hostname: string;
+      port: number;
+      signal?: AbortSignal;
+      readBufferBytes: number;
+      /** PEM to pin: TLS when set, plain TCP otherwise. */
+      caCert?: string;
+    },
     handler: ClientHandler,
   ): Promise<BenchClient> {
     const conn = await Deno.connect({
@@ -45,7 +52,11 @@ export class BenchClient {
     });
     // We batch frames ourselves; Nagle would only add delay to the latency being measured.
     conn.setNoDelay(true);
-    return new BenchClient(conn, opts.readBufferBytes, handler);
+    // TLS over the TCP connection just made (Deno.TlsConn has no setNoDelay of its own).
+    const tls = opts.caCert
+      ? await Deno.startTls(conn, { hostname: opts.hostname, caCerts: [opts.caCert] })
+      : conn;
+    return new BenchClient(tls, opts.readBufferBytes, handler);
   }
 
   async #readLoop(bytes: number): Promise<void> {

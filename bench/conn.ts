@@ -41,7 +41,14 @@ export class ConnBench {
     this.#cpu0 = s0.cpu;
     this.#t0 = performance.now();
     this.#benchCpu0 = selfCpuSeconds();
-    const target = { hostname: o.host, port: o.port, signal, readBufferBytes: READ_BUFFER_BYTES };
+    const caCert = o.tlsCert === undefined ? undefined : await Deno.readTextFile(o.tlsCert);
+    const target = {
+      hostname: o.host,
+      port: o.port,
+      signal,
+      readBufferBytes: READ_BUFFER_BYTES,
+      caCert,
+    };
     const { failed, firstError } = await openAll(this.peers, target, o.concurrency);
     this.#connectSeconds = (performance.now() - this.#t0) / 1000;
     this.#failed = failed;

@@ -55,7 +55,8 @@ export class DmBench {
       this.peers[i].pairWith(this.peers[i + 1]);
       this.peers[i + 1].pairWith(this.peers[i]);
     }
-    const target = { hostname: o.host, port: o.port, signal, readBufferBytes: 64 * 1024 };
+    const caCert = o.tlsCert === undefined ? undefined : await Deno.readTextFile(o.tlsCert);
+    const target = { hostname: o.host, port: o.port, signal, readBufferBytes: 64 * 1024, caCert };
     const { failed, firstError } = await openAll(this.peers, target, o.concurrency);
     if (failed > 0) {
       this.stopper.stop(

@@ -11,6 +11,7 @@ export interface ConnectTarget {
   port: number;
   signal?: AbortSignal;
   readBufferBytes: number;
+  caCert?: string;
 }
 
 /** Errors by code across all peers, shared so reports need not walk every peer. */
@@ -46,7 +47,9 @@ export class Peer implements ClientHandler {
     // It may reject while we are still writing the login; it is awaited below.
     loggedIn.catch(() => {});
     this.client = await BenchClient.connect(target, this);
-    const login = { type: "session.login", id: "login", name: this.name };
+    // Each name is a new account on a fresh server: its first login sets this password.
+    const password = `bench-password-${this.name}`;
+    const login = { type: "session.login", id: "login", name: this.name, password };
     if (!(await this.client.write(enc.encode(JSON.stringify(login) + "\n")))) {
       this.#loginFailed("could not send session.login");
     }
