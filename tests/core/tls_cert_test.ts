@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { helloServer, readAll } from "../tls_server.ts";
 import { connect as nodeTlsConnect } from "node:tls";
 import {
   derToPem,
@@ -16,36 +17,10 @@ import { loadX509 } from "../../core/tls/x509_lib.ts";
 
 const FP = /^([0-9A-F]{2}:){31}[0-9A-F]{2}$/;
 
-/** A TLS server on 127.0.0.1 that sends "hello\n" to each client completing the handshake. */
-function helloServer(tls: { cert: string; key: string }) {
-  const listener = Deno.listenTls({ hostname: "127.0.0.1", port: 0, ...tls });
-  const served: Promise<void>[] = [];
-  // Probes and refusing clients hang up during the handshake: not an error here.
-  const serve = (c: Deno.TlsConn) =>
-    c.handshake().then(() => c.write(new TextEncoder().encode("hello\n"))).then(() => {}, () => {})
-      .finally(() => c.close());
-  const loop = (async () => {
-    for await (const c of listener) served.push(serve(c));
-  })();
-  return {
-    port: listener.addr.port,
-    async close() {
-      listener.close();
-      await loop.catch(() => {});
-      await Promise.all(served);
-    },
-  };
-}
-
-/** Everything the server sends; the readable closes the connection at EOF. */
-function readAll(conn: Deno.Conn): Promise<string> {
-  return new Response(conn.readable).text();
-}
-
 Deno.test("cert - generated cert serves TLS, pins via caCerts, same fingerprints", async () => {
   const tls = await generateSelfSigned({ names: serverNames("127.0.0.1") });
   assert.match(tls.key, /^-----BEGIN PRIVATE KEY-----\n/);
-  const server = helloServer(tls);
+  const server = await helloServer({ tls });
   for (const hostname of ["127.0.0.1", "localhost"]) {
     const conn = await Deno.connectTls({ hostname, port: server.port, caCerts: [tls.cert] });
     assert.equal(await readAll(conn), "hello\n", hostname);
@@ -181,7 +156,7 @@ Deno.test("cert - loadOrCreateServerTls creates once (private key) and then reus
   assert.equal(again.cert, first.cert);
   assert.equal(again.key, first.key);
   // The reloaded files really serve TLS.
-  const server = helloServer(again);
+  const server = await helloServer({ tls: again });
   const conn = await Deno.connectTls({
     hostname: "127.0.0.1",
     port: server.port,

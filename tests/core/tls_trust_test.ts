@@ -1,39 +1,9 @@
 import assert from "node:assert/strict";
+import { helloServer, readAll } from "../tls_server.ts";
 import { derToPem, fingerprintOfPem, generateSelfSigned } from "../../core/tls/cert.ts";
 import { probeCertificate } from "../../core/tls/probe.ts";
 import { hostKey, KnownHosts } from "../../core/tls/known_hosts.ts";
 import { connectTrusted, TrustError, type TrustOptions } from "../../core/tls/client_tls.ts";
-
-type Tls = { cert: string; key: string };
-
-/** A TLS server on 127.0.0.1 that sends "hello\n" to each client completing the handshake. */
-async function helloServer(opts: { names?: string[]; port?: number; tls?: Tls } = {}) {
-  const tls = opts.tls ?? await generateSelfSigned({ names: opts.names ?? ["127.0.0.1"] });
-  const listener = Deno.listenTls({ hostname: "127.0.0.1", port: opts.port ?? 0, ...tls });
-  const served: Promise<void>[] = [];
-  // Probes and refusing clients hang up during the handshake: not an error here.
-  const serve = (c: Deno.TlsConn) =>
-    c.handshake().then(() => c.write(new TextEncoder().encode("hello\n"))).then(() => {}, () => {})
-      .finally(() => c.close());
-  const loop = (async () => {
-    for await (const c of listener) served.push(serve(c));
-  })();
-  return {
-    port: listener.addr.port,
-    cert: tls.cert,
-    fingerprint: await fingerprintOfPem(tls.cert),
-    async close() {
-      listener.close();
-      await loop.catch(() => {});
-      await Promise.all(served);
-    },
-  };
-}
-
-/** Everything the server sends; the readable closes the connection at EOF. */
-function readAll(conn: Deno.Conn): Promise<string> {
-  return new Response(conn.readable).text();
-}
 
 /** A fresh config dir per test; known_hosts inside it does not exist yet. */
 async function setup(port: number) {
