@@ -24,12 +24,17 @@ const CORE = "session";
 
 export function registerCore(server: ChatServer) {
   const reg = server.registry;
-  const on = <T>(spec: MessageSpec<T>, handler: (msg: T, s: ServerSession) => unknown) =>
+  /** Core frames are allowed before login unless `preAuth` says otherwise. */
+  const on = <T>(
+    spec: MessageSpec<T>,
+    handler: (msg: T, s: ServerSession) => unknown,
+    preAuth = true,
+  ) =>
     reg.addHandler({
       plugin: CORE,
       spec: spec as MessageSpec<unknown>,
       handler: (msg, ctx) => handler(msg as T, ctx.session as ServerSession) as never,
-      preAuth: true,
+      preAuth,
     });
 
   // session.account {name} -> ack {name, exists}
@@ -81,16 +86,11 @@ export function registerCore(server: ChatServer) {
   });
 
   // session.passwd {old, password} -> ack {token} | BAD_PASSWORD | WEAK_PASSWORD | RATE_LIMITED
-  reg.addHandler({
-    plugin: CORE,
-    spec: SessionPasswd as MessageSpec<unknown>,
-    handler: (msg, ctx) => {
-      const { old, password } = msg as { old: string; password: string };
-      const s = ctx.session as ServerSession;
-      return server.accounts.changePassword(s.name!, old, password, addressOf(s));
-    },
-    preAuth: false,
-  });
+  on(
+    SessionPasswd,
+    ({ old, password }, s) => server.accounts.changePassword(s.name!, old, password, addressOf(s)),
+    false,
+  );
 
   // session.quit {} -> ack; the router then closes the connection, which frees the name.
   on(SessionQuit, (_msg, s) => {
