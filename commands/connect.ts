@@ -16,6 +16,7 @@ interface ConnectOptions {
   tls: boolean;
   trust?: string;
   passwordFile?: string;
+  reconnect: boolean;
 }
 
 export function connectCommand(done: (code: number) => void): Command {
@@ -33,6 +34,7 @@ export function connectCommand(done: (code: number) => void): Command {
       "trust a new server whose certificate has this SHA-256 fingerprint, without asking",
     )
     .option("--no-tls", "connect without encryption (lab demonstrations only)")
+    .option("--no-reconnect", "end when the connection drops instead of reconnecting")
     .action(async (name: string, o: ConnectOptions) => {
       done(Deno.stdin.isTerminal() ? await interactive(name, o) : await scripted(name, o));
     });
@@ -79,6 +81,7 @@ function options(name: string, o: ConnectOptions, ui: Ui, creds: Credentials, tt
     plugins: PLUGINS,
     ui,
     creds,
+    reconnect: o.reconnect,
     async dial(): Promise<Deno.Conn> {
       if (!o.tls) {
         ui.error(

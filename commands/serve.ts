@@ -3,6 +3,7 @@ import { Command, Option } from "commander";
 import { ChatServer } from "../core/server.ts";
 import { DEFAULT_LIMITS } from "../protocol/limits.ts";
 import { PLUGINS } from "../plugins/mod.ts";
+import type { Plugin } from "../plugins/types.ts";
 import type { LogLevel } from "../core/log.ts";
 import { DEFAULT_SCRYPT, MAX_SCRYPT_LOG_N, MIN_SCRYPT_LOG_N } from "../core/accounts/password.ts";
 import { serverTls } from "./serve_tls.ts";
@@ -13,6 +14,7 @@ import {
   EXIT_OK,
   intOption,
   portOption,
+  UsageError,
 } from "./options.ts";
 
 const MIB = 1024 * 1024;
@@ -81,6 +83,18 @@ export function serveCommand(done: (code: number) => void): Command {
       [] as string[],
     )
     .option("--no-tls", "serve unencrypted TCP (lab demonstrations only: anyone can read it)")
+    .option(
+      "--retention <days>",
+      "delete logged messages older than this, delivered or not (0: keep forever)",
+      intOption(0, 100 * 365),
+      DEFAULT_LIMITS.retentionDays,
+    )
+    .option(
+      "--disable <plugin>",
+      `switch a plugin off (repeatable; plugins: ${PLUGINS.map((p) => p.name).join(", ")})`,
+      (v: string, prev: string[]) => [...prev, v],
+      [] as string[],
+    )
     .addOption(
       new Option("--log-level <level>", "what the server logs to stderr")
         .choices(["debug", "info", "warn", "error", "silent"])
@@ -88,10 +102,11 @@ export function serveCommand(done: (code: number) => void): Command {
     )
     .action(async (o) => {
       const tls = await serverTls(o);
+      const plugins = enabledPlugins(o.disable);
       const server = await ChatServer.start({
         tls,
         scrypt: { ...DEFAULT_SCRYPT, logN: o.scryptCost },
-        plugins: PLUGINS,
+        plugins,
         hostname: o.host,
         port: o.port,
         dataDir: o.data,
@@ -105,6 +120,7 @@ export function serveCommand(done: (code: number) => void): Command {
           loginFailuresPerAccount: o.loginFailuresPerAccount,
           loginFailuresPerAddress: o.loginFailuresPerAddress,
           loginWindowMs: o.loginWindow * 1000,
+          retentionDays: o.retention,
         },
       });
       const { hostname, port } = server.addr;
@@ -129,4 +145,14 @@ export function serveCommand(done: (code: number) => void): Command {
       await server.close();
       done(EXIT_OK);
     });
+}
+
+/** The plugin list without the disabled ones; an unknown name is a usage error. */
+function enabledPlugins(disabled: string[]): Plugin[] {
+  for (const name of disabled) {
+    if (!PLUGINS.some((p) => p.name === name)) {
+      throw new UsageError(`--disable: no plugin named "${name}"`);
+    }
+  }
+  return PLUGINS.filter((p) => !disabled.includes(p.name));
 }

@@ -13,6 +13,7 @@ import { Outbox } from "./outbox.ts";
 const CLIENT_MAX_FRAME_BYTES = 1024 * 1024;
 /** The client's own outgoing queue; typing faster than this is not a real risk. */
 const CLIENT_SEND_QUEUE_BYTES = 8 * 1024 * 1024;
+const NOT_CONNECTED = "not connected to the server (not sent)";
 /** A server that does not greet within this is not a ClassChat server. */
 const WELCOME_TIMEOUT_MS = 10_000;
 
@@ -33,6 +34,8 @@ export class ClientConnection {
   #pending = new Map<string, { resolve(f: RawFrame): void; reject(e: Error): void }>();
   #outbox: Outbox;
   #closeInfo: CloseInfo = {};
+  /** Set once the read side ended: requests then fail at once instead of waiting forever. */
+  #gone = false;
   #gotWelcome!: (w: WelcomeInfo) => void;
   #welcomeFailed!: (e: Error) => void;
 
@@ -75,12 +78,18 @@ export class ClientConnection {
   request<T>(spec: MessageSpec<T>, body: T): Promise<RawFrame> {
     const id = `c${this.#nextId++}`;
     return new Promise((resolve, reject) => {
+      if (this.#gone) return reject(new Error(NOT_CONNECTED));
       this.#pending.set(id, { resolve, reject });
       if (!this.#outbox.push(encodeFrame({ type: spec.type, id, ...body as object }))) {
         this.#pending.delete(id);
-        reject(new Error("not connected"));
+        reject(new Error(NOT_CONNECTED));
       }
     });
+  }
+
+  /** Sends a frame that gets no answer (no id), e.g. session.ack; dropped if closed. */
+  notify<T>(spec: MessageSpec<T>, body: T): void {
+    if (!this.#gone) this.#outbox.push(encodeFrame({ type: spec.type, ...body as object }));
   }
 
   close() {
@@ -101,8 +110,11 @@ export class ClientConnection {
         }
       }
     } catch { /* reset or closed locally: either way the connection is over */ }
+    this.#gone = true;
     this.close();
-    const gone = new Error(this.#closeInfo.message ?? "connection closed");
+    const gone = new Error(
+      this.#closeInfo.message ?? "the connection dropped before the server answered",
+    );
     this.#welcomeFailed?.(gone);
     for (const p of this.#pending.values()) p.reject(gone);
     this.#pending.clear();

@@ -1,14 +1,17 @@
 /**
  * The chat client's event loop: keyboard lines and socket frames each trigger work as they
  * arrive (no polling). Input lines become slash commands or plugin line shapes; pushed frames
- * are shown by the plugin that owns their type. The terminal or pipe specifics live in the Ui
+ * are shown by the plugin that owns their type (core/client_show.ts). A dropped connection is
+ * re-established with backoff and the session resumed with its token; the server then sends
+ * what was missed from the account's cursor. The terminal or pipe specifics live in the Ui
  * and input source handed in by commands/connect.ts.
  */
-import { ErrorFrame, SessionQuit } from "../protocol/core.ts";
-import { ChatError } from "../protocol/errors.ts";
+import { SessionAck, SessionQuit } from "../protocol/core.ts";
 import type { MessageSpec, RawFrame } from "../protocol/spec.ts";
 import type { ClientCtx, CommandDef, Plugin, Ui } from "../plugins/types.ts";
-import { ClientConnection } from "./client.ts";
+import { ClientConnection, type CloseInfo } from "./client.ts";
+import { FrameShow } from "./client_show.ts";
+import { TrustError } from "./tls/client_tls.ts";
 import { buildClientRegistry, type ClientRegistry } from "./client_registry.ts";
 import { type Credentials, logIn, passwdCommand } from "./client_login.ts";
 import { parseSlash } from "./slash.ts";
@@ -22,10 +25,20 @@ export interface ClientOptions {
   plugins: Plugin[];
   ui: Ui;
   creds: Credentials;
+  /** Reconnect by itself when the connection drops (the CLI does; tests may not). */
+  reconnect?: boolean;
 }
 
 /** How the session ended: "quit" (asked to), "eof" (input ended), or the connection was lost. */
 export type EndReason = "quit" | "eof" | "lost";
+
+/** Reasons after which reconnecting would be wrong: another client took over the session. */
+const FINAL_CLOSE_CODES = new Set(["SESSION_REPLACED"]);
+/** Reconnect delays: the first try comes quickly (a server restart takes about a second),
+ *  then doubling up to half a minute, so a class of clients does not hammer a server that
+ *  is down; a random ±25% keeps them from retrying in lockstep. */
+const RECONNECT_FIRST_MS = 500;
+const RECONNECT_MAX_MS = 30_000;
 
 export class ClientApp {
   readonly registry: ClientRegistry;
@@ -33,9 +46,7 @@ export class ClientApp {
   #conn: ClientConnection | undefined;
   #me = "";
   #token: string | undefined;
-  /** Pushed frames are shown one after another, in arrival order, even when an intercept
-   *  (decryption) takes time. */
-  #shown: Promise<void> = Promise.resolve();
+  readonly #frames: FrameShow;
   /** The last request handed to the connection (see #request). */
   #sending: Promise<void> = Promise.resolve();
   /** ctx for intercepts: its requests bypass the intercepts and the send order. */
@@ -57,6 +68,7 @@ export class ClientApp {
         return me();
       },
       request: (spec, body) => this.#request(spec, body),
+      settled: () => this.#frames.settled(),
       quit: () => this.quit(),
     };
     this.#direct = {
@@ -66,34 +78,101 @@ export class ClientApp {
       },
       request: (spec, body) => this.#connection().request(spec, body),
     };
+    this.#frames = new FrameShow(
+      this.registry,
+      opts.ui,
+      this.#direct,
+      (upTo) => this.#conn?.notify(SessionAck, { upTo }),
+    );
   }
 
   /** Connects, greets, logs in (asking for another name if allowed). False if login failed. */
-  async start(): Promise<boolean> {
+  start(): Promise<boolean> {
+    return this.#connect(false);
+  }
+
+  /** Frames dropped as duplicates so far (already shown once). */
+  get duplicates(): number {
+    return this.#frames.duplicates;
+  }
+
+  /**
+   * Dials, greets, logs in (with the resume token after a reconnect) and runs the plugins'
+   * login hooks. Frames pushed meanwhile (the missed-message summary and backlog) are held
+   * until then, so they are shown after "logged in" and with the keys the hooks loaded.
+   */
+  async #connect(again: boolean): Promise<boolean> {
     const { ui } = this.opts;
     const conn = await ClientConnection.open(await this.opts.dial());
+    let release!: () => void;
+    this.#frames.hold(new Promise<void>((r) => (release = r)));
+    conn.onPush = (f) => this.#frames.push(f);
     this.#conn = conn;
-    const w = conn.welcome;
-    ui.notice(
-      `connected to ${w.server} ${w.version} at ${this.opts.server}` +
-        ` (protocol ${w.protocol}; plugins: ${w.plugins.join(", ") || "none"})`,
-    );
-    conn.onPush = (f) => (this.#shown = this.#shown.then(() => this.#show(f)));
-    const who = await logIn(conn, ui, this.opts.creds, this.opts.name, this.#token);
-    if (!who) {
+    try {
+      const w = conn.welcome;
+      if (!again) {
+        ui.notice(
+          `connected to ${w.server} ${w.version} at ${this.opts.server}` +
+            ` (protocol ${w.protocol}; plugins: ${w.plugins.join(", ") || "none"})`,
+        );
+      }
+      const who = await logIn(conn, ui, this.opts.creds, this.#me || this.opts.name, this.#token);
+      if (!who) {
+        conn.close();
+        return false;
+      }
+      this.#me = who.name;
+      this.#token = who.token;
+      for (const fn of this.registry.onLogin) await fn(this.ctx);
+      ui.notice(
+        again
+          ? `reconnected as ${ui.style.name(who.name)}`
+          : `logged in as ${ui.style.name(who.name)}; type /help for commands`,
+      );
+    } catch (e) {
       conn.close();
-      return false;
+      throw e;
+    } finally {
+      release();
     }
-    this.#me = who.name;
-    this.#token = who.token;
-    for (const fn of this.registry.onLogin) await fn(this.ctx);
-    ui.notice(`logged in as ${ui.style.name(who.name)}; type /help for commands`);
-    conn.closed.then((info) => {
-      if (this.#ending) return;
-      ui.error(info.code ?? "DISCONNECTED", info.message ?? "the server closed the connection");
-      this.#end("lost");
-    });
+    conn.closed.then((info) => this.#lost(conn, info));
     return true;
+  }
+
+  /** The connection dropped: say so, then reconnect with backoff until it works or we quit. */
+  async #lost(conn: ClientConnection, info: CloseInfo) {
+    if (this.#ending || conn !== this.#conn) return;
+    const { ui } = this.opts;
+    const code = info.code ?? "DISCONNECTED";
+    ui.error(code, info.message ?? "the connection to the server dropped");
+    if (!this.opts.reconnect || FINAL_CLOSE_CODES.has(code)) return this.#end("lost");
+    for (let attempt = 1; !this.#ending; attempt++) {
+      const delay = reconnectDelay(attempt);
+      ui.notice(`reconnecting in ${(delay / 1000).toFixed(1)} s (attempt ${attempt})`);
+      if (await this.#sleep(delay)) return;
+      try {
+        if (!(await this.#connect(true))) return this.#end("lost");
+        return;
+      } catch (e) {
+        // A changed server key is a decision for the person, not something to retry.
+        if (e instanceof TrustError) {
+          this.#frames.report(e);
+          return this.#end("lost");
+        }
+        ui.notice(`still offline: ${e instanceof Error ? e.message : e}`);
+      }
+    }
+  }
+
+  /** Waits ms; true if the session ended meanwhile. */
+  async #sleep(ms: number): Promise<boolean> {
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const woke = await Promise.race([
+      new Promise<boolean>((r) => (timer = setTimeout(() => r(false), ms))),
+      this.ended.then(() => true),
+    ]);
+    clearTimeout(timer);
+    return woke;
   }
 
   /** Handles one line the person typed; runs concurrently with what else is in flight. */
@@ -113,6 +192,7 @@ export class ClientApp {
   async quit(reason: EndReason = "quit"): Promise<void> {
     if (this.#ending) return;
     this.#ending = reason;
+    this.#frames.flushAck();
     try {
       await this.#conn?.request(SessionQuit, {});
     } catch { /* the server may already be gone; we are leaving either way */ }
@@ -165,28 +245,8 @@ export class ClientApp {
     this.opts.ui.error("USAGE", "type <user>: <text> to message someone, or /help for commands");
   }
 
-  async #show(frame: RawFrame) {
-    const { ui } = this.opts;
-    try {
-      if (frame.type === "error") {
-        const e = ErrorFrame.decode(frame);
-        return ui.error(e.rawCode, e.message);
-      }
-      if (frame.type === "session.closing") return; // reported when the connection closes
-      const show = this.registry.shows.get(frame.type);
-      if (!show) return; // unknown types: a newer server
-      for (const fn of this.registry.intercepts.get(frame.type)?.in ?? []) {
-        frame = { ...frame, ...await fn(show.decode(frame), this.#direct) as object };
-      }
-      show.show(frame, ui);
-    } catch (e) {
-      this.#report(e);
-    }
-  }
-
   #report(e: unknown) {
-    if (e instanceof ChatError) this.opts.ui.error(e.code, e.message);
-    else this.opts.ui.error("CLIENT", e instanceof Error ? e.message : String(e));
+    this.#frames.report(e);
   }
 }
 
@@ -221,4 +281,10 @@ function coreCommands(app: ClientApp): CommandDef[] {
       run: () => app.quit(),
     },
   ];
+}
+
+/** The wait before reconnect attempt n (1, 2, ...): doubling from RECONNECT_FIRST_MS. */
+function reconnectDelay(attempt: number): number {
+  const base = Math.min(RECONNECT_MAX_MS, RECONNECT_FIRST_MS * 2 ** (attempt - 1));
+  return Math.round(base * (0.75 + Math.random() * 0.5));
 }

@@ -2,11 +2,14 @@
  * The core's own frames, registered through the same registry as any plugin under the
  * reserved namespace "session": accounts and login (the unique-name claim), quit and ping.
  *
- * One session per account: a second login while the account is online is refused with
- * NAME_IN_USE (docs/PROTOCOL.md), so "who is Alice" always has one answer.
+ * One session per account, so "who is Alice" always has one answer: a second password login
+ * while the account is online is refused with NAME_IN_USE. A resume with a valid token is
+ * the same client coming back (after a network drop the server may not have noticed yet),
+ * so it replaces the old session, which is closed with SESSION_REPLACED (docs/PROTOCOL.md).
  */
 import {
   SessionAccount,
+  SessionAck,
   SessionClosing,
   SessionLogin,
   SessionPasswd,
@@ -44,12 +47,12 @@ export function registerCore(server: ChatServer) {
   });
 
   /** Checks what can be checked before the slow part of a login. */
-  const before = (s: ServerSession, name: string) => {
+  const before = (s: ServerSession, name: string, replace = false) => {
     if (s.name !== undefined) {
       throw new ChatError("ALREADY_LOGGED_IN", `already logged in as ${s.name}`);
     }
     checkName(name, server.limits.maxNameLength);
-    refuseIfOnline(name);
+    if (!replace) refuseIfOnline(name);
   };
   const refuseIfOnline = (name: string) => {
     const other = server.sessions.get(name);
@@ -61,8 +64,11 @@ export function registerCore(server: ChatServer) {
     }
   };
   /** After the password or token was checked: claims the name, with no await in between. */
-  const claim = (s: ServerSession, name: string) => {
+  const claim = (s: ServerSession, name: string, replace = false) => {
     if (s.closed) throw new ChatError("INTERNAL", "the connection closed during login");
+    const other = server.sessions.get(name);
+    // closeSession frees the name before its first await, so the claim below succeeds.
+    if (replace && other) server.closeLater(other as ServerSession, "SESSION_REPLACED");
     refuseIfOnline(name);
     server.sessions.claim(s, name);
     server.runHooks(reg.login, s);
@@ -77,11 +83,12 @@ export function registerCore(server: ChatServer) {
     return { ...r };
   });
 
-  // session.resume {name, token} -> ack {name} | BAD_TOKEN | RATE_LIMITED | NAME_IN_USE | ...
+  // session.resume {name, token} -> ack {name} | BAD_TOKEN | RATE_LIMITED | ...; replaces
+  // a session of the same account (closed with SESSION_REPLACED).
   on(SessionResume, async ({ name, token }, s) => {
-    before(s, name);
+    before(s, name, true);
     const r = await server.accounts.resume(name, token, addressOf(s));
-    claim(s, r.name);
+    claim(s, r.name, true);
     return r;
   });
 
@@ -99,6 +106,9 @@ export function registerCore(server: ChatServer) {
 
   // session.ping {} -> ack
   on(SessionPing, () => {});
+
+  // session.ack {upTo}: moves the delivery cursor, if a journal keeps one; never answered.
+  on(SessionAck, ({ upTo }, s) => server.registry.journal?.log.ack(s, upTo), false);
 
   reg.addRenderer(CORE, SessionClosing.type, (f) => {
     const m = SessionClosing.decode(f as never);

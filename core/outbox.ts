@@ -15,6 +15,8 @@ export class Outbox {
   #wake: (() => void) | undefined;
   #closing = false;
   #done: Promise<void>;
+  /** Callers of whenBelow, woken after each write (few: one per long stream). */
+  #waiters: Array<{ bytes: number; resolve: () => void }> = [];
 
   constructor(
     private readonly sink: Writable,
@@ -27,6 +29,13 @@ export class Outbox {
 
   get queuedBytes(): number {
     return this.#bytes;
+  }
+
+  /** Resolves once at most `bytes` are queued, or the outbox is closing (nothing more will
+   *  be written, so waiting longer is pointless). */
+  whenBelow(bytes: number): Promise<void> {
+    if (this.#bytes <= bytes || this.#closing) return Promise.resolve();
+    return new Promise((resolve) => this.#waiters.push({ bytes, resolve }));
   }
 
   /** Queues bytes; returns false if the outbox is closing or would overflow. */
@@ -71,12 +80,21 @@ export class Outbox {
         let off = 0;
         while (off < batch.length) off += await this.sink.write(batch.subarray(off));
         this.#bytes -= batch.length;
+        if (this.#waiters.length) this.#wakeWaiters();
       }
     } catch (e) {
       this.#closing = true;
       this.#chunks = [];
       this.onWriteError(e);
+    } finally {
+      this.#wakeWaiters();
     }
+  }
+
+  #wakeWaiters() {
+    const ready = this.#waiters.filter((w) => this.#closing || this.#bytes <= w.bytes);
+    this.#waiters = this.#waiters.filter((w) => !ready.includes(w));
+    for (const w of ready) w.resolve();
   }
 }
 

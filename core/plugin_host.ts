@@ -4,7 +4,8 @@
  */
 import { ChatError, type ErrorCode } from "../protocol/errors.ts";
 import type { MessageSpec, RawFrame } from "../protocol/spec.ts";
-import type { HandlerCtx, Plugin, ServerApi, Session } from "../plugins/types.ts";
+import type { HandlerCtx, Plugin, PostResult, ServerApi, Session } from "../plugins/types.ts";
+import { encodeFrame } from "../protocol/framing.ts";
 import type { ChatServer } from "./server.ts";
 import type { ServerSession } from "./session.ts";
 import { migrate } from "./storage/migrate.ts";
@@ -14,6 +15,7 @@ import { ACCOUNT_MIGRATIONS, ACCOUNTS_OWNER } from "./accounts/accounts.ts";
 export async function installPlugins(server: ChatServer, plugins: Plugin[]) {
   checkPluginList(plugins);
   await migrate(server.db, ACCOUNTS_OWNER, ACCOUNT_MIGRATIONS);
+  await server.accounts.load();
   registerCore(server);
   for (const p of plugins) {
     if (p.migrations?.length) await migrate(server.db, p.name, p.migrations);
@@ -48,25 +50,27 @@ export function frameOf<T>(spec: MessageSpec<T>, body: T): Record<string, unknow
 export function handlerCtx(server: ChatServer, s: ServerSession): HandlerCtx {
   return {
     session: s,
-    deliver(to, spec, body) {
-      const frame = frameOf(spec, body);
-      const target = server.sessions.get(to);
-      // A receiver just cut off as too slow did not get it: offer it like any offline one.
-      if (target && server.send(target, frame)) return "sent";
-      return offerUndeliverable(server, to, frame as RawFrame);
+    post({ conv, to, spec, body }) {
+      const frame = frameOf(spec, body) as RawFrame;
+      const journal = server.registry.journal?.log;
+      if (journal) return journal.append({ conv, sender: s.name!, to, frame });
+      // No log: push to whoever is online, encoded once; the rest did not get it.
+      const result: PostResult = { sent: [], stored: [], offline: [] };
+      let json: Uint8Array | undefined;
+      for (const name of to) {
+        const target = server.sessions.get(name);
+        // A receiver just cut off as too slow did not get it either.
+        if (target && server.send(target, frame, json ??= encodeFrame(frame))) {
+          result.sent.push(target.name!);
+        } else result.offline.push(name);
+      }
+      return result;
     },
     reply: (spec, body) => server.send(s, frameOf(spec, body)),
     fail(code: ErrorCode, message?: string): never {
       throw new ChatError(code, message);
     },
   };
-}
-
-async function offerUndeliverable(server: ChatServer, to: string, frame: RawFrame) {
-  for (const claim of server.registry.undeliverable) {
-    if (await claim(to, frame)) return "queued" as const;
-  }
-  return "offline" as const;
 }
 
 function serverApi(server: ChatServer, plugin: string): ServerApi {
@@ -78,12 +82,14 @@ function serverApi(server: ChatServer, plugin: string): ServerApi {
         spec: spec as MessageSpec<unknown>,
         handler: handler as never,
         preAuth: opts?.preAuth ?? false,
+        pipelined: opts?.pipelined ?? false,
       });
     },
     onStartup: (fn) => void reg.startup.push(fn),
+    onShutdown: (fn) => void reg.shutdown.push(fn),
     onLogin: (fn) => void reg.login.push(fn),
     onLogout: (fn) => void reg.logout.push(fn),
-    onUndeliverable: (fn) => void reg.undeliverable.push(fn),
+    journal: (j) => reg.setJournal(plugin, j),
     sessionState<S>(init: () => S) {
       const key = {};
       return (s: Session) => {
@@ -93,6 +99,11 @@ function serverApi(server: ChatServer, plugin: string): ServerApi {
       };
     },
     send: (to, spec, body) => server.send(to as ServerSession, frameOf(spec, body)),
+    relay(to, frame) {
+      const json = encodeFrame(frame);
+      for (const s of to) server.send(s as ServerSession, frame, json);
+    },
+    writable: (s) => (s as ServerSession).outbox.whenBelow(server.limits.sendQueueBytes / 2),
     broadcast: (spec, body, except) =>
       server.broadcast(frameOf(spec, body), except as ServerSession | undefined),
     text: {
@@ -101,6 +112,7 @@ function serverApi(server: ChatServer, plugin: string): ServerApi {
         reg.addRenderer(plugin, spec.type, (frame) => fn(spec.decode(frame as never))),
     },
     sessions: server.sessions,
+    accounts: { canonical: (name) => server.accounts.canonical(name) },
     db: server.db,
     limits: server.limits,
     log: server.log.child(plugin),

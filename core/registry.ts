@@ -3,10 +3,11 @@
  * by frame type. Plugins fill it through scoped ServerApi objects (see plugin_host.ts); the
  * router only reads it. Registration enforces namespaces and rejects duplicates at start-up.
  */
-import type { MessageSpec, RawFrame } from "../protocol/spec.ts";
+import type { MessageSpec } from "../protocol/spec.ts";
 import type {
   HandlerCtx,
   HandlerResult,
+  Journal,
   LogoutReason,
   Session,
   TextCommand,
@@ -17,6 +18,7 @@ export interface HandlerEntry {
   spec: MessageSpec<unknown>;
   handler: (msg: unknown, ctx: HandlerCtx) => HandlerResult | Promise<HandlerResult>;
   preAuth: boolean;
+  pipelined?: boolean;
 }
 
 export interface TextEntry extends TextCommand {
@@ -28,9 +30,18 @@ export class Registry {
   readonly renderers = new Map<string, (msg: unknown) => string>();
   readonly textCommands: TextEntry[] = [];
   readonly startup: Array<() => void | Promise<void>> = [];
+  readonly shutdown: Array<() => void | Promise<void>> = [];
   readonly login: Array<(s: Session) => void> = [];
   readonly logout: Array<(s: Session, reason: LogoutReason) => void> = [];
-  readonly undeliverable: Array<(to: string, frame: RawFrame) => boolean | Promise<boolean>> = [];
+  /** The message log, if a plugin provides one (see ServerApi.journal). */
+  journal: { plugin: string; log: Journal } | undefined;
+
+  setJournal(plugin: string, log: Journal) {
+    if (this.journal) {
+      throw new Error(`the message log is provided by both ${this.journal.plugin} and ${plugin}`);
+    }
+    this.journal = { plugin, log };
+  }
 
   addHandler(entry: HandlerEntry) {
     const type = entry.spec.type;

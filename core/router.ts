@@ -5,7 +5,10 @@
  *
  * The path is synchronous unless a handler returns a promise: a synchronous handler's ack is
  * queued in the same turn as its effects (no other connection's frame can run in between) and
- * the hot path allocates no promise per frame.
+ * the hot path allocates no promise per frame. The read loop awaits a handler's promise before
+ * the next frame, except for handlers registered as pipelined (their order-dependent work is
+ * synchronous; they wait only for the log's commit): up to PIPELINE_DEPTH of those may be
+ * waiting, and their answers still go out in order.
  */
 import { parseFrame } from "../protocol/core.ts";
 import { ChatError, type ErrorCode } from "../protocol/errors.ts";
@@ -42,9 +45,32 @@ export function handleLine(
   } catch (e) {
     return server.error(s, (e as ChatError).code, (e as ChatError).message);
   }
+  const pipelined = server.registry.handlers.get(frame.type)?.pipelined === true;
+  // A frame that is not pipelined waits until every pipelined one before it was answered.
+  if (s.pipeline && !pipelined) return s.pipeline.then(() => route(server, s, frame, false));
+  return route(server, s, frame, pipelined);
+}
+
+/** Frames one connection may have waiting for their answers while it reads on: 64 one-line
+ *  messages span a few log commits, and bound what a sender can make the server hold. */
+const PIPELINE_DEPTH = 64;
+
+function route(server: ChatServer, s: ServerSession, frame: RawFrame, pipelined: boolean) {
   const out = dispatch(server, s, frame);
-  if (out instanceof Promise) return out.then((o) => answer(server, s, frame, o));
-  return answer(server, s, frame, out);
+  if (!(out instanceof Promise)) return answer(server, s, frame, out);
+  if (!pipelined) return out.then((o) => answer(server, s, frame, o));
+  // Answered after the one before it; the read loop goes on unless too many are waiting.
+  const before = s.pipeline;
+  s.pipelineDepth++;
+  const done: Promise<void> = Promise.all([before, out])
+    .then(([, o]) => answer(server, s, frame, o))
+    .catch((e) => server.log.error(`answering ${frame.type}: ${e}`))
+    .finally(() => {
+      s.pipelineDepth--;
+      if (s.pipeline === done) s.pipeline = undefined;
+    });
+  s.pipeline = done;
+  if (s.pipelineDepth >= PIPELINE_DEPTH) return done;
 }
 
 function answer(server: ChatServer, s: ServerSession, frame: RawFrame, out: Outcome) {

@@ -83,6 +83,7 @@ export class ChatServer {
       server.#listener = opts.tls ? Deno.listenTls({ ...where, ...opts.tls }) : Deno.listen(where);
       server.tls = opts.tls !== undefined;
     } catch (e) {
+      for (const fn of server.registry.shutdown) await Promise.resolve().then(fn).catch(() => {});
       await db.close();
       throw e;
     }
@@ -180,9 +181,9 @@ export class ChatServer {
         this.log.warn(
           `session ${s.id} (${s.name ?? s.remote}): send queue exceeded, disconnecting`,
         );
-        this.#closeLater(s, "SEND_QUEUE_EXCEEDED");
+        this.closeLater(s, "SEND_QUEUE_EXCEEDED");
       },
-      () => this.#closeLater(s, "disconnected"),
+      () => this.closeLater(s, "disconnected"),
     );
     if (this.#stopping) return void this.closeSession(s, "SERVER_SHUTDOWN");
     this.sessions.all.add(s);
@@ -236,7 +237,7 @@ export class ChatServer {
   }
 
   /** Closes from a callback that cannot await; a failure is logged, never unhandled. */
-  #closeLater(s: ServerSession, reason: LogoutReason) {
+  closeLater(s: ServerSession, reason: LogoutReason) {
     this.closeSession(s, reason).catch((e) => this.log.error(`closing session ${s.id}: ${e}`));
   }
 
@@ -247,6 +248,9 @@ export class ChatServer {
       this.#listener?.close();
       await Promise.all([...this.sessions.all].map((s) => this.closeSession(s, "SERVER_SHUTDOWN")));
       await Promise.allSettled([...this.#tasks]);
+      for (const fn of this.registry.shutdown) {
+        await Promise.resolve().then(fn).catch((e) => this.log.error(`shutdown hook: ${e}`));
+      }
       await this.db.close();
     })();
     return this.#closing;

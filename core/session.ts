@@ -12,6 +12,10 @@ export class ServerSession implements Session {
   closed = false;
   /** The handler context for this session, made once (see plugin_host.ts). */
   ctx: HandlerCtx | undefined;
+  /** The answer of the last pipelined request still waiting (see router.ts), and how many
+   *  are waiting. */
+  pipeline: Promise<void> | undefined;
+  pipelineDepth = 0;
   /** Per-plugin state created by ServerApi.sessionState. */
   readonly state = new Map<object, unknown>();
   readonly outbox: Outbox;

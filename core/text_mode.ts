@@ -51,8 +51,15 @@ export async function handleTextLine(server: ChatServer, s: ServerSession, line:
 export function renderText(server: ChatServer, frame: Record<string, unknown>): string {
   const type = String(frame.type);
   const render = server.registry.renderers.get(type);
-  if (render) return render(frame);
+  if (render) return replayPrefix(frame) + render(frame);
   if (type === "error") return `error ${frame.code}: ${frame.message}`;
   const { type: _t, ...rest } = frame;
   return `${type} ${JSON.stringify(rest)}`;
+}
+
+/** A missed message is marked with its send time, as in the client (core/client_show.ts). */
+function replayPrefix(frame: Record<string, unknown>): string {
+  if (frame.replay === undefined || typeof frame.ts !== "number") return "";
+  const when = new Date(frame.ts).toISOString().slice(0, 16).replace("T", " ");
+  return frame.replay === "missed" ? `(while you were away) [${when} UTC] ` : `[${when} UTC] `;
 }

@@ -6,9 +6,11 @@ import type { Plugin } from "./types.ts";
 import { dm } from "./dm/mod.ts";
 import { presence } from "./presence/mod.ts";
 import { encrypt } from "./encrypt/mod.ts";
+import { offline } from "./offline/mod.ts";
 
 export const PLUGINS: Plugin[] = [
   presence,
   dm,
+  offline,
   encrypt,
 ];

@@ -47,17 +47,52 @@ export type HandlerResult = Record<string, unknown> | void;
 
 export interface HandlerCtx {
   session: Session;
-  /** Pushes a frame to the named user: "sent" if it was queued to their connection, at once
-   *  and synchronously (the hot path makes no promise); otherwise a promise of "queued" if a
-   *  plugin stored it for later (see onUndeliverable), or "offline". Never awaits a socket. */
-  deliver<T>(to: string, spec: MessageSpec<T>, body: T): "sent" | Promise<Delivery>;
+  /** Posts a conversation message (a direct or room message) from this session's user to
+   *  `to`. With a journal (the offline plugin) it is appended to the log first and resolves
+   *  once on disk, with its `seq`; then the journal delivers it. Without one it is pushed to
+   *  whoever of `to` is online, synchronously (no promise on the hot path). */
+  post<T>(m: Post<T>): PostResult | Promise<PostResult>;
   /** Sends a frame to this session only. */
   reply<T>(spec: MessageSpec<T>, body: T): void;
   /** Ends the handler with an error frame carrying `code`. */
   fail(code: ErrorCode, message?: string): never;
 }
 
-export type Delivery = "sent" | "queued" | "offline";
+/** One conversation message: `conv` names the conversation (`dm:<a>:<b>` with the two names
+ *  lower-cased and sorted, or `room:<name>`), `to` the accounts it is for (the sender's own
+ *  name is never among them), `spec`/`body` the frame they are pushed. */
+export interface Post<T> {
+  conv: string;
+  to: string[];
+  spec: MessageSpec<T>;
+  body: T;
+}
+
+/** Who got a post at once (`sent`), who gets it when they next connect (`stored`), and who
+ *  did not get it at all (`offline`: no journal, not online). `seq` is its log id, if logged. */
+export interface PostResult {
+  seq?: number;
+  sent: string[];
+  stored: string[];
+  offline: string[];
+}
+
+/** The durable message log (the offline plugin provides it; at most one per server). */
+export interface Journal {
+  /** Appends one message for `to` from `sender`; resolves once it is on disk with its seq,
+   *  after pushing it (with `seq`) to the recipients who are online. */
+  append(
+    m: { conv: string; sender: string; to: string[]; frame: RawFrame },
+  ): Promise<PostResult>;
+  /** session.ack {upTo} from this session: it has shown every logged message up to upTo. */
+  ack(s: Session, upTo: number): void;
+}
+
+/** The direct-message conversation key of two users: order and case do not matter. */
+export function dmConversation(a: string, b: string): string {
+  const [x, y] = [a.toLowerCase(), b.toLowerCase()].sort();
+  return `dm:${x}:${y}`;
+}
 
 export type LogoutReason = "quit" | "disconnected" | ErrorCode;
 
@@ -71,21 +106,39 @@ export interface TextCommand {
   ack?(result: RawFrame): string;
 }
 
+export interface HandlerOptions {
+  /** Allowed before login (core frames only, in practice). */
+  preAuth?: boolean;
+  /** The handler does everything that depends on frame order before its first await (e.g.
+   *  ctx.post, which appends to the log at once and resolves at the commit), so the
+   *  connection may read and start its next frames while it waits. Answers still go out in
+   *  request order, and any frame not marked pipelined waits for those before it. */
+  pipelined?: boolean;
+}
+
 export interface ServerApi {
   on<T>(
     spec: MessageSpec<T>,
     handler: (msg: T, ctx: HandlerCtx) => HandlerResult | Promise<HandlerResult>,
-    opts?: { preAuth?: boolean },
+    opts?: HandlerOptions,
   ): void;
   onStartup(fn: () => void | Promise<void>): void;
+  /** Runs when the server stops, after every connection closed and before the store does. */
+  onShutdown(fn: () => void | Promise<void>): void;
   onLogin(fn: (s: Session) => void): void;
   onLogout(fn: (s: Session, reason: LogoutReason) => void): void;
-  /** Offered frames for users who are not online; return true to claim (store) one. */
-  onUndeliverable(fn: (to: string, frame: RawFrame) => boolean | Promise<boolean>): void;
+  /** Makes this plugin the server's message log: every HandlerCtx.post goes through it. */
+  journal(j: Journal): void;
   /** Typed per-plugin, per-session state, created on first use. */
   sessionState<S>(init: () => S): (s: Session) => S;
   /** Sends a frame to one session; the bytes are queued, never awaited. */
   send<T>(to: Session, spec: MessageSpec<T>, body: T): void;
+  /** Sends an already-built frame of any plugin to these sessions, encoded once: for a
+   *  plugin that stores and forwards others' frames (the journal). */
+  relay(to: Session[], frame: RawFrame): void;
+  /** Resolves when this session's outgoing queue is at most half full (or it closed): lets a
+   *  plugin that sends a long stream (a backlog, a file) go no faster than the reader. */
+  writable(s: Session): Promise<void>;
   /** Sends one frame to every logged-in session (except one), encoded once. */
   broadcast<T>(spec: MessageSpec<T>, body: T, except?: Session): void;
   text: {
@@ -94,6 +147,10 @@ export interface ServerApi {
     render<T>(spec: MessageSpec<T>, fn: (msg: T) => string): void;
   };
   sessions: SessionView;
+  accounts: {
+    /** The account's registered name (its case), or undefined if the name never existed. */
+    canonical(name: string): string | undefined;
+  };
   db: Db;
   limits: Readonly<Limits>;
   log: Logger;
@@ -121,6 +178,8 @@ export interface ClientCtx {
   readonly me: string;
   /** Sends a request and resolves with its ack; rejects with ChatError on an error frame. */
   request<T>(spec: MessageSpec<T>, body: T): Promise<RawFrame>;
+  /** Resolves once every frame received so far has been shown (e.g. a reply's pushes). */
+  settled(): Promise<void>;
   quit(): Promise<void>;
 }
 
@@ -155,6 +214,6 @@ export interface ClientApi {
     dir: "out" | "in",
     fn: (msg: T, ctx: ClientCtx) => T | Promise<T>,
   ): void;
-  /** Runs after each login, before the person's input is read. */
+  /** Runs after each login (and re-login after a reconnect), before input is read. */
   onLogin(fn: (ctx: ClientCtx) => void | Promise<void>): void;
 }

@@ -107,3 +107,21 @@ export const SessionQuit = message("session.quit", () => ({}));
 
 /** session.ping {} -> ack: a cheap round trip for keepalive and latency checks. */
 export const SessionPing = message("session.ping", () => ({}));
+
+/** session.ack {upTo}: no reply. The client has shown every logged message (pushed frames
+ *  with a `seq`) up to and including `upTo`; the journal moves its delivery cursor there, and
+ *  only acks move it (docs/PROTOCOL.md, "Message ids, cursors and acknowledgements"). */
+export const SessionAck = message("session.ack", (f) => ({
+  upTo: field.number(f, "upTo"),
+}));
+
+/** The fields any pushed frame may carry when it comes from the message log: `seq`, the
+ *  log's id (increasing in delivery order); `replay`, "missed" (sent while this client was
+ *  away) or "history" (asked for with /history: shown again, never acked); `ts`, send time. */
+export function loggedFields(f: RawFrame) {
+  const replay = f.replay === undefined ? undefined : field.text(f, "replay");
+  if (replay !== undefined && replay !== "missed" && replay !== "history") {
+    throw new ChatError("BAD_FRAME", `field "replay" must be "missed" or "history"`);
+  }
+  return { seq: field.optionalNumber(f, "seq"), replay, ts: field.optionalNumber(f, "ts") };
+}

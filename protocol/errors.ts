@@ -19,7 +19,9 @@ export const ERROR_CODES = {
   BAD_PASSWORD: "the password is wrong for this account",
   WEAK_PASSWORD: "the password breaks the password rules (length)",
   BAD_TOKEN: "the resume token is unknown or expired",
-  NO_SUCH_USER: "no user by that name is online",
+  NO_SUCH_USER: "no account by that name exists",
+  USER_OFFLINE: "the user is not online and this server stores no messages (no offline plugin)",
+  SESSION_REPLACED: "the same account resumed its session from another connection",
   TEXT_TOO_LONG: "the text exceeds the text length limit",
   // End-to-end encryption (reported by the client).
   KEY_CHANGED: "a peer's end-to-end key changed; compare safety numbers before writing",

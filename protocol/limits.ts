@@ -24,6 +24,9 @@ export interface Limits {
   loginFailuresPerAddress: number;
   /** The sliding window for both login-failure limits: 15 minutes. */
   loginWindowMs: number;
+  /** Days the message log keeps a message; 0 keeps everything. Keeping forever is the safe
+   *  default: pruning also deletes messages whose recipient has not connected since. */
+  retentionDays: number;
 }
 
 export const DEFAULT_LIMITS: Readonly<Limits> = Object.freeze({
@@ -34,6 +37,7 @@ export const DEFAULT_LIMITS: Readonly<Limits> = Object.freeze({
   loginFailuresPerAccount: 5,
   loginFailuresPerAddress: 50,
   loginWindowMs: 15 * 60 * 1000,
+  retentionDays: 0,
 });
 
 /** Protocol version spoken by this build; bumped only for incompatible changes. */

@@ -145,14 +145,21 @@ export function connectArgs(name: string, server: ServerProcess, config = client
 }
 
 /** Spawns a client whose stdin stays open until `end()`, reading its stdout as lines arrive. */
-export function spawnClient(name: string, server: ServerProcess, config?: string) {
-  const { args, env } = connectArgs(name, server, config);
+export function spawnClient(
+  name: string,
+  server: ServerProcess,
+  config?: string,
+  extraArgs: string[] = [],
+  extraEnv: Record<string, string> = {},
+) {
+  const { args: base, env } = connectArgs(name, server, config);
+  const args = [...base, ...extraArgs];
   const child = new Deno.Command(DENO, {
     args: ["run", ...PERMS, MAIN, ...args],
     stdin: "piped",
     stdout: "piped",
     stderr: "piped",
-    env: { NO_COLOR: "1", ...env },
+    env: { NO_COLOR: "1", ...env, ...extraEnv },
   }).spawn();
   const writer = child.stdin.getWriter();
   const lines: string[] = [];

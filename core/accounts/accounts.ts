@@ -56,6 +56,8 @@ export interface LoginResult {
 export class Accounts {
   readonly #byAccount: FailureLimiter;
   readonly #byAddress: FailureLimiter;
+  /** Every account: lower-cased name -> name as registered. */
+  readonly #names = new Map<string, string>();
 
   constructor(
     private readonly db: Db,
@@ -68,6 +70,21 @@ export class Accounts {
 
   async exists(name: string): Promise<boolean> {
     return (await this.#row(name)) !== undefined;
+  }
+
+  /** Loads every account name (see canonical); once, at start-up. */
+  async load(): Promise<void> {
+    const rows = await this.db.all<{ name_key: string; name: string }>(
+      "SELECT name_key, name FROM session_accounts",
+    );
+    for (const r of rows) this.#names.set(r.name_key, r.name);
+  }
+
+  /** The account's name as registered (its case), or undefined if it never existed. From
+   *  memory, so a message handler can check a receiver without awaiting the store: a name is
+   *  a few dozen bytes, so even 100,000 accounts cost a few MB. */
+  canonical(name: string): string | undefined {
+    return this.#names.get(name.toLowerCase());
   }
 
   /** Logs in, creating the account if the name is new. Throws BAD_PASSWORD, WEAK_PASSWORD,
@@ -93,6 +110,7 @@ export class Accounts {
         [key, name, hash, now, now],
       );
       created = r.changes === 1;
+      if (created) this.#names.set(key, name);
       row = created ? { name_key: key, name, password: hash } : await this.#row(key);
     }
     if (!created) {

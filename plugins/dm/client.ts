@@ -1,9 +1,13 @@
 import type { ClientApi, ClientCtx } from "../types.ts";
-import { DmMessage, DmSend, SEALED_PLACEHOLDER, TO_USER_LINE } from "./protocol.ts";
+import { DmAck, DmMessage, DmSend, SEALED_PLACEHOLDER, TO_USER_LINE } from "./protocol.ts";
 
 async function send(ctx: ClientCtx, receiver: string, text: string) {
-  const ack = await ctx.request(DmSend, { receiver, text });
-  ctx.ui.line(`${ctx.ui.style.dim("->")} ${ctx.ui.style.name(String(ack.receiver))}: ${text}`);
+  const ack = DmAck.decode(await ctx.request(DmSend, { receiver, text }));
+  const { dim, name } = ctx.ui.style;
+  ctx.ui.line(`${dim("->")} ${name(ack.receiver)}: ${text}`);
+  if (ack.status === "stored") {
+    ctx.ui.notice(`${name(ack.receiver)} is offline: stored, delivered when they connect`);
+  }
 }
 
 export function dmClient(api: ClientApi) {

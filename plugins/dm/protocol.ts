@@ -22,18 +22,25 @@ function body(f: RawFrame): DmBody {
   return { text: field.text(f, "text", { min: 1 }) };
 }
 
-/** dm.send {receiver, text | sealed} -> ack {receiver, ts, status} | NO_SUCH_USER |
- *  TEXT_TOO_LONG */
+/** dm.send {receiver, text | sealed} -> ack {receiver, ts, seq?, status} | NO_SUCH_USER |
+ *  USER_OFFLINE | TEXT_TOO_LONG; status is "sent" (pushed to the receiver now) or "stored"
+ *  (the receiver is offline and gets it on connecting). */
 export const DmSend = message("dm.send", (f) => ({
   receiver: field.string(f, "receiver", { min: 1 }),
   ...body(f),
 }));
 
 /** dm.message {sender, receiver, text | sealed, ts}: pushed to the receiver; ts is ms since
- *  the epoch. */
+ *  the epoch. With the offline plugin it also carries `seq` (and `replay`, see PROTOCOL.md). */
 export const DmMessage = message("dm.message", (f) => ({
   sender: field.text(f, "sender"),
   receiver: field.text(f, "receiver"),
   ...body(f),
   ts: field.number(f, "ts"),
+}));
+
+/** The ack of dm.send. */
+export const DmAck = message("ack", (f) => ({
+  receiver: field.text(f, "receiver"),
+  status: field.text(f, "status"),
 }));

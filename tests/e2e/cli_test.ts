@@ -108,12 +108,19 @@ Deno.test("cli - a taken name fails a scripted client with exit 1 and the code",
   });
 });
 
-Deno.test("cli - the server exits cleanly on SIGTERM and clients are told", async () => {
+Deno.test("cli - the server exits cleanly on SIGTERM; clients are told and try to reconnect", async () => {
   const server = await spawnServer();
   const alice = spawnClient("Alice", server);
+  const bob = spawnClient("Bob", server, undefined, ["--no-reconnect"]);
   await alice.waitFor(/^\* logged in as Alice/);
+  await bob.waitFor(/^\* logged in as Bob/);
   assert.equal(await server.stop("SIGTERM"), 0);
   await alice.waitFor(/^! SERVER_SHUTDOWN: /);
-  const a = await alice.end();
-  assert.equal(a.code, 1); // the connection was lost, not ended by the user
+  await alice.waitFor(/^\* reconnecting in [\d.]+ s \(attempt 1\)/);
+  await bob.waitFor(/^! SERVER_SHUTDOWN: /);
+  const b = await bob.end();
+  assert.equal(b.code, 1); // the connection was lost, not ended by the user
+  assert.doesNotMatch(b.stdout, /reconnecting/);
+  const a = await alice.end(); // input ended while reconnecting: a normal end
+  assert.equal(a.code, 0);
 });

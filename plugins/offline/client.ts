@@ -1,0 +1,61 @@
+/** The offline plugin's client half: the missed-message summary and /history. */
+import { localTime } from "../../core/client_show.ts";
+import type { ClientApi } from "../types.ts";
+import {
+  HISTORY_DEFAULT,
+  HISTORY_MAX,
+  HistoryAck,
+  missedText,
+  OfflineHistory,
+  OfflineSummary,
+} from "./protocol.ts";
+
+const USAGE = `/history <user|@room> [n|more]`;
+
+export function offlineClient(api: ClientApi) {
+  api.on(OfflineSummary, (m, ui) => {
+    if (m.count === 0) return;
+    const span = m.first === undefined
+      ? ""
+      : ` (${localTime(m.first)}${m.last !== m.first ? ` to ${localTime(m.last!)}` : ""})`;
+    ui.notice(`${missedText(m)}${span}:`);
+  });
+
+  /** Per conversation, the oldest seq /history showed: where `more` continues. */
+  const oldest = new Map<string, number>();
+  api.command({
+    name: "history",
+    aliases: ["log"],
+    usage: USAGE,
+    summary: `show the last n messages with a user or room (default ${HISTORY_DEFAULT}); ` +
+      "more: older ones",
+    async run(input, ctx) {
+      const [who, arg] = input.args;
+      if (!who || input.args.length > 2) return ctx.ui.error("USAGE", USAGE);
+      const key = who.toLowerCase().replace(/^#/, "@");
+      let limit = HISTORY_DEFAULT;
+      let before: number | undefined;
+      if (arg?.toLowerCase() === "more") {
+        before = oldest.get(key);
+        if (before === undefined) {
+          return ctx.ui.error("USAGE", `start with /history ${who}, then /history ${who} more`);
+        }
+      } else if (arg !== undefined) {
+        limit = Number(arg);
+        if (!/^\d+$/.test(arg) || limit < 1 || limit > HISTORY_MAX) {
+          return ctx.ui.error("USAGE", `n is a whole number from 1 to ${HISTORY_MAX}`);
+        }
+      }
+      const ack = HistoryAck.decode(
+        await ctx.request(OfflineHistory, { with: who, limit, ...(before ? { before } : {}) }),
+      );
+      await ctx.settled();
+      if (ack.count === 0) {
+        return ctx.ui.notice(`no ${before ? "older " : ""}messages with ${who}`);
+      }
+      oldest.set(key, ack.oldest!);
+      const more = ack.count === limit ? `; /history ${who} more for older` : "";
+      ctx.ui.notice(`end of history with ${who} (${ack.count} messages${more})`);
+    },
+  });
+}
