@@ -32,8 +32,10 @@ export const WAIT_MS = 5000;
 export interface Harness {
   server: ChatServer;
   port: number;
-  /** The server certificate's SHA-256 fingerprint; undefined without TLS. */
+  /** The server certificate's SHA-256 fingerprint, and the certificate; undefined without
+   *  TLS. */
   fingerprint: string | undefined;
+  caCert: string | undefined;
   connect(): Promise<TestClient>;
   /** Connects and logs in each name, consuming each login's ack and the others' join notices. */
   users(...names: string[]): Promise<TestClient[]>;
@@ -60,6 +62,7 @@ export async function startServer(opts: TestServerOptions = {}): Promise<Harness
     server,
     port,
     fingerprint: caCert && await fingerprintOfPem(caCert),
+    caCert,
     async connect() {
       const c = await TestClient.connect(port, { caCert });
       clients.push(c);
@@ -105,7 +108,7 @@ export class TestClient {
   /** Parsed frames not yet taken by expect(); raw lines for plain-text mode. */
   readonly frames: RawFrame[] = [];
   readonly lines: string[] = [];
-  readonly closed: Promise<void>;
+  closed: Promise<void>;
   #waiters: Array<() => void> = [];
   #nextId = 1;
   #isClosed = false;
@@ -125,6 +128,11 @@ export class TestClient {
       ? await Deno.connectTls({ ...where, caCerts: [opts.caCert] })
       : await Deno.connect(where);
     return new TestClient(conn, { read: opts.read ?? true });
+  }
+
+  /** Starts reading a client made with `read: false` (a reader that was stalled). */
+  startReading(): void {
+    this.closed = this.#readLoop();
   }
 
   /** Logs in as `name` with its test password; returns the ack. */
