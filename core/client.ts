@@ -74,6 +74,11 @@ export class ClientConnection {
     }
   }
 
+  /** True once the connection is over (the read side ended). */
+  get isClosed(): boolean {
+    return this.#gone;
+  }
+
   /** Sends a request with a fresh id; resolves with the ack or rejects with a ChatError. */
   request<T>(spec: MessageSpec<T>, body: T): Promise<RawFrame> {
     const id = `c${this.#nextId++}`;

@@ -123,20 +123,22 @@ export class ClientApp {
       }
       this.#me = who.name;
       this.#token = who.token;
+      // From here a drop is a lost connection to reconnect, even during the hooks below.
+      conn.closed.then((info) => this.#lost(conn, info));
       for (const fn of this.registry.onLogin) await fn(this.ctx);
       ui.notice(
         again
           ? `reconnected as ${ui.style.name(who.name)}`
           : `logged in as ${ui.style.name(who.name)}; type /help for commands`,
       );
+      return true;
     } catch (e) {
       conn.close();
+      if (this.#me && conn.isClosed) return true; // dropped after login: #lost takes over
       throw e;
     } finally {
       release();
     }
-    conn.closed.then((info) => this.#lost(conn, info));
-    return true;
   }
 
   /** The connection dropped: say so, then reconnect with backoff until it works or we quit. */
