@@ -1,5 +1,5 @@
 /** SQLite adapter for the storage port, on node:sqlite (synchronous underneath, async outside). */
-import { DatabaseSync } from "node:sqlite";
+import { DatabaseSync, type StatementSync } from "node:sqlite";
 import type { Db, Row, SqlValue } from "./db.ts";
 
 /**
@@ -11,24 +11,36 @@ export function openSqlite(path: string): Db {
   const raw = new DatabaseSync(path);
   raw.exec("PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;");
   raw.exec("PRAGMA busy_timeout = 5000;");
-  return new SqliteDb(raw);
+  return new SqliteDb(raw, new Map());
 }
 
-/** Statements on the one connection, with no queueing: used directly inside a transaction. */
+/** Statements on the one connection, with no queueing: used directly inside a transaction.
+ *  Prepared statements are cached by their SQL text: the texts are constants in the code, so
+ *  the cache is as large as the number of distinct queries, and the hot path (the message
+ *  log's inserts) skips re-parsing its SQL for every message. */
 class Statements {
-  constructor(protected readonly raw: DatabaseSync) {}
+  constructor(
+    protected readonly raw: DatabaseSync,
+    protected readonly cache: Map<string, StatementSync>,
+  ) {}
+
+  #prepare(sql: string): StatementSync {
+    let st = this.cache.get(sql);
+    if (!st) this.cache.set(sql, st = this.raw.prepare(sql));
+    return st;
+  }
 
   runNow(sql: string, params: SqlValue[]) {
-    const r = this.raw.prepare(sql).run(...params);
+    const r = this.#prepare(sql).run(...params);
     return { changes: Number(r.changes), lastId: Number(r.lastInsertRowid) };
   }
 
   allNow<R extends Row>(sql: string, params: SqlValue[]): R[] {
-    return this.raw.prepare(sql).all(...params) as R[];
+    return this.#prepare(sql).all(...params) as R[];
   }
 
   getNow<R extends Row>(sql: string, params: SqlValue[]): R | undefined {
-    return this.raw.prepare(sql).get(...params) as R | undefined;
+    return this.#prepare(sql).get(...params) as R | undefined;
   }
 }
 
@@ -67,7 +79,7 @@ class SqliteDb extends Statements implements Db {
       this.#inTx = true;
       this.raw.exec("BEGIN IMMEDIATE");
       try {
-        const result = await fn(new TxDb(this.raw));
+        const result = await fn(new TxDb(this.raw, this.cache));
         this.raw.exec("COMMIT");
         return result;
       } catch (e) {
