@@ -8,9 +8,10 @@
  */
 import { SessionAck, SessionQuit } from "../protocol/core.ts";
 import type { MessageSpec, RawFrame } from "../protocol/spec.ts";
-import type { ClientCtx, CommandDef, Plugin, Ui } from "../plugins/types.ts";
+import type { ClientCtx, Plugin, Ui } from "../plugins/types.ts";
 import { ClientConnection, type CloseInfo } from "./client.ts";
 import { FrameShow } from "./client_show.ts";
+import { coreCommands } from "./client_commands.ts";
 import { TrustError } from "./tls/client_tls.ts";
 import { buildClientRegistry, type ClientRegistry } from "./client_registry.ts";
 import { type Credentials, logIn, passwdCommand } from "./client_login.ts";
@@ -89,11 +90,6 @@ export class ClientApp {
   /** Connects, greets, logs in (asking for another name if allowed). False if login failed. */
   start(): Promise<boolean> {
     return this.#connect(false);
-  }
-
-  /** Frames dropped as duplicates so far (already shown once). */
-  get duplicates(): number {
-    return this.#frames.duplicates;
   }
 
   /**
@@ -250,39 +246,6 @@ export class ClientApp {
   #report(e: unknown) {
     this.#frames.report(e);
   }
-}
-
-function coreCommands(app: ClientApp): CommandDef[] {
-  return [
-    {
-      name: "help",
-      aliases: ["h", "?"],
-      usage: "/help [command]",
-      summary: "list commands, or explain one",
-      run(input, ctx) {
-        const { ui } = ctx;
-        const want = input.args[0]?.replace(/^\//, "").toLowerCase();
-        if (want) {
-          const c = app.registry.byName.get(want);
-          if (!c) return ui.error("UNKNOWN_COMMAND", `/${want} is not a command`);
-          const aliases = c.aliases?.length
-            ? ` (also ${c.aliases.map((a) => "/" + a).join(", ")})`
-            : "";
-          return ui.notice(`${c.usage}  ${c.summary}${aliases}`);
-        }
-        ui.notice("commands:");
-        for (const c of app.registry.commands) ui.notice(`  ${c.usage.padEnd(24)} ${c.summary}`);
-        for (const l of app.registry.lines) ui.notice(`  ${l.usage.padEnd(24)} (${l.plugin})`);
-      },
-    },
-    {
-      name: "quit",
-      aliases: ["exit", "q"],
-      usage: "/quit",
-      summary: "leave the chat (also server:exit)",
-      run: () => app.quit(),
-    },
-  ];
 }
 
 /** The wait before reconnect attempt n (1, 2, ...): doubling from RECONNECT_FIRST_MS. */

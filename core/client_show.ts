@@ -18,8 +18,6 @@ export class FrameShow {
   #lastSeq = 0;
   #acked = 0;
   #ackTimer: ReturnType<typeof setTimeout> | undefined;
-  /** Frames that were duplicates (dropped); for tests and diagnostics. */
-  duplicates = 0;
 
   constructor(
     private readonly registry: ClientRegistry,
@@ -66,10 +64,7 @@ export class FrameShow {
       if (!show) return; // unknown types: a newer server
       const logged = loggedFields(frame);
       const fresh = logged.seq !== undefined && logged.replay !== "history";
-      if (fresh && logged.seq! <= this.#lastSeq) {
-        this.duplicates++;
-        return;
-      }
+      if (fresh && logged.seq! <= this.#lastSeq) return; // shown already
       for (const fn of this.registry.intercepts.get(frame.type)?.in ?? []) {
         frame = { ...frame, ...await fn(show.decode(frame), this.direct) as object };
       }

@@ -54,3 +54,39 @@ Deno.test("text mode - errors are readable lines with the stable code", () =>
     await nc.sendRaw('{"type":"session.ping","id":"1"}\n');
     await nc.expectLine(/^error UNKNOWN_COMMAND: /);
   }));
+
+Deno.test("text mode - nc users are told a message was stored, get what they missed, and read history", () =>
+  withServer(async (h) => {
+    const [alice] = await h.users("Alice");
+    const nc = await h.connect();
+    await nc.sendRaw("server:register Carl carl-secret\n");
+    await nc.expectLine(/^created account Carl$/);
+    await nc.sendRaw("server:exit\n");
+    await nc.closed;
+    await alice.ok("dm.send", { receiver: "Carl", text: "while you were out" });
+
+    const back = await h.connect();
+    await back.sendRaw("server:register Carl carl-secret\n");
+    await back.expectLine(/^logged in as Carl$/);
+    await back.expectLine(/^\* 1 message while you were away: 1 from Alice$/);
+    await back.expectLine(
+      /^\(while you were away\) \[\d{4}-\d\d-\d\d \d\d:\d\d UTC\] Alice: while you were out$/,
+    );
+    await back.sendRaw("server:history Alice\n");
+    await back.expectLine(/^\[\d{4}-\d\d-\d\d \d\d:\d\d UTC\] Alice: while you were out$/);
+    await back.expectLine(/^end of history \(1 messages\)$/);
+    await back.sendRaw("server:exit\n");
+    await back.closed;
+    // What reached the nc session counts as seen: nothing is missed at the next login.
+    await alice.ok("dm.send", { receiver: "Carl", text: "second" });
+    const again = await h.connect();
+    await again.sendRaw("server:register Carl carl-secret\n");
+    await again.expectLine(/^\* 1 message while you were away: 1 from Alice$/);
+    await again.sendRaw("Alice: thanks\n");
+    await again.expectLine(/^sent to Alice$/);
+    // To an offline account, the reply says it was stored.
+    alice.close();
+    await again.expectLine(/^\* Alice left/);
+    await again.sendRaw("Alice: are you there?\n");
+    await again.expectLine(/^Alice is offline: stored, delivered when they connect$/);
+  }));

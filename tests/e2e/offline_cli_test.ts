@@ -203,7 +203,7 @@ Deno.test("offline cli - a connection cut mid-stream: after the reconnect every 
 });
 
 /** A fake server that logs anyone in and pushes dm.message frames with these seqs. */
-async function duplicatingServer(seqs: number[]) {
+function duplicatingServer(seqs: number[]) {
   const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
   const acks: number[] = [];
   const served = (async () => {
@@ -258,7 +258,7 @@ async function duplicatingServer(seqs: number[]) {
 }
 
 Deno.test("offline cli - duplicates on the wire are shown once", async () => {
-  const fake = await duplicatingServer([1, 2, 2, 1, 3, 3, 2, 4]);
+  const fake = duplicatingServer([1, 2, 2, 1, 3, 3, 2, 4]);
   try {
     const bob = spawnClient("Bob", {
       port: fake.port,

@@ -1,0 +1,36 @@
+/** The client's own commands, which belong to no plugin: /help and /quit. */
+import type { CommandDef } from "../plugins/types.ts";
+import type { ClientApp } from "./client_app.ts";
+
+export function coreCommands(app: ClientApp): CommandDef[] {
+  return [
+    {
+      name: "help",
+      aliases: ["h", "?"],
+      usage: "/help [command]",
+      summary: "list commands, or explain one",
+      run(input, ctx) {
+        const { ui } = ctx;
+        const want = input.args[0]?.replace(/^\//, "").toLowerCase();
+        if (want) {
+          const c = app.registry.byName.get(want);
+          if (!c) return ui.error("UNKNOWN_COMMAND", `/${want} is not a command`);
+          const aliases = c.aliases?.length
+            ? ` (also ${c.aliases.map((a) => "/" + a).join(", ")})`
+            : "";
+          return ui.notice(`${c.usage}  ${c.summary}${aliases}`);
+        }
+        ui.notice("commands:");
+        for (const c of app.registry.commands) ui.notice(`  ${c.usage.padEnd(24)} ${c.summary}`);
+        for (const l of app.registry.lines) ui.notice(`  ${l.usage.padEnd(24)} (${l.plugin})`);
+      },
+    },
+    {
+      name: "quit",
+      aliases: ["exit", "q"],
+      usage: "/quit",
+      summary: "leave the chat (also server:exit)",
+      run: () => app.quit(),
+    },
+  ];
+}
