@@ -6,6 +6,9 @@ import { parseArgs } from "node:util";
 
 /** The server's own default port (commands/options.ts), repeated so bench/ stands alone. */
 const DEFAULT_PORT = 5757;
+/** backlog's default deadline allows this many messages a second for sending and catch-up
+ *  together, far below what a healthy server does, so only a stuck run meets it. */
+const BACKLOG_DEADLINE_RATE = 500;
 
 export class UsageError extends Error {
   /** False when pointing at --help would not help (a workload that does not exist yet). */
@@ -15,7 +18,7 @@ export class UsageError extends Error {
 }
 
 export interface Options {
-  workload: "conn" | "dm";
+  workload: "conn" | "dm" | "backlog";
   host: string;
   port: number;
   /** PEM certificate of a TLS server to pin (its data dir's tls/cert.pem); else plain TCP. */
@@ -26,11 +29,14 @@ export interface Options {
   clients: number;
   hold: number;
   concurrency: number;
-  /** dm: sender/receiver pairs, sending seconds, unacknowledged requests per sender. */
+  /** dm: sender/receiver pairs, sending seconds; dm/backlog: unacknowledged requests per
+   *  sender, text length. */
   pairs: number;
   seconds: number;
   window: number;
   textBytes: number;
+  /** backlog: messages sent to the offline receiver, then received in its catch-up. */
+  messages: number;
   /** dm: longest wait for in-flight deliveries after sending stops. */
   drain: number;
   /** Hard limit for the whole run: past it the partial report is printed and we exit 1. */
@@ -47,6 +53,10 @@ Workloads:
            connection
   dm       --pairs pairs of clients send direct messages to each other as fast as the window
            allows for --seconds; report throughput, latency, losses, server CPU and RSS
+  backlog  time for a user to receive --messages missed messages on connect: an offline
+           account is sent them (each acked "stored"), then logs in; report the time from
+           the login request to the last message, catch-up msg/s, order, server CPU and RSS
+           (needs a server with the offline plugin)
   fanout   not available yet: arrives with the groups plugin
 
 Options:
@@ -60,11 +70,12 @@ Options:
   --concurrency <n>     conn/dm: connection attempts in flight at once (default 100)
   --pairs <n>           dm: client pairs (default 10)
   --seconds <s>         dm: seconds of sending (default 10)
-  --window <n>          dm: unacknowledged requests per sender (default 100)
-  --text-bytes <n>      dm: message text length in bytes, at least 20 (default 32)
+  --window <n>          dm/backlog: unacknowledged requests per sender (default 100)
+  --text-bytes <n>      dm/backlog: message text length in bytes, at least 20 (default 32)
   --drain <s>           dm: longest wait for in-flight deliveries after sending (default 5)
+  --messages <n>        backlog: missed messages to send and then receive (default 10000)
   --deadline <s>        give up after this many seconds in total (default: dm --seconds + 30,
-                        conn --hold + 60)
+                        conn --hold + 60, backlog 60 + --messages / ${BACKLOG_DEADLINE_RATE})
   --json                print only the JSON result line
   -h, --help            show this help
 
@@ -92,6 +103,7 @@ export function parseOptions(argv: string[]): Options | undefined {
         window: { type: "string", default: "100" },
         "text-bytes": { type: "string", default: "32" },
         drain: { type: "string", default: "5" },
+        messages: { type: "string", default: "10000" },
         deadline: { type: "string" },
         json: { type: "boolean", default: false },
         help: { type: "boolean", short: "h", default: false },
@@ -102,17 +114,24 @@ export function parseOptions(argv: string[]): Options | undefined {
   }
   const { values: v, positionals } = parsed;
   if (v.help) return undefined;
-  if (positionals.length !== 1) throw new UsageError("expected exactly one workload: conn or dm");
+  if (positionals.length !== 1) {
+    throw new UsageError("expected exactly one workload: conn, dm or backlog");
+  }
   const workload = positionals[0];
   if (workload === "fanout") {
     throw new UsageError("fanout: not available yet: arrives with the groups plugin", false);
   }
-  if (workload !== "conn" && workload !== "dm") {
-    throw new UsageError(`unknown workload "${workload}" (expected conn, dm or fanout)`);
+  if (workload !== "conn" && workload !== "dm" && workload !== "backlog") {
+    throw new UsageError(`unknown workload "${workload}" (expected conn, dm, backlog or fanout)`);
   }
   const seconds = num("seconds", v.seconds, 0.1, 3600);
   const hold = num("hold", v.hold, 0, 3600);
-  const deadlineDefault = workload === "dm" ? seconds + 30 : hold + 60;
+  const messages = int("messages", v.messages, 1, 10_000_000);
+  const deadlineDefault = workload === "dm"
+    ? seconds + 30
+    : workload === "backlog"
+    ? 60 + Math.ceil(messages / BACKLOG_DEADLINE_RATE)
+    : hold + 60;
   return {
     workload,
     host: v.host,
@@ -128,6 +147,7 @@ export function parseOptions(argv: string[]): Options | undefined {
     window: int("window", v.window, 1, 100_000),
     textBytes: int("text-bytes", v["text-bytes"], 20, 8000),
     drain: num("drain", v.drain, 0, 600),
+    messages,
     deadline: v.deadline === undefined ? deadlineDefault : num("deadline", v.deadline, 1, 86400),
   };
 }

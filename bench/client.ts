@@ -53,9 +53,14 @@ export class BenchClient {
     // We batch frames ourselves; Nagle would only add delay to the latency being measured.
     conn.setNoDelay(true);
     // TLS over the TCP connection just made (Deno.TlsConn has no setNoDelay of its own).
-    const tls = opts.caCert
-      ? await Deno.startTls(conn, { hostname: opts.hostname, caCerts: [opts.caCert] })
-      : conn;
+    // Handshake now: otherwise it happens inside the first write and is timed as part of
+    // whatever that write sends (backlog times its login from there).
+    let tls: Deno.Conn = conn;
+    if (opts.caCert) {
+      const t = await Deno.startTls(conn, { hostname: opts.hostname, caCerts: [opts.caCert] });
+      await t.handshake();
+      tls = t;
+    }
     return new BenchClient(tls, opts.readBufferBytes, handler);
   }
 

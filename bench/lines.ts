@@ -64,12 +64,17 @@ export function startsWith(buf: Uint8Array, start: number, end: number, prefix: 
 
 /** True if `needle` occurs in `buf[from, end)`; used only on short tails of lines. */
 export function includes(buf: Uint8Array, from: number, end: number, needle: Uint8Array) {
+  return indexOf(buf, from, end, needle) !== -1;
+}
+
+/** Where `needle` first occurs in `buf[from, end)`, or -1; a naive scan, for short spans. */
+export function indexOf(buf: Uint8Array, from: number, end: number, needle: Uint8Array): number {
   const last = end - needle.length;
   outer: for (let i = Math.max(from, 0); i <= last; i++) {
     for (let j = 0; j < needle.length; j++) if (buf[i + j] !== needle[j]) continue outer;
-    return true;
+    return i;
   }
-  return false;
+  return -1;
 }
 
 /** Parses the decimal digits at `buf[pos..]`; returns -1 if there are none. */

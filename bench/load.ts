@@ -3,12 +3,14 @@
  *
  *   deno task bench conn --port 7000 --pid <server pid> --clients 2000
  *   deno task bench dm --port 7000 --pid <server pid> --pairs 50 --seconds 10 --window 100
+ *   deno task bench backlog --port 7000 --pid <server pid> --messages 10000
  *
  * Every run is bounded: past --deadline it prints what it has and exits 1, and a connection
  * the server drops ends the run early, so a dead server never leaves it hanging.
  * Exit codes: 0 complete, 1 failed or incomplete, 2 usage error. See docs/BENCHMARKS.md.
  */
 import { HELP, type Options, parseOptions, UsageError } from "./args.ts";
+import { BacklogBench } from "./backlog.ts";
 import { ConnBench } from "./conn.ts";
 import { DmBench } from "./dm.ts";
 import { printResult } from "./report.ts";
@@ -31,7 +33,11 @@ export async function main(argv: string[]): Promise<number> {
     console.log(HELP);
     return EXIT_OK;
   }
-  const bench = o.workload === "dm" ? new DmBench(o) : new ConnBench(o);
+  const bench = o.workload === "dm"
+    ? new DmBench(o)
+    : o.workload === "backlog"
+    ? new BacklogBench(o)
+    : new ConnBench(o);
   const abort = new AbortController();
   let timer: ReturnType<typeof setTimeout> | undefined;
   const deadline = new Promise<string>((resolve) => {

@@ -32,7 +32,11 @@ export class Peer implements ClientHandler {
   presenceFrames = 0;
   /** performance.now() of the read being processed (set once per read, see onChunk). */
   now = 0;
+  /** performance.now() just before session.login was written: after connect and TLS. */
+  loginSentAt: number | undefined;
   #login: { resolve: () => void; reject: (e: Error) => void } | undefined;
+  /** Set by quit: the server closing the connection is then expected, not a loss. */
+  #quitting = false;
 
   constructor(
     readonly name: string,
@@ -50,10 +54,23 @@ export class Peer implements ClientHandler {
     // Each name is a new account on a fresh server: its first login sets this password.
     const password = `bench-password-${this.name}`;
     const login = { type: "session.login", id: "login", name: this.name, password };
+    this.loginSentAt = performance.now();
     if (!(await this.client.write(enc.encode(JSON.stringify(login) + "\n")))) {
       this.#loginFailed("could not send session.login");
     }
     await loggedIn;
+  }
+
+  /** Sends session.quit and resolves once the server has closed the connection, i.e. once it
+   *  has released the name: from then on the account counts as offline. */
+  async quit(): Promise<void> {
+    const client = this.client;
+    if (!client || client.closed) return;
+    this.#quitting = true;
+    if (!(await client.write(enc.encode('{"type":"session.quit","id":"quit"}\n')))) {
+      client.close();
+    }
+    await client.done;
   }
 
   onChunk(now: number): void {
@@ -89,7 +106,7 @@ export class Peer implements ClientHandler {
   }
 
   onClose(reason: string | undefined): void {
-    if (reason === undefined) return;
+    if (reason === undefined || this.#quitting) return;
     if (!this.loggedIn) this.#loginFailed(reason);
     this.onLost(`${this.name}: ${reason}`);
   }

@@ -33,7 +33,30 @@ const CONN_COLUMNS: [string, string, number][] = [
   ["errors", "errors", 0],
 ];
 
+const BACKLOG_COLUMNS: [string, string, number][] = [
+  ["allMessagesMs", "all received ms", 1],
+  ["catchUpPerSec", "catch-up msg/s", 0],
+  ["loginAckMs", "login ack ms", 1],
+  ["firstMessageMs", "first msg ms", 1],
+  ["catchUpServerCpuSeconds", "catch-up server CPU-s", 2],
+  ["storedPerSec", "stored/s (sending)", 0],
+  ["sendServerCpuSeconds", "sending server CPU-s", 2],
+  ["rssEndKiB", "RSS end KiB", 0],
+  ["missing", "missing", 0],
+  ["outOfOrder", "out of order", 0],
+  ["errors", "errors", 0],
+];
+
+const COLUMNS: Record<string, [string, string, number][]> = {
+  conn: CONN_COLUMNS,
+  dm: DM_COLUMNS,
+  backlog: BACKLOG_COLUMNS,
+};
+
 function key(r: Row): string {
+  if (r.workload === "backlog") {
+    return `backlog ${r.messages} messages, window ${r.window}, text ${r.textBytes} bytes`;
+  }
   return r.workload === "dm"
     ? `dm ${r.pairs} pairs, window ${r.window}, ${Math.round(Number(r.seconds))} s`
     : `conn ${r.clients} clients`;
@@ -55,14 +78,13 @@ export function summarize(text: string): string {
     if (!line.startsWith("{")) continue;
     try {
       const r = JSON.parse(line) as Row;
-      if (r.workload !== "dm" && r.workload !== "conn") continue;
+      if (typeof r.workload !== "string" || !Object.hasOwn(COLUMNS, r.workload)) continue;
       const k = key(r);
       groups.set(k, [...(groups.get(k) ?? []), r]);
     } catch { /* not a result line */ }
   }
   const out: string[] = [];
-  for (const workload of ["conn", "dm"]) {
-    const cols = workload === "dm" ? DM_COLUMNS : CONN_COLUMNS;
+  for (const [workload, cols] of Object.entries(COLUMNS)) {
     const rows = [...groups].filter(([, rs]) => rs[0].workload === workload);
     if (rows.length === 0) continue;
     out.push(`| configuration | runs | ${cols.map((c) => c[1]).join(" | ")} |`);

@@ -27,4 +27,9 @@ export class Stopper {
       this.#stopped,
     ]).finally(() => clearTimeout(timer));
   }
+
+  /** Resolves when `p` settles, or as soon as stop is called. */
+  until(p: Promise<unknown>): Promise<void> {
+    return Promise.race([p.then(() => {}, () => {}), this.#stopped]);
+  }
 }
