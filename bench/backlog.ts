@@ -7,7 +7,7 @@
  */
 import type { Options } from "./args.ts";
 import { BacklogReceiver, BacklogSender } from "./backlog_peer.ts";
-import { ErrorTally, Peer, runTag } from "./peer.ts";
+import { ErrorTally, Peer, runTag, serverTarget } from "./peer.ts";
 import { type ProcSample, sample, selfCpuSeconds } from "./proc.ts";
 import { count, fixed, mib, type Result, round } from "./report.ts";
 import { Stopper } from "./wait.ts";
@@ -38,14 +38,7 @@ export class BacklogBench {
     const tag = runTag();
     const rName = `b${tag}-r`;
     const sName = `b${tag}-s`;
-    const caCert = o.tlsCert === undefined ? undefined : await Deno.readTextFile(o.tlsCert);
-    const target = {
-      hostname: o.host,
-      port: o.port,
-      signal,
-      readBufferBytes: READ_BUFFER_BYTES,
-      caCert,
-    };
+    const target = await serverTarget(o, signal, READ_BUFFER_BYTES);
     const step = async (what: string, f: () => Promise<void>) => {
       try {
         await f();

@@ -5,7 +5,7 @@
  * send queues and be counted as per-connection memory.
  */
 import type { Options } from "./args.ts";
-import { ErrorTally, openAll, Peer, runTag } from "./peer.ts";
+import { ErrorTally, openAll, Peer, runTag, serverTarget } from "./peer.ts";
 import { sample, selfCpuSeconds } from "./proc.ts";
 import { count, fixed, mib, type Result, round } from "./report.ts";
 import { Stopper } from "./wait.ts";
@@ -41,14 +41,7 @@ export class ConnBench {
     this.#cpu0 = s0.cpu;
     this.#t0 = performance.now();
     this.#benchCpu0 = selfCpuSeconds();
-    const caCert = o.tlsCert === undefined ? undefined : await Deno.readTextFile(o.tlsCert);
-    const target = {
-      hostname: o.host,
-      port: o.port,
-      signal,
-      readBufferBytes: READ_BUFFER_BYTES,
-      caCert,
-    };
+    const target = await serverTarget(o, signal, READ_BUFFER_BYTES);
     const { failed, firstError } = await openAll(this.peers, target, o.concurrency);
     this.#connectSeconds = (performance.now() - this.#t0) / 1000;
     this.#failed = failed;

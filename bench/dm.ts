@@ -6,7 +6,7 @@
  */
 import type { Options } from "./args.ts";
 import { DmPeer } from "./dm_peer.ts";
-import { ErrorTally, openAll, runTag } from "./peer.ts";
+import { ErrorTally, openAll, runTag, serverTarget } from "./peer.ts";
 import { sample, selfCpuSeconds } from "./proc.ts";
 import { count, fixed, mib, type Result, round } from "./report.ts";
 import { LatencyHistogram } from "./stats.ts";
@@ -55,8 +55,7 @@ export class DmBench {
       this.peers[i].pairWith(this.peers[i + 1]);
       this.peers[i + 1].pairWith(this.peers[i]);
     }
-    const caCert = o.tlsCert === undefined ? undefined : await Deno.readTextFile(o.tlsCert);
-    const target = { hostname: o.host, port: o.port, signal, readBufferBytes: 64 * 1024, caCert };
+    const target = await serverTarget(o, signal, 64 * 1024);
     const { failed, firstError } = await openAll(this.peers, target, o.concurrency);
     if (failed > 0) {
       this.stopper.stop(

@@ -5,6 +5,7 @@
  * in flight so a burst of thousands does not overrun the server's accept backlog.
  */
 import { BenchClient, classify, type ClientHandler, type FrameKind, parseLine } from "./client.ts";
+import type { Options } from "./args.ts";
 
 export interface ConnectTarget {
   hostname: string;
@@ -149,4 +150,10 @@ export async function openAll(
 /** A short random tag so names from concurrent or repeated runs never collide. */
 export function runTag(): string {
   return Math.floor(Math.random() * 36 ** 6).toString(36).padStart(6, "0");
+}
+
+/** Where and how every workload dials the server: TLS pinned to --tls-cert, else plain TCP. */
+export async function serverTarget(o: Options, signal: AbortSignal, readBufferBytes: number) {
+  const caCert = o.tlsCert === undefined ? undefined : await Deno.readTextFile(o.tlsCert);
+  return { hostname: o.host, port: o.port, signal, readBufferBytes, caCert };
 }
