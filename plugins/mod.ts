@@ -7,10 +7,12 @@ import { dm } from "./dm/mod.ts";
 import { presence } from "./presence/mod.ts";
 import { encrypt } from "./encrypt/mod.ts";
 import { offline } from "./offline/mod.ts";
+import { groups } from "./groups/mod.ts";
 
 export const PLUGINS: Plugin[] = [
   presence,
   dm,
   offline,
+  groups,
   encrypt,
 ];

@@ -23,6 +23,11 @@ export const ERROR_CODES = {
   USER_OFFLINE: "the user is not online and this server stores no messages (no offline plugin)",
   SESSION_REPLACED: "the same account resumed its session from another connection",
   TEXT_TOO_LONG: "the text exceeds the text length limit",
+  // Rooms (plugin groups).
+  BAD_ROOM_NAME: "the room name breaks the naming rules",
+  NO_SUCH_ROOM: "no room by that name exists",
+  ROOM_EXISTS: "a room by that name exists already",
+  NOT_A_MEMBER: "you are not a member of that room",
   // End-to-end encryption (reported by the client).
   KEY_CHANGED: "a peer's end-to-end key changed; compare safety numbers before writing",
   NO_KEY: "the user has no end-to-end key yet",

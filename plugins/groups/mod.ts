@@ -1,0 +1,14 @@
+/** groups: rooms that a class talks in; posts go through the message log like direct
+ *  messages, so members who are away get them when they connect. */
+import type { Plugin } from "../types.ts";
+import { groupsClient } from "./client.ts";
+import { groupsServer } from "./server.ts";
+import { GROUPS_MIGRATIONS } from "./store.ts";
+
+export const groups: Plugin = {
+  name: "groups",
+  summary: "rooms: create, join, post; members away get posts later",
+  migrations: GROUPS_MIGRATIONS,
+  server: groupsServer,
+  client: groupsClient,
+};
