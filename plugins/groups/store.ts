@@ -76,14 +76,13 @@ export class Rooms {
           " ON CONFLICT DO NOTHING",
         [key, name, owner, now],
       );
+      // The store decides a race between two creates of one name: the loser gets ROOM_EXISTS.
       if (r.changes === 0) throw exists(name);
       await t.run(
         "INSERT INTO groups_members (room_key, account, owner, joined_at) VALUES (?, ?, 1, ?)",
         [key, owner, now],
       );
     });
-    // Checked again: a create of the same name may have finished while this one awaited.
-    if (this.#rooms.has(key)) throw exists(name);
     const room: Room = {
       name,
       members: new Map([[owner.toLowerCase(), { name: owner, owner: true }]]),
