@@ -1,5 +1,5 @@
 /** `classchat serve`: starts the server and runs until SIGINT or SIGTERM. */
-import { Command, Option } from "commander";
+import { Command, InvalidArgumentError, Option } from "commander";
 import { ChatServer } from "../core/server.ts";
 import { DEFAULT_LIMITS } from "../protocol/limits.ts";
 import { PLUGINS } from "../plugins/mod.ts";
@@ -19,8 +19,11 @@ import {
 
 const MIB = 1024 * 1024;
 
+/** Repeatable options collect every value, in order. */
+const collect = (v: string, prev: string[]) => [...prev, v];
+
 export function serveCommand(done: (code: number) => void): Command {
-  return new Command("serve")
+  const cmd = new Command("serve")
     .description("start a ClassChat server")
     .option("--host <host>", "address to listen on (0.0.0.0 for every interface)", DEFAULT_HOST)
     .option("-p, --port <port>", "TCP port (0 picks a free one)", portOption, DEFAULT_PORT)
@@ -79,7 +82,7 @@ export function serveCommand(done: (code: number) => void): Command {
     .option(
       "--tls-name <name>",
       "extra host name or address for the generated certificate (repeatable)",
-      (v: string, prev: string[]) => [...prev, v],
+      collect,
       [] as string[],
     )
     .option("--no-tls", "serve unencrypted TCP (lab demonstrations only: anyone can read it)")
@@ -90,9 +93,15 @@ export function serveCommand(done: (code: number) => void): Command {
       DEFAULT_LIMITS.retentionDays,
     )
     .option(
+      "--admin <name>",
+      "make this account a server admin, e.g. the instructor (repeatable)",
+      collect,
+      [] as string[],
+    )
+    .option(
       "--disable <plugin>",
       `switch a plugin off (repeatable; plugins: ${PLUGINS.map((p) => p.name).join(", ")})`,
-      (v: string, prev: string[]) => [...prev, v],
+      collect,
       [] as string[],
     )
     .addOption(
@@ -101,9 +110,12 @@ export function serveCommand(done: (code: number) => void): Command {
         .default("info"),
     )
     .action(async (o) => {
-      const tls = await serverTls(o);
       const plugins = enabledPlugins(o.disable);
+      const pluginOptions = pluginOptionValues(o, plugins);
+      const tls = await serverTls(o);
       const server = await ChatServer.start({
+        admins: o.admin,
+        pluginOptions,
         tls,
         scrypt: { ...DEFAULT_SCRYPT, logN: o.scryptCost },
         plugins,
@@ -145,6 +157,35 @@ export function serveCommand(done: (code: number) => void): Command {
       await server.close();
       done(EXIT_OK);
     });
+  // Plugins' own options (e.g. groups' --class-room), listed in --help with the rest.
+  for (const p of PLUGINS) {
+    for (const def of p.options ?? []) {
+      const opt = new Option(def.flags, `${def.description} [plugin ${p.name}]`);
+      opt.argParser((v: string, prev: string[] | string | undefined) => {
+        const problem = def.check?.(v);
+        if (problem) throw new InvalidArgumentError(problem);
+        return def.repeatable ? [...(Array.isArray(prev) ? prev : []), v] : v;
+      });
+      cmd.addOption(opt);
+    }
+  }
+  return cmd;
+}
+
+/** Plugin option values by long name; an option of a disabled plugin is a usage error. */
+function pluginOptionValues(o: Record<string, unknown>, enabled: Plugin[]) {
+  const out: Record<string, string[]> = {};
+  for (const p of PLUGINS) {
+    for (const def of p.options ?? []) {
+      const opt = new Option(def.flags);
+      const v = o[opt.attributeName()];
+      const values = v === undefined ? [] : Array.isArray(v) ? v.map(String) : [String(v)];
+      if (values.length === 0) continue;
+      if (!enabled.includes(p)) throw new UsageError(`${opt.long} needs plugin ${p.name}`);
+      out[opt.long!.slice(2)] = values;
+    }
+  }
+  return out;
 }
 
 /** The plugin list without the disabled ones; an unknown name is a usage error. */

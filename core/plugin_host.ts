@@ -112,7 +112,12 @@ function serverApi(server: ChatServer, plugin: string): ServerApi {
         reg.addRenderer(plugin, spec.type, (frame) => fn(spec.decode(frame as never))),
     },
     sessions: server.sessions,
-    accounts: { canonical: (name) => server.accounts.canonical(name) },
+    accounts: {
+      canonical: (name) => server.accounts.canonical(name),
+      names: () => server.accounts.names(),
+      isAdmin: (name) => server.admins.has(name.toLowerCase()),
+    },
+    option: (name) => server.pluginOptions[name] ?? [],
     db: server.db,
     limits: server.limits,
     log: server.log.child(plugin),

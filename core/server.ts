@@ -35,6 +35,10 @@ export interface ServerOptions {
   scrypt?: ScryptParams;
   /** PEM certificate chain and private key: with them the server speaks only TLS. */
   tls?: { cert: string; key: string };
+  /** Server admins (e.g. the instructor): account names, case-insensitive. */
+  admins?: string[];
+  /** Plugins' own serve options, by long name without dashes (see Plugin.options). */
+  pluginOptions?: Record<string, string[]>;
 }
 
 /** Bytes read from a socket at a time: one buffer per connection, reused, so it is most of an
@@ -50,6 +54,8 @@ export class ChatServer {
   readonly log: Logger;
   readonly name: string;
   readonly accounts: Accounts;
+  readonly admins: ReadonlySet<string>;
+  readonly pluginOptions: Readonly<Record<string, string[]>>;
   pluginNames: string[] = [];
   /** True when the listener speaks TLS. */
   tls = false;
@@ -66,6 +72,8 @@ export class ChatServer {
     this.log = createLogger(opts.logLevel ?? "info");
     this.name = opts.serverName ?? "ClassChat";
     this.accounts = new Accounts(db, opts.scrypt ?? DEFAULT_SCRYPT, this.limits);
+    this.admins = new Set((opts.admins ?? []).map((n) => n.toLowerCase()));
+    this.pluginOptions = opts.pluginOptions ?? {};
   }
 
   static async start(opts: ServerOptions): Promise<ChatServer> {

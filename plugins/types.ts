@@ -19,8 +19,22 @@ export interface Plugin {
   requires?: string[];
   /** Append-only: never edit or reorder a shipped migration, add a new one. */
   migrations?: Migration[];
+  /** Options this plugin adds to `classchat serve` (read with ServerApi.option). */
+  options?: PluginOption[];
   server?(api: ServerApi): void | Promise<void>;
   client?(api: ClientApi): void;
+}
+
+/** A `classchat serve` option owned by a plugin, e.g. groups' `--class-room <room>`. */
+export interface PluginOption {
+  /** Long flag and value, e.g. "--class-room <room>"; the name must start with the plugin's
+   *  name or be unique across plugins (checked at start-up by the CLI). */
+  flags: string;
+  description: string;
+  /** May be given several times (the values are kept in order). */
+  repeatable?: boolean;
+  /** What is wrong with a value, if anything: the CLI refuses it as a usage error. */
+  check?(value: string): string | undefined;
 }
 
 // Server side ----------------------------------------------------------------------------------
@@ -150,7 +164,14 @@ export interface ServerApi {
   accounts: {
     /** The account's registered name (its case), or undefined if the name never existed. */
     canonical(name: string): string | undefined;
+    /** Every account's registered name. */
+    names(): string[];
+    /** A server admin (`classchat serve --admin <name>`, e.g. the instructor)? */
+    isAdmin(name: string): boolean;
   };
+  /** The values given for one of this plugin's options (by its long name without dashes,
+   *  e.g. "class-room"); empty when it was not given. */
+  option(name: string): string[];
   db: Db;
   limits: Readonly<Limits>;
   log: Logger;

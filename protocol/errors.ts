@@ -27,7 +27,12 @@ export const ERROR_CODES = {
   BAD_ROOM_NAME: "the room name breaks the naming rules",
   NO_SUCH_ROOM: "no room by that name exists",
   ROOM_EXISTS: "a room by that name exists already",
-  NOT_A_MEMBER: "you are not a member of that room",
+  NOT_A_MEMBER: "you (or the user named) are not a member of that room",
+  NOT_ALLOWED: "only an owner of the room or a server admin may do that",
+  KICKED: "you were kicked from that room; an owner may invite you back",
+  ANNOUNCE_ONLY: "the room is announce-only: only its owners and server admins post",
+  INVITE_ONLY: "the room is private: an owner must invite you first",
+  CLASS_ROOM: "the class room cannot be left: every account is in it",
   // End-to-end encryption (reported by the client).
   KEY_CHANGED: "a peer's end-to-end key changed; compare safety numbers before writing",
   NO_KEY: "the user has no end-to-end key yet",

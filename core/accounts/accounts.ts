@@ -87,6 +87,11 @@ export class Accounts {
     return this.#names.get(name.toLowerCase());
   }
 
+  /** Every account's name as registered. */
+  names(): string[] {
+    return [...this.#names.values()];
+  }
+
   /** Logs in, creating the account if the name is new. Throws BAD_PASSWORD, WEAK_PASSWORD,
    *  RATE_LIMITED. */
   async login(name: string, password: string, address: string): Promise<LoginResult> {

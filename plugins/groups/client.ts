@@ -1,17 +1,27 @@
 /** The groups plugin's client half: room commands, `@room text`, and how posts look. */
 import type { ClientApi, ClientCtx } from "../types.ts";
 import {
+  GroupAnnounce,
   GroupCreate,
+  GroupInvite,
+  GroupInvited,
   GroupJoin,
   GroupJoined,
+  GroupKick,
+  GroupKicked,
   GroupLeave,
   GroupLeft,
   GroupList,
   GroupMembers,
   GroupMessage,
+  GroupMode,
+  GroupOp,
+  GroupOpped,
   GroupSend,
   ListAck,
+  memberCount,
   MembersAck,
+  roomLine,
   SendAck,
   TO_ROOM_LINE,
 } from "./protocol.ts";
@@ -42,13 +52,23 @@ export function groupsClient(api: ClientApi) {
       },
     });
 
-  roomCommand("create", "create a room; you join it and own it", async (room, ctx) => {
-    const ack = await ctx.request(GroupCreate, { room });
-    ctx.ui.notice(`created #${ack.room}; you are its owner`);
+  api.command({
+    name: "create",
+    usage: "/create <room> [--private]",
+    summary: "create a room; you join it and own it (private: members by /invite only)",
+    async run(input, ctx) {
+      const [room, flag, ...rest] = input.args;
+      if (!room || rest.length || (flag !== undefined && flag !== "--private")) {
+        return ctx.ui.error("USAGE", "/create <room> [--private]");
+      }
+      const ack = await ctx.request(GroupCreate, { room, private: flag !== undefined });
+      const priv = ack.private ? " private room" : "";
+      ctx.ui.notice(`created${priv} #${ack.room}; you are its owner`);
+    },
   });
   roomCommand("join", "join a room", async (room, ctx) => {
     const ack = await ctx.request(GroupJoin, { room });
-    ctx.ui.notice(`joined #${ack.room} (${ack.members} members)`);
+    ctx.ui.notice(`joined #${ack.room} (${memberCount(Number(ack.members))})`);
   });
   roomCommand("leave", "leave a room", async (room, ctx) => {
     const ack = await ctx.request(GroupLeave, { room });
@@ -58,10 +78,12 @@ export function groupsClient(api: ClientApi) {
     const ack = MembersAck.decode(await ctx.request(GroupMembers, { room }));
     const online = ack.members.filter((m) => m.online).length;
     const names = ack.members.map((m) =>
-      `${ctx.ui.style.name(m.name)}${m.owner ? " (owner)" : ""}${m.online ? "" : " (away)"}`
+      `${ctx.ui.style.name(m.name)}${m.owner ? " (owner)" : ""}${m.admin ? " (admin)" : ""}${
+        m.online ? "" : " (away)"
+      }`
     );
     ctx.ui.notice(
-      `#${ack.room}: ${ack.members.length} members, ${online} online: ${names.join(", ")}`,
+      `#${ack.room}: ${memberCount(ack.members.length)}, ${online} online: ${names.join(", ")}`,
     );
   });
   api.command({
@@ -74,11 +96,7 @@ export function groupsClient(api: ClientApi) {
       if (rooms.length === 0) return ctx.ui.notice("no rooms yet; /create <room> makes one");
       ctx.ui.notice(`rooms (${rooms.length}):`);
       for (const r of rooms) {
-        ctx.ui.notice(
-          `  #${r.room}  ${r.members} members, ${r.online} online${
-            r.joined ? "  (you are in it)" : ""
-          }`,
-        );
+        ctx.ui.notice(`  ${roomLine(r)}`);
       }
     },
   });
@@ -99,7 +117,93 @@ export function groupsClient(api: ClientApi) {
     run: (m, ctx) => post(ctx, m[1], m[2]),
   });
 
+  groupsModerationClient(api);
+
   api.on(GroupMessage, (m, ui) => ui.line(`[#${m.room}] ${ui.style.name(m.sender)}: ${m.text}`));
   api.on(GroupJoined, (m, ui) => ui.notice(`${ui.style.name(m.name)} joined #${m.room}`));
-  api.on(GroupLeft, (m, ui) => ui.notice(`${ui.style.name(m.name)} left #${m.room}`));
+  api.on(GroupLeft, (m, ui) =>
+    ui.notice(
+      m.by === undefined
+        ? `${ui.style.name(m.name)} left #${m.room}`
+        : `${ui.style.name(m.name)} was kicked from #${m.room} by ${ui.style.name(m.by)}`,
+    ));
+  api.on(
+    GroupKicked,
+    (m, ui) =>
+      ui.error(
+        "KICKED",
+        `you were kicked from #${m.room} by ${m.by}; an owner may /invite you back`,
+      ),
+  );
+  api.on(
+    GroupOpped,
+    (m, ui) =>
+      ui.notice(`${ui.style.name(m.by)} made ${ui.style.name(m.name)} an owner of #${m.room}`),
+  );
+  api.on(GroupMode, (m, ui) =>
+    ui.notice(
+      m.announce
+        ? `${ui.style.name(m.by)} made #${m.room} announce-only: only owners and admins post`
+        : `${ui.style.name(m.by)} opened #${m.room} to every member's posts`,
+    ));
+  api.on(
+    GroupInvited,
+    (m, ui) =>
+      ui.notice(`${ui.style.name(m.by)} invited you to #${m.room}; /join ${m.room} to join`),
+  );
+}
+
+/** /kick, /op, /invite, /announce: for a room's owners and server admins. */
+function groupsModerationClient(api: ClientApi) {
+  const moderation = (
+    name: string,
+    summary: string,
+    spec: typeof GroupKick,
+    done: (room: string, who: string) => string,
+  ) =>
+    api.command({
+      name,
+      usage: `/${name} <room> <user>`,
+      summary,
+      async run(input, ctx) {
+        if (input.args.length !== 2) return ctx.ui.error("USAGE", `/${name} <room> <user>`);
+        const ack = await ctx.request(spec, { room: input.args[0], name: input.args[1] });
+        ctx.ui.notice(done(String(ack.room), String(ack.name)));
+      },
+    });
+  moderation(
+    "kick",
+    "remove someone from a room you own; they stay out until invited",
+    GroupKick,
+    (room, who) => `kicked ${who} from #${room}`,
+  );
+  moderation(
+    "op",
+    "make a member an owner of a room you own",
+    GroupOp,
+    (room, who) => `${who} is now an owner of #${room}`,
+  );
+  moderation(
+    "invite",
+    "let someone join a private room (or come back after a kick)",
+    GroupInvite,
+    (room, who) => `invited ${who} to #${room}`,
+  );
+  api.command({
+    name: "announce",
+    usage: "/announce <room> on|off",
+    summary: "when on, only owners and admins may post: an announcement channel",
+    async run(input, ctx) {
+      const [room, mode] = input.args;
+      if (input.args.length !== 2 || !/^(on|off)$/i.test(mode)) {
+        return ctx.ui.error("USAGE", "/announce <room> on|off");
+      }
+      const ack = await ctx.request(GroupAnnounce, { room, on: mode.toLowerCase() === "on" });
+      ctx.ui.notice(
+        ack.on
+          ? `#${ack.room} is announce-only: only owners and admins post`
+          : `#${ack.room} is open to every member's posts`,
+      );
+    },
+  });
 }

@@ -4,11 +4,17 @@ import type { Plugin } from "../types.ts";
 import { groupsClient } from "./client.ts";
 import { groupsServer } from "./server.ts";
 import { GROUPS_MIGRATIONS } from "./store.ts";
+import { roomNameProblem } from "./protocol.ts";
 
 export const groups: Plugin = {
   name: "groups",
   summary: "rooms: create, join, post; members away get posts later",
   migrations: GROUPS_MIGRATIONS,
+  options: [{
+    flags: "--class-room <room>",
+    description: "an announcement room every account is in, e.g. the course's (cs350)",
+    check: roomNameProblem,
+  }],
   server: groupsServer,
   client: groupsClient,
 };

@@ -12,36 +12,64 @@ const ROOM_PATTERN = new RegExp(`^[#@]?(${ROOM_SOURCE})$`);
 /** `@cs350 hello`: a post to a room (client input and plain-text mode). */
 export const TO_ROOM_LINE = new RegExp(`^@(${ROOM_SOURCE})\\s+(\\S.*)$`);
 
+const ROOM_RULE =
+  `a room name has 1 to ${MAX_ROOM_NAME} letters, digits, _ or -, starting with a letter or digit`;
+
 /** The room name without its `#`/`@`; BAD_ROOM_NAME if it breaks the rules. */
 export function roomName(f: RawFrame, key = "room"): string {
   const raw = field.string(f, key, { min: 1, max: MAX_ROOM_NAME + 1 });
   const m = raw.match(ROOM_PATTERN);
-  if (!m || m[1].length > MAX_ROOM_NAME) {
-    throw new ChatError(
-      "BAD_ROOM_NAME",
-      `a room name has 1 to ${MAX_ROOM_NAME} letters, digits, _ or -, starting with a letter or digit`,
-    );
-  }
+  if (!m || m[1].length > MAX_ROOM_NAME) throw new ChatError("BAD_ROOM_NAME", ROOM_RULE);
   return m[1];
 }
 
-/** groups.create {room} -> ack {room} | ROOM_EXISTS | BAD_ROOM_NAME; the creator joins and
- *  owns it. */
-export const GroupCreate = message("groups.create", (f) => ({ room: roomName(f) }));
-/** groups.join {room} -> ack {room, members} | NO_SUCH_ROOM; joining twice is fine. */
+/** What is wrong with a room name given on the command line, if anything. */
+export function roomNameProblem(name: string): string | undefined {
+  const m = name.match(ROOM_PATTERN);
+  return m && m[1].length <= MAX_ROOM_NAME ? undefined : ROOM_RULE;
+}
+
+/** groups.create {room, private?} -> ack {room, private} | ROOM_EXISTS | BAD_ROOM_NAME; the
+ *  creator joins and owns it. A private room is joined only by invitation. */
+export const GroupCreate = message("groups.create", (f) => ({
+  room: roomName(f),
+  private: f.private === undefined ? false : field.boolean(f, "private"),
+}));
+/** groups.join {room} -> ack {room, members} | NO_SUCH_ROOM | INVITE_ONLY | KICKED; joining
+ *  twice is fine. */
 export const GroupJoin = message("groups.join", (f) => ({ room: roomName(f) }));
-/** groups.leave {room} -> ack {room} | NO_SUCH_ROOM | NOT_A_MEMBER */
+/** groups.leave {room} -> ack {room} | NO_SUCH_ROOM | NOT_A_MEMBER | CLASS_ROOM */
 export const GroupLeave = message("groups.leave", (f) => ({ room: roomName(f) }));
-/** groups.list {} -> ack {rooms: [{room, members, online, joined}]} */
+/** groups.list {} -> ack {rooms: [RoomInfo]}: every room this account may see (private rooms
+ *  only for their members, invitees and admins). */
 export const GroupList = message("groups.list", () => ({}));
-/** groups.members {room} -> ack {room, members: [{name, online, owner}]} | NO_SUCH_ROOM */
+/** groups.members {room} -> ack {room, members: [{name, online, owner, admin}]} | NO_SUCH_ROOM
+ *  | NOT_A_MEMBER (a private room, asked by an outsider) */
 export const GroupMembers = message("groups.members", (f) => ({ room: roomName(f) }));
 /** groups.send {room, text} -> ack {room, ts, seq?, sent, stored} | NO_SUCH_ROOM |
- *  NOT_A_MEMBER | TEXT_TOO_LONG: sent = members online now, stored = members who get it when
+ *  NOT_A_MEMBER | KICKED | ANNOUNCE_ONLY | TEXT_TOO_LONG: sent = members online now, stored = members who get it when
  *  they connect. */
 export const GroupSend = message("groups.send", (f) => ({
   room: roomName(f),
   text: field.text(f, "text", { min: 1 }),
+}));
+
+/** The moderation requests below are for owners of the room and server admins (NOT_ALLOWED
+ *  for anyone else); `name` is an account (NO_SUCH_USER if none has it). */
+const target = (f: RawFrame) => ({ room: roomName(f), name: field.text(f, "name", { min: 1 }) });
+/** groups.kick {room, name} -> ack {room, name} | NOT_A_MEMBER (they are not in it) |
+ *  NOT_ALLOWED: removes them and keeps them out until an owner invites them again. */
+export const GroupKick = message("groups.kick", target);
+/** groups.op {room, name} -> ack {room, name} | NOT_A_MEMBER: makes a member an owner. */
+export const GroupOp = message("groups.op", target);
+/** groups.invite {room, name} -> ack {room, name}: lets them join a private room (or rejoin
+ *  after a kick); they are told if online, and see it in groups.list. */
+export const GroupInvite = message("groups.invite", target);
+/** groups.announce {room, on} -> ack {room, on}: announce-only on (only owners and admins
+ *  post) or off. */
+export const GroupAnnounce = message("groups.announce", (f) => ({
+  room: roomName(f),
+  on: field.boolean(f, "on"),
 }));
 
 /** groups.message {room, sender, text, ts}: a post, pushed to every other member (with seq). */
@@ -52,14 +80,39 @@ export const GroupMessage = message("groups.message", (f) => ({
   ts: field.number(f, "ts"),
 }));
 
-/** groups.joined / groups.left {room, name}: pushed to the room's other members online. */
+/** groups.joined {room, name}: pushed to the room's other members online. */
 export const GroupJoined = message("groups.joined", (f) => ({
   room: field.text(f, "room"),
   name: field.text(f, "name"),
 }));
+/** groups.left {room, name, by?}: pushed to the room's other members online; `by` is set
+ *  when `name` was kicked (who then gets groups.kicked instead). */
 export const GroupLeft = message("groups.left", (f) => ({
   room: field.text(f, "room"),
   name: field.text(f, "name"),
+  by: f.by === undefined ? undefined : field.text(f, "by"),
+}));
+/** groups.opped {room, name, by}: `name` is now an owner (to members online). */
+export const GroupOpped = message("groups.opped", (f) => ({
+  room: field.text(f, "room"),
+  name: field.text(f, "name"),
+  by: field.text(f, "by"),
+}));
+/** groups.mode {room, announce, by}: announce-only was switched (to members online). */
+export const GroupMode = message("groups.mode", (f) => ({
+  room: field.text(f, "room"),
+  announce: field.boolean(f, "announce"),
+  by: field.text(f, "by"),
+}));
+/** groups.kicked {room, by}: to the member kicked, if online. */
+export const GroupKicked = message("groups.kicked", (f) => ({
+  room: field.text(f, "room"),
+  by: field.text(f, "by"),
+}));
+/** groups.invited {room, by}: to the invitee, if online. */
+export const GroupInvited = message("groups.invited", (f) => ({
+  room: field.text(f, "room"),
+  by: field.text(f, "by"),
 }));
 
 export interface RoomInfo {
@@ -67,6 +120,12 @@ export interface RoomInfo {
   members: number;
   online: number;
   joined: boolean;
+  private: boolean;
+  announce: boolean;
+  /** Invited and not yet joined. */
+  invited: boolean;
+  /** The class room every account is in (`serve --class-room`). */
+  class: boolean;
 }
 
 export const ListAck = message("ack", (f) => ({
@@ -75,6 +134,10 @@ export const ListAck = message("ack", (f) => ({
     members: field.number(r, "members"),
     online: field.number(r, "online"),
     joined: field.boolean(r, "joined"),
+    private: field.boolean(r, "private"),
+    announce: field.boolean(r, "announce"),
+    invited: field.boolean(r, "invited"),
+    class: field.boolean(r, "class"),
   })),
 }));
 
@@ -84,6 +147,7 @@ export const MembersAck = message("ack", (f) => ({
     name: field.text(m, "name"),
     online: field.boolean(m, "online"),
     owner: field.boolean(m, "owner"),
+    admin: field.boolean(m, "admin"),
   })),
 }));
 
@@ -92,3 +156,28 @@ export const SendAck = message("ack", (f) => ({
   sent: field.number(f, "sent"),
   stored: field.number(f, "stored"),
 }));
+
+/** `1 member`, `3 members`. */
+export function memberCount(n: number): string {
+  return `${n} member${n === 1 ? "" : "s"}`;
+}
+
+/** One room of a list, as people read it (client and plain-text mode):
+ *  `#cs350  120 members, 31 online (class room, announce-only, you are in it)` */
+export function roomLine(r: RoomInfo): string {
+  return `#${r.room}  ${memberCount(r.members)}, ${r.online} online${roomFlags(r)}`;
+}
+
+/** ` (class room, private, you are in it)` and the like. */
+function roomFlags(
+  r: { class: boolean; private: boolean; announce: boolean; joined: boolean; invited: boolean },
+): string {
+  const f = [
+    r.class && "class room",
+    r.private && "private",
+    r.announce && "announce-only",
+    r.joined && "you are in it",
+    r.invited && "you are invited",
+  ].filter(Boolean);
+  return f.length ? ` (${f.join(", ")})` : "";
+}

@@ -1,4 +1,7 @@
-/** The groups plugin's server half: rooms, membership and posts (through the message log). */
+/** The groups plugin's server half: rooms, membership and posts (through the message log), and
+ *  the class room every account is in (`serve --class-room`). Moderation is in
+ *  server_moderation.ts, plain-text mode in server_text.ts. */
+import type { MessageSpec } from "../../protocol/spec.ts";
 import type { PostResult, ServerApi, Session } from "../types.ts";
 import {
   GroupCreate,
@@ -10,15 +13,30 @@ import {
   GroupMembers,
   GroupMessage,
   GroupSend,
-  TO_ROOM_LINE,
+  roomName,
 } from "./protocol.ts";
 import { type Room, Rooms } from "./store.ts";
+import { groupsModeration } from "./server_moderation.ts";
+import { groupsText } from "./server_text.ts";
+
+/** What the handler files share. */
+export interface Groups {
+  api: ServerApi;
+  rooms: Rooms;
+  /** Sends a frame to a room's members online, but `except`. */
+  push<T>(room: Room, spec: MessageSpec<T>, body: T, except?: string): void;
+  /** May this account moderate the room (an owner of it, or a server admin)? */
+  moderates(room: Room, name: string): boolean;
+  isMember(room: Room, name: string): boolean;
+  /** The class room, if the server has one. */
+  classRoom(): Room | undefined;
+}
 
 export function groupsServer(api: ServerApi) {
   const rooms = new Rooms(api.db);
-  api.onStartup(() => rooms.load());
+  const classRoomName = api.option("class-room")[0];
+  let classRoom: Room | undefined;
 
-  /** The other members of a room who are online. */
   const online = (room: Room, except?: string): Session[] => {
     const out: Session[] = [];
     for (const m of room.members.values()) {
@@ -27,70 +45,142 @@ export function groupsServer(api: ServerApi) {
     }
     return out;
   };
-  const notify = (room: Room, spec: typeof GroupJoined, name: string) => {
-    for (const s of online(room, name)) api.send(s, spec, { room: room.name, name });
+  const g: Groups = {
+    api,
+    rooms,
+    push: (room, spec, body, except) => {
+      for (const s of online(room, except)) api.send(s, spec, body);
+    },
+    moderates: (room, name) =>
+      api.accounts.isAdmin(name) || room.members.get(name.toLowerCase())?.owner === true,
+    isMember: (room, name) => room.members.has(name.toLowerCase()),
+    classRoom: () => classRoom,
   };
 
-  // groups.create {room} -> ack {room} | ROOM_EXISTS | BAD_ROOM_NAME
-  api.on(GroupCreate, async ({ room }, ctx) => {
-    const r = await rooms.create(room, ctx.session.name!);
-    return { room: r.name };
+  /** Adds accounts to the class room, but not those kicked from it. */
+  const joinClassRoom = async (names: string[]) => {
+    const room = classRoom!;
+    const eligible = names.filter((n) => room.access.get(n.toLowerCase())?.state !== "kicked");
+    for (const name of await rooms.join(room, eligible)) {
+      g.push(room, GroupJoined, { room: room.name, name }, name);
+    }
+  };
+
+  api.onStartup(async () => {
+    await rooms.load();
+    if (classRoomName === undefined) return;
+    const name = roomName({ type: "", room: classRoomName });
+    classRoom = rooms.get(name) ??
+      await rooms.create(name, undefined, { announce: true, by: "--class-room" });
+    await joinClassRoom(api.accounts.names());
+    api.log.info(`class room #${classRoom.name}: ${classRoom.members.size} members`);
+  });
+  // A new account joins the class room at its first login (it did not exist at start-up).
+  api.onLogin((s) => {
+    if (classRoom && !g.isMember(classRoom, s.name!)) {
+      joinClassRoom([s.name!]).catch((e) => api.log.error(`class room join: ${e}`));
+    }
   });
 
-  // groups.join {room} -> ack {room, members} | NO_SUCH_ROOM
+  // groups.create {room, private?} -> ack {room, private} | ROOM_EXISTS | BAD_ROOM_NAME
+  api.on(GroupCreate, async ({ room, private: priv }, ctx) => {
+    const r = await rooms.create(room, ctx.session.name!, { private: priv });
+    return { room: r.name, private: r.private };
+  });
+
+  // groups.join {room} -> ack {room, members} | NO_SUCH_ROOM | INVITE_ONLY | KICKED
   api.on(GroupJoin, async ({ room }, ctx) => {
     const r = rooms.find(room);
     const me = ctx.session.name!;
-    if (await rooms.join(r, me)) notify(r, GroupJoined, me);
+    const access = r.access.get(me.toLowerCase());
+    if (!g.isMember(r, me) && !api.accounts.isAdmin(me)) {
+      if (access?.state === "kicked") {
+        ctx.fail(
+          "KICKED",
+          `you were kicked from #${r.name} by ${access.by}; an owner may invite you back`,
+        );
+      }
+      if (r.private && access?.state !== "invited") {
+        ctx.fail("INVITE_ONLY", `#${r.name} is private: an owner must /invite you first`);
+      }
+    }
+    if ((await rooms.join(r, [me])).length) g.push(r, GroupJoined, { room: r.name, name: me }, me);
     return { room: r.name, members: r.members.size };
   });
 
-  // groups.leave {room} -> ack {room} | NO_SUCH_ROOM | NOT_A_MEMBER
+  // groups.leave {room} -> ack {room} | NO_SUCH_ROOM | NOT_A_MEMBER | CLASS_ROOM
   api.on(GroupLeave, async ({ room }, ctx) => {
     const r = rooms.find(room);
     const me = ctx.session.name!;
+    if (r === classRoom && g.isMember(r, me)) {
+      ctx.fail("CLASS_ROOM", `#${r.name} is the class room: every account is in it`);
+    }
     if (!(await rooms.leave(r, me))) ctx.fail("NOT_A_MEMBER", `you are not in #${r.name}`);
-    notify(r, GroupLeft, me);
+    g.push(r, GroupLeft, { room: r.name, name: me, by: undefined }, me);
     return { room: r.name };
   });
 
-  // groups.list {} -> ack {rooms: [{room, members, online, joined}]}
-  api.on(GroupList, (_m, ctx) => ({
-    rooms: rooms.all().map((r) => ({
-      room: r.name,
-      members: r.members.size,
-      online: online(r).length,
-      joined: r.members.has(ctx.session.name!.toLowerCase()),
-    })),
-  }));
+  // groups.list {} -> ack {rooms: [RoomInfo]}: private rooms only for members, invitees, admins
+  api.on(GroupList, (_m, ctx) => {
+    const me = ctx.session.name!;
+    const key = me.toLowerCase();
+    const admin = api.accounts.isAdmin(me);
+    const visible = (r: Room) =>
+      !r.private || admin || r.members.has(key) || r.access.get(key)?.state === "invited";
+    return {
+      rooms: rooms.all().filter(visible).map((r) => ({
+        room: r.name,
+        members: r.members.size,
+        online: online(r).length,
+        joined: r.members.has(key),
+        private: r.private,
+        announce: r.announce,
+        invited: !r.members.has(key) && r.access.get(key)?.state === "invited",
+        class: r === classRoom,
+      })),
+    };
+  });
 
-  // groups.members {room} -> ack {room, members: [{name, online, owner}]}
-  api.on(GroupMembers, ({ room }) => {
+  // groups.members {room} -> ack {room, members: [{name, online, owner, admin}]}
+  api.on(GroupMembers, ({ room }, ctx) => {
     const r = rooms.find(room);
+    const me = ctx.session.name!;
+    if (r.private && !g.isMember(r, me) && !api.accounts.isAdmin(me)) {
+      ctx.fail("NOT_A_MEMBER", `#${r.name} is private and you are not in it`);
+    }
     const members = [...r.members.values()]
       .map((m) => ({
         name: m.name,
         online: api.sessions.get(m.name) !== undefined,
         owner: m.owner,
+        admin: api.accounts.isAdmin(m.name),
       }))
       .sort((a, b) => a.name.localeCompare(b.name, "en", { sensitivity: "base" }));
     return { room: r.name, members };
   });
 
   // groups.send {room, text} -> ack {room, ts, seq?, sent, stored} | NO_SUCH_ROOM |
-  //   NOT_A_MEMBER | TEXT_TOO_LONG. Synchronous up to ctx.post: one room's posts are logged
-  //   in the order they arrive, so every member sees the same order.
+  //   NOT_A_MEMBER | KICKED | ANNOUNCE_ONLY | TEXT_TOO_LONG. Synchronous up to ctx.post: one
+  //   room's posts are logged in the order they arrive, so every member sees the same order.
   api.on(GroupSend, ({ room, text }, ctx) => {
     if (text.length > api.limits.maxTextLength) {
       ctx.fail("TEXT_TOO_LONG", `a message has at most ${api.limits.maxTextLength} characters`);
     }
     const r = rooms.find(room);
     const me = ctx.session.name!;
-    if (!r.members.has(me.toLowerCase())) {
+    if (!g.isMember(r, me)) {
+      const access = r.access.get(me.toLowerCase());
+      if (access?.state === "kicked") {
+        ctx.fail("KICKED", `you were kicked from #${r.name} by ${access.by}`);
+      }
       ctx.fail("NOT_A_MEMBER", `you are not in #${r.name}; /join ${r.name} first`);
     }
+    if (r.announce && !g.moderates(r, me)) {
+      ctx.fail("ANNOUNCE_ONLY", `#${r.name} is announce-only: only its owners and admins post`);
+    }
     const ts = Date.now();
-    const to = [...r.members.values()].map((m) => m.name).filter((n) => n !== me);
+    const to: string[] = [];
+    for (const m of r.members.values()) if (m.name !== me) to.push(m.name);
     const result = (p: PostResult) => ({
       room: r.name,
       ts,
@@ -107,21 +197,6 @@ export function groupsServer(api: ServerApi) {
     return p instanceof Promise ? p.then(result) : result(p);
   }, { pipelined: true });
 
-  api.text.command({
-    usage: "@<room> <message>",
-    summary: "post to a room you are in",
-    match: TO_ROOM_LINE,
-    toFrame: (m) => ({ type: GroupSend.type, room: m[1], text: m[2] }),
-    ack: (r) => `posted to #${r.room} (${r.sent} now, ${r.stored} later)`,
-  });
-  api.text.command({
-    usage: "/join <room>",
-    summary: "join a room (also /create, /leave)",
-    match: /^(?:server:|\/)(join|create|leave)\s+(\S+)$/i,
-    toFrame: (m) => ({ type: `groups.${m[1].toLowerCase()}`, room: m[2] }),
-    ack: (r) => `ok #${r.room}`,
-  });
-  api.text.render(GroupMessage, (m) => `[#${m.room}] ${m.sender}: ${m.text}`);
-  api.text.render(GroupJoined, (m) => `* ${m.name} joined #${m.room}`);
-  api.text.render(GroupLeft, (m) => `* ${m.name} left #${m.room}`);
+  groupsModeration(g);
+  groupsText(api);
 }

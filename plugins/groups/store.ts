@@ -1,7 +1,8 @@
 /**
- * Rooms and their members: in the store (so membership belongs to the account and survives
- * restarts) and mirrored in memory, so a post finds its members without awaiting the store
- * (which keeps group.send pipelined and one room's order the order of arrival).
+ * Rooms, their members and who may (not) join them: in the store (so membership belongs to the
+ * account and survives restarts) and mirrored in memory, so a post finds its members without
+ * awaiting the store (which keeps group.send pipelined and one room's order the order of
+ * arrival). Every change is written first and mirrored after the write succeeded.
  */
 import { ChatError } from "../../protocol/errors.ts";
 import type { Db, Migration } from "../types.ts";
@@ -19,12 +20,40 @@ export const GROUPS_MIGRATIONS: Migration[] = [{
       owner INTEGER NOT NULL DEFAULT 0,
       joined_at INTEGER NOT NULL,
       PRIMARY KEY (room_key, account)) WITHOUT ROWID`,
+}, {
+  sql: `
+    ALTER TABLE groups_rooms ADD COLUMN private INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE groups_rooms ADD COLUMN announce INTEGER NOT NULL DEFAULT 0;
+    CREATE TABLE groups_access (
+      room_key TEXT NOT NULL REFERENCES groups_rooms(room_key) ON DELETE CASCADE,
+      account TEXT NOT NULL,         -- lower case
+      state TEXT NOT NULL,           -- invited or kicked
+      by_name TEXT NOT NULL,         -- who invited or kicked
+      at INTEGER NOT NULL,
+      PRIMARY KEY (room_key, account)) WITHOUT ROWID`,
 }];
+
+export interface Member {
+  /** As registered. */
+  name: string;
+  owner: boolean;
+}
+
+/** An invitation to a private room, or a kick (which keeps the account out until invited). */
+export interface Access {
+  state: "invited" | "kicked";
+  by: string;
+}
 
 export interface Room {
   name: string;
-  /** Lower-cased account -> { name as registered, owner }. */
-  members: Map<string, { name: string; owner: boolean }>;
+  private: boolean;
+  /** Only owners and server admins may post. */
+  announce: boolean;
+  /** Lower-cased account -> member. */
+  members: Map<string, Member>;
+  /** Lower-cased account -> invited or kicked. */
+  access: Map<string, Access>;
 }
 
 export class Rooms {
@@ -34,10 +63,18 @@ export class Rooms {
 
   async load(): Promise<void> {
     for (
-      const r of await this.db.all<{ room_key: string; name: string }>(
-        "SELECT room_key, name FROM groups_rooms",
-      )
-    ) this.#rooms.set(r.room_key, { name: r.name, members: new Map() });
+      const r of await this.db.all<
+        { room_key: string; name: string; private: number; announce: number }
+      >("SELECT room_key, name, private, announce FROM groups_rooms")
+    ) {
+      this.#rooms.set(r.room_key, {
+        name: r.name,
+        private: r.private === 1,
+        announce: r.announce === 1,
+        members: new Map(),
+        access: new Map(),
+      });
+    }
     for (
       const m of await this.db.all<{ room_key: string; account: string; owner: number }>(
         "SELECT room_key, account, owner FROM groups_members",
@@ -46,6 +83,16 @@ export class Rooms {
       this.#rooms.get(m.room_key)?.members.set(m.account.toLowerCase(), {
         name: m.account,
         owner: m.owner === 1,
+      });
+    }
+    for (
+      const a of await this.db.all<
+        { room_key: string; account: string; state: string; by_name: string }
+      >("SELECT room_key, account, state, by_name FROM groups_access")
+    ) {
+      this.#rooms.get(a.room_key)?.access.set(a.account, {
+        state: a.state === "kicked" ? "kicked" : "invited",
+        by: a.by_name,
       });
     }
   }
@@ -65,19 +112,24 @@ export class Rooms {
     return [...this.#rooms.values()].sort((a, b) => a.name.localeCompare(b.name));
   }
 
-  /** Creates a room owned (and joined) by `owner`; ROOM_EXISTS if the name is taken. */
-  async create(name: string, owner: string): Promise<Room> {
+  /** Creates a room, owned and joined by `owner` if given; ROOM_EXISTS if the name is taken. */
+  async create(
+    name: string,
+    owner: string | undefined,
+    opts: { private?: boolean; announce?: boolean; by?: string } = {},
+  ): Promise<Room> {
     const key = name.toLowerCase();
     if (this.#rooms.has(key)) throw exists(name);
     const now = Date.now();
     await this.db.tx(async (t) => {
       const r = await t.run(
-        "INSERT INTO groups_rooms (room_key, name, created_by, created_at) VALUES (?, ?, ?, ?)" +
-          " ON CONFLICT DO NOTHING",
-        [key, name, owner, now],
+        "INSERT INTO groups_rooms (room_key, name, created_by, created_at, private, announce)" +
+          " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
+        [key, name, owner ?? opts.by ?? "", now, opts.private ? 1 : 0, opts.announce ? 1 : 0],
       );
       // The store decides a race between two creates of one name: the loser gets ROOM_EXISTS.
       if (r.changes === 0) throw exists(name);
+      if (owner === undefined) return;
       await t.run(
         "INSERT INTO groups_members (room_key, account, owner, joined_at) VALUES (?, ?, 1, ?)",
         [key, owner, now],
@@ -85,36 +137,95 @@ export class Rooms {
     });
     const room: Room = {
       name,
-      members: new Map([[owner.toLowerCase(), { name: owner, owner: true }]]),
+      private: opts.private ?? false,
+      announce: opts.announce ?? false,
+      members: new Map(),
+      access: new Map(),
     };
+    if (owner !== undefined) room.members.set(owner.toLowerCase(), { name: owner, owner: true });
     this.#rooms.set(key, room);
     return room;
   }
 
-  /** Adds a member; false if they were one already. */
-  async join(room: Room, account: string): Promise<boolean> {
+  /** Adds members (one transaction); returns those who were not members already. Joining
+   *  uses up an invitation. */
+  async join(room: Room, accounts: string[]): Promise<string[]> {
+    const added = accounts.filter((a) => !room.members.has(a.toLowerCase()));
+    if (added.length === 0) return added;
+    const key = room.name.toLowerCase();
+    const now = Date.now();
+    await this.db.tx(async (t) => {
+      for (const a of added) {
+        await t.run(
+          "INSERT INTO groups_members (room_key, account, owner, joined_at) VALUES (?, ?, 0, ?)" +
+            " ON CONFLICT DO NOTHING",
+          [key, a, now],
+        );
+        await t.run("DELETE FROM groups_access WHERE room_key = ? AND account = ?", [
+          key,
+          a.toLowerCase(),
+        ]);
+      }
+    });
+    for (const a of added) {
+      room.members.set(a.toLowerCase(), { name: a, owner: false });
+      room.access.delete(a.toLowerCase());
+    }
+    return added;
+  }
+
+  /** Removes a member; false if they were not one. A kick also keeps them out (see Access). */
+  async leave(room: Room, account: string, kickedBy?: string): Promise<boolean> {
     const key = account.toLowerCase();
-    if (room.members.has(key)) return false;
-    await this.db.run(
-      "INSERT INTO groups_members (room_key, account, owner, joined_at) VALUES (?, ?, 0, ?)" +
-        " ON CONFLICT DO NOTHING",
-      [room.name.toLowerCase(), account, Date.now()],
-    );
-    room.members.set(key, { name: account, owner: false });
+    if (!room.members.has(key)) return false;
+    const roomKey = room.name.toLowerCase();
+    await this.db.tx(async (t) => {
+      await t.run("DELETE FROM groups_members WHERE room_key = ? AND lower(account) = ?", [
+        roomKey,
+        key,
+      ]);
+      if (kickedBy !== undefined) await setAccess(t, roomKey, key, "kicked", kickedBy);
+    });
+    room.members.delete(key);
+    if (kickedBy !== undefined) room.access.set(key, { state: "kicked", by: kickedBy });
     return true;
   }
 
-  /** Removes a member; false if they were not one. */
-  async leave(room: Room, account: string): Promise<boolean> {
+  /** Invites an account (also lifting a kick). */
+  async invite(room: Room, account: string, by: string): Promise<void> {
     const key = account.toLowerCase();
-    if (!room.members.has(key)) return false;
-    room.members.delete(key);
-    await this.db.run(
-      "DELETE FROM groups_members WHERE room_key = ? AND lower(account) = ?",
-      [room.name.toLowerCase(), key],
-    );
-    return true;
+    await setAccess(this.db, room.name.toLowerCase(), key, "invited", by);
+    room.access.set(key, { state: "invited", by });
   }
+
+  /** Makes a member an owner. */
+  async op(room: Room, account: string): Promise<void> {
+    const m = room.members.get(account.toLowerCase());
+    if (!m || m.owner) return;
+    await this.db.run(
+      "UPDATE groups_members SET owner = 1 WHERE room_key = ? AND lower(account) = ?",
+      [room.name.toLowerCase(), account.toLowerCase()],
+    );
+    m.owner = true;
+  }
+
+  /** Turns announce-only on or off. */
+  async setAnnounce(room: Room, on: boolean): Promise<void> {
+    await this.db.run("UPDATE groups_rooms SET announce = ? WHERE room_key = ?", [
+      on ? 1 : 0,
+      room.name.toLowerCase(),
+    ]);
+    room.announce = on;
+  }
+}
+
+function setAccess(db: Db, roomKey: string, account: string, state: string, by: string) {
+  return db.run(
+    "INSERT INTO groups_access (room_key, account, state, by_name, at) VALUES (?, ?, ?, ?, ?)" +
+      " ON CONFLICT (room_key, account) DO UPDATE SET state = excluded.state," +
+      " by_name = excluded.by_name, at = excluded.at",
+    [roomKey, account, state, by, Date.now()],
+  );
 }
 
 function exists(name: string) {

@@ -1,5 +1,5 @@
-/** The groups plugin through real TCP clients against a real server (first slice: rooms,
- *  membership, posts, order, restart; moderation comes next). */
+/** The groups plugin through real TCP clients against a real server: rooms, membership,
+ *  posts, order, restart (moderation and the class room: groups_roles_test.ts). */
 import assert from "node:assert/strict";
 import { startServer, withServer } from "../harness.ts";
 
@@ -23,11 +23,20 @@ Deno.test("groups - create, join, post: members online see it at once, the sende
     assert.equal(await carol.fails("groups.leave", { room: "cs350" }), "NOT_A_MEMBER");
 
     const list = await carol.ok("groups.list");
-    assert.deepEqual(list.rooms, [{ room: "CS350", members: 2, online: 2, joined: false }]);
+    assert.deepEqual(list.rooms, [{
+      room: "CS350",
+      members: 2,
+      online: 2,
+      joined: false,
+      private: false,
+      announce: false,
+      invited: false,
+      class: false,
+    }]);
     const members = await carol.ok("groups.members", { room: "cs350" });
     assert.deepEqual(members.members, [
-      { name: "Alice", online: true, owner: true },
-      { name: "Bob", online: true, owner: false },
+      { name: "Alice", online: true, owner: true, admin: false },
+      { name: "Bob", online: true, owner: false, admin: false },
     ]);
     await bob.ok("groups.leave", { room: "cs350" });
     assert.equal((await alice.expect("groups.left")).name, "Bob");
@@ -85,3 +94,51 @@ Deno.test("groups - membership is the account's: it survives a restart, and memb
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("groups - plain-text (nc) mode: /create, /join, @room, /rooms, /members, moderation, errors", () =>
+  withServer(async (h) => {
+    const [alice] = await h.users("Alice");
+    const nc = await h.connect();
+    await nc.sendRaw("/login Carl carl-secret\n");
+    await nc.expectLine(/^created account Carl$/);
+    await alice.ok("groups.create", { room: "cs350" });
+
+    await nc.sendRaw("/join cs350\n");
+    await nc.expectLine(/^joined #cs350$/);
+    assert.equal((await alice.expect("groups.joined")).name, "Carl");
+    await nc.sendRaw("@cs350 hello from nc\n");
+    await nc.expectLine(/^posted to #cs350 \(1 now, 0 later\)$/);
+    assert.equal((await alice.expect("groups.message")).text, "hello from nc");
+    await alice.ok("groups.send", { room: "cs350", text: "hi Carl" });
+    await nc.expectLine(/^\[#cs350\] Alice: hi Carl$/);
+
+    await nc.sendRaw("/create side --private\n");
+    await nc.expectLine(/^created #side \(private\)$/);
+    await nc.sendRaw("/rooms\n");
+    await nc.expectLine(/^#cs350 {2}2 members, 2 online \(you are in it\)$/);
+    await nc.expectLine(/^#side {2}1 member, 1 online \(private, you are in it\)$/);
+    await nc.sendRaw("/members cs350\n");
+    await nc.expectLine(/^#cs350: Alice \(owner\), Carl$/);
+    await nc.sendRaw("/invite side Alice\n");
+    await nc.expectLine(/^ok: Alice, #side$/);
+    assert.equal((await alice.expect("groups.invited")).by, "Carl");
+
+    // Errors are readable lines with their code.
+    await nc.sendRaw("/kick cs350 Alice\n");
+    await nc.expectLine(/^error NOT_ALLOWED: only an owner of #cs350/);
+    await nc.sendRaw("/join bad!name\n");
+    await nc.expectLine(/^error BAD_ROOM_NAME: /);
+    await nc.sendRaw("@nowhere hi\n");
+    await nc.expectLine(/^error NO_SUCH_ROOM: /);
+
+    await alice.ok("groups.announce", { room: "cs350", on: true });
+    await nc.expectLine(/^\* Alice made #cs350 announce-only$/);
+    await nc.sendRaw("@cs350 may I?\n");
+    await nc.expectLine(/^error ANNOUNCE_ONLY: /);
+    await alice.ok("groups.kick", { room: "cs350", name: "Carl" });
+    await nc.expectLine(/^error KICKED: you were kicked from #cs350 by Alice$/);
+    await nc.sendRaw("/leave cs350\n");
+    await nc.expectLine(/^error NOT_A_MEMBER: /);
+    await nc.sendRaw("/announce side on\n");
+    await nc.expectLine(/^#side is announce-only$/);
+  }));
