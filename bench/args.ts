@@ -18,7 +18,7 @@ export class UsageError extends Error {
 }
 
 export interface Options {
-  workload: "conn" | "dm" | "backlog";
+  workload: "conn" | "dm" | "backlog" | "fanout";
   host: string;
   port: number;
   /** PEM certificate of a TLS server to pin (its data dir's tls/cert.pem); else plain TCP. */
@@ -35,6 +35,9 @@ export interface Options {
   seconds: number;
   window: number;
   textBytes: number;
+  /** fanout: room members, and how many of them post. */
+  members: number;
+  senders: number;
   /** backlog: messages sent to the offline receiver, then received in its catch-up. */
   messages: number;
   /** dm: longest wait for in-flight deliveries after sending stops. */
@@ -57,7 +60,10 @@ Workloads:
            account is sent them (each acked "stored"), then logs in; report the time from
            the login request to the last message, catch-up msg/s, order, server CPU and RSS
            (needs a server with the offline plugin)
-  fanout   not available yet: arrives with the groups plugin
+  fanout   --members users join one room and --senders of them post to it as fast as the
+           window allows for --seconds; every post goes to the other members. Report
+           deliveries/s and per server CPU-second, latency, losses, server CPU and RSS
+           (needs a server with the groups plugin)
 
 Options:
   --host <host>         server address (default 127.0.0.1)
@@ -67,14 +73,20 @@ Options:
   --pid <pid>           server process id, for CPU and RSS from /proc (else reported as n/a)
   --clients <n>         conn: connections to open (default 1000)
   --hold <s>            conn: seconds to hold them idle before measuring (default 2)
-  --concurrency <n>     conn/dm: connection attempts in flight at once (default 100)
+  --concurrency <n>     connection attempts (and fanout joins) in flight at once (default 100)
   --pairs <n>           dm: client pairs (default 10)
-  --seconds <s>         dm: seconds of sending (default 10)
-  --window <n>          dm/backlog: unacknowledged requests per sender (default 100)
-  --text-bytes <n>      dm/backlog: message text length in bytes, at least 20 (default 32)
-  --drain <s>           dm: longest wait for in-flight deliveries after sending (default 5)
+  --members <n>         fanout: room members, each a connection (default 200)
+  --senders <n>         fanout: members who post, at most --members (default 4)
+  --seconds <s>         dm/fanout: seconds of sending (default 10)
+  --window <n>          dm/fanout/backlog: unacknowledged requests per sender (default 100;
+                        fanout 10, as each post is --members deliveries)
+  --text-bytes <n>      dm/fanout/backlog: message text length in bytes, at least 20
+                        (default 32)
+  --drain <s>           dm/fanout: longest wait for in-flight deliveries after sending
+                        (default 5)
   --messages <n>        backlog: missed messages to send and then receive (default 10000)
   --deadline <s>        give up after this many seconds in total (default: dm --seconds + 30,
+                        fanout --seconds + 90,
                         conn --hold + 60, backlog 60 + --messages / ${BACKLOG_DEADLINE_RATE})
   --json                print only the JSON result line
   -h, --help            show this help
@@ -100,7 +112,9 @@ export function parseOptions(argv: string[]): Options | undefined {
         concurrency: { type: "string", default: "100" },
         pairs: { type: "string", default: "10" },
         seconds: { type: "string", default: "10" },
-        window: { type: "string", default: "100" },
+        window: { type: "string" },
+        members: { type: "string", default: "200" },
+        senders: { type: "string", default: "4" },
         "text-bytes": { type: "string", default: "32" },
         drain: { type: "string", default: "5" },
         messages: { type: "string", default: "10000" },
@@ -115,20 +129,22 @@ export function parseOptions(argv: string[]): Options | undefined {
   const { values: v, positionals } = parsed;
   if (v.help) return undefined;
   if (positionals.length !== 1) {
-    throw new UsageError("expected exactly one workload: conn, dm or backlog");
+    throw new UsageError("expected exactly one workload: conn, dm, backlog or fanout");
   }
   const workload = positionals[0];
-  if (workload === "fanout") {
-    throw new UsageError("fanout: not available yet: arrives with the groups plugin", false);
-  }
-  if (workload !== "conn" && workload !== "dm" && workload !== "backlog") {
+  if (workload !== "conn" && workload !== "dm" && workload !== "backlog" && workload !== "fanout") {
     throw new UsageError(`unknown workload "${workload}" (expected conn, dm, backlog or fanout)`);
   }
   const seconds = num("seconds", v.seconds, 0.1, 3600);
   const hold = num("hold", v.hold, 0, 3600);
   const messages = int("messages", v.messages, 1, 10_000_000);
+  const members = int("members", v.members, 2, 100_000);
+  const senders = int("senders", v.senders, 1, 100_000);
+  if (senders > members) throw new UsageError("--senders: at most --members");
   const deadlineDefault = workload === "dm"
     ? seconds + 30
+    : workload === "fanout"
+    ? seconds + 90
     : workload === "backlog"
     ? 60 + Math.ceil(messages / BACKLOG_DEADLINE_RATE)
     : hold + 60;
@@ -144,7 +160,9 @@ export function parseOptions(argv: string[]): Options | undefined {
     concurrency: int("concurrency", v.concurrency, 1, 10_000),
     pairs: int("pairs", v.pairs, 1, 100_000),
     seconds,
-    window: int("window", v.window, 1, 100_000),
+    window: int("window", v.window ?? (workload === "fanout" ? "10" : "100"), 1, 100_000),
+    members,
+    senders,
     textBytes: int("text-bytes", v["text-bytes"], 20, 8000),
     drain: num("drain", v.drain, 0, 600),
     messages,

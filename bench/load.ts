@@ -4,6 +4,7 @@
  *   deno task bench conn --port 7000 --pid <server pid> --clients 2000
  *   deno task bench dm --port 7000 --pid <server pid> --pairs 50 --seconds 10 --window 100
  *   deno task bench backlog --port 7000 --pid <server pid> --messages 10000
+ *   deno task bench fanout --port 7000 --pid <server pid> --members 200 --senders 4
  *
  * Every run is bounded: past --deadline it prints what it has and exits 1, and a connection
  * the server drops ends the run early, so a dead server never leaves it hanging.
@@ -13,6 +14,7 @@ import { HELP, type Options, parseOptions, UsageError } from "./args.ts";
 import { BacklogBench } from "./backlog.ts";
 import { ConnBench } from "./conn.ts";
 import { DmBench } from "./dm.ts";
+import { FanoutBench } from "./fanout.ts";
 import { printResult } from "./report.ts";
 
 const EXIT_OK = 0;
@@ -37,6 +39,8 @@ export async function main(argv: string[]): Promise<number> {
     ? new DmBench(o)
     : o.workload === "backlog"
     ? new BacklogBench(o)
+    : o.workload === "fanout"
+    ? new FanoutBench(o)
     : new ConnBench(o);
   const abort = new AbortController();
   let timer: ReturnType<typeof setTimeout> | undefined;

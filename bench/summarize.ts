@@ -50,12 +50,18 @@ const BACKLOG_COLUMNS: [string, string, number][] = [
 const COLUMNS: Record<string, [string, string, number][]> = {
   conn: CONN_COLUMNS,
   dm: DM_COLUMNS,
+  fanout: DM_COLUMNS,
   backlog: BACKLOG_COLUMNS,
 };
 
 function key(r: Row): string {
   if (r.workload === "backlog") {
     return `backlog ${r.messages} messages, window ${r.window}, text ${r.textBytes} bytes`;
+  }
+  if (r.workload === "fanout") {
+    return `fanout ${r.members} members, ${r.senders} posting, window ${r.window}, ${
+      Math.round(Number(r.seconds))
+    } s`;
   }
   return r.workload === "dm"
     ? `dm ${r.pairs} pairs, window ${r.window}, ${Math.round(Number(r.seconds))} s`

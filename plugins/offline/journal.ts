@@ -13,6 +13,7 @@ import type { RawFrame } from "../../protocol/spec.ts";
 import type { Journal, PostResult, ServerApi, Session } from "../types.ts";
 import { OfflineSummary } from "./protocol.ts";
 import * as store from "./store.ts";
+import { Spans } from "./spans.ts";
 
 /** Missed messages read per catch-up step. 500 rows is about 100 KB of typical chat: 10,000
  *  missed messages take 20 steps, each a short pause for everyone else. */
@@ -43,6 +44,7 @@ export class MessageLog implements Journal {
   #timer: ReturnType<typeof setTimeout> | undefined;
   #lock: Promise<unknown> = Promise.resolve();
   #lastSeq = 0;
+  readonly #spans = new Spans();
   readonly #state: (s: Session) => Delivery;
 
   constructor(private readonly api: ServerApi) {
@@ -56,6 +58,7 @@ export class MessageLog implements Journal {
 
   async open(): Promise<void> {
     this.#lastSeq = await store.maxSeq(this.api.db);
+    await this.#spans.load(this.api.db);
   }
 
   append(m: { conv: string; sender: string; to: string[]; frame: RawFrame }) {
@@ -125,7 +128,7 @@ export class MessageLog implements Journal {
     if (batch.length === 0 && cursors.size === 0) return;
     let seqs: number[];
     try {
-      seqs = await store.append(this.api.db, batch.map((p) => p.entry), cursors);
+      seqs = await store.append(this.api.db, this.#spans, batch.map((p) => p.entry), cursors);
     } catch (e) {
       // Not on disk, so not accepted: every sender in the batch gets an error.
       for (const p of batch) p.reject(e);

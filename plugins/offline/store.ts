@@ -3,11 +3,15 @@
  * moves a per-account cursor; only retention (--retention) prunes, by age.
  *
  *   offline_log     one row per accepted message: seq, conversation, sender, time, frame
- *   offline_rcpt    who each message is for (fan-out on write: a room post names its members
- *                   at that moment, so a later member does not see earlier posts)
+ *   offline_rcpt    who a direct message is for (one row per message)
+ *   offline_span    who a room's messages are for: per account, the seq range in which it
+ *                   received the room's messages (its membership as the log saw it), so a post
+ *                   to 1000 members writes one row, not 1000; a later member does not see
+ *                   earlier posts, one who left does not see later ones
  *   offline_cursor  per account, the highest seq its client acknowledged (session.ack)
  */
 import type { Db, Migration } from "../types.ts";
+import type { Spans } from "./spans.ts";
 
 export const OFFLINE_MIGRATIONS: Migration[] = [{
   sql: `
@@ -25,7 +29,31 @@ export const OFFLINE_MIGRATIONS: Migration[] = [{
     CREATE TABLE offline_cursor (
       account TEXT PRIMARY KEY,
       seq INTEGER NOT NULL) WITHOUT ROWID`,
+}, {
+  // Room recipients move from rows per message to spans per member. Spans made from old rows
+  // run from an account's first to its last room message, closed: the next post opens new ones.
+  sql: `
+    CREATE TABLE offline_span (
+      account TEXT NOT NULL,                  -- lower case
+      conv TEXT NOT NULL,                     -- room:<name>
+      first_seq INTEGER NOT NULL,             -- the first message of conv it received
+      last_seq INTEGER,                       -- the last, or NULL while it still receives them
+      PRIMARY KEY (account, conv, first_seq)) WITHOUT ROWID;
+    INSERT INTO offline_span (account, conv, first_seq, last_seq)
+      SELECT r.account, l.conv, min(r.seq), max(r.seq)
+      FROM offline_rcpt r JOIN offline_log l ON l.seq = r.seq
+      WHERE l.conv LIKE 'room:%' GROUP BY r.account, l.conv;
+    DELETE FROM offline_rcpt WHERE seq IN (SELECT seq FROM offline_log WHERE conv LIKE 'room:%')`,
 }];
+
+/** A room's messages are for the accounts whose spans cover them; a direct message's for the
+ *  accounts named in offline_rcpt. */
+export function isRoom(conv: string): boolean {
+  return conv.startsWith("room:");
+}
+
+/** No seq is larger: the end of an open span. */
+const OPEN_END = Number.MAX_SAFE_INTEGER;
 
 export interface Entry {
   conv: string;
@@ -43,16 +71,25 @@ export interface LoggedRow {
 }
 
 /** Appends entries and moves cursors in one transaction; returns the entries' seqs. */
-export function append(db: Db, entries: Entry[], cursors: Map<string, number>): Promise<number[]> {
-  return db.tx(async (t) => {
+export async function append(
+  db: Db,
+  spans: Spans,
+  entries: Entry[],
+  cursors: Map<string, number>,
+): Promise<number[]> {
+  const staged = spans.stage();
+  const seqs = await db.tx(async (t) => {
     const seqs: number[] = [];
     for (const e of entries) {
       const { lastId } = await t.run(
         "INSERT INTO offline_log (conv, sender, ts, frame) VALUES (?, ?, ?, ?)",
         [e.conv, e.sender, e.ts, e.json],
       );
-      for (const account of e.to) {
-        await t.run("INSERT INTO offline_rcpt (account, seq) VALUES (?, ?)", [account, lastId]);
+      if (isRoom(e.conv)) await staged.post(t, e, lastId);
+      else {
+        for (const account of e.to) {
+          await t.run("INSERT INTO offline_rcpt (account, seq) VALUES (?, ?)", [account, lastId]);
+        }
       }
       seqs.push(lastId);
     }
@@ -65,6 +102,8 @@ export function append(db: Db, entries: Entry[], cursors: Map<string, number>): 
     }
     return seqs;
   });
+  staged.commit();
+  return seqs;
 }
 
 export async function cursorOf(db: Db, account: string): Promise<number> {
@@ -81,42 +120,72 @@ export async function maxSeq(db: Db): Promise<number> {
 }
 
 /** Per conversation: how many messages for `account` after `after`, their sender (for a
- *  direct conversation, the other person) and the time span. */
-export function missed(db: Db, account: string, after: number) {
-  return db.all<{ conv: string; sender: string; n: number; first: number; last: number }>(
+ *  direct conversation, the other person) and the time span; in order of the first. */
+export async function missed(db: Db, account: string, after: number) {
+  type Row = { conv: string; sender: string; n: number; first: number; last: number; s0: number };
+  const direct = await db.all<Row>(
     `SELECT l.conv AS conv, min(l.sender) AS sender, count(*) AS n,
-            min(l.ts) AS first, max(l.ts) AS last
+            min(l.ts) AS first, max(l.ts) AS last, min(l.seq) AS s0
      FROM offline_rcpt r JOIN offline_log l ON l.seq = r.seq
-     WHERE r.account = ? AND r.seq > ? GROUP BY l.conv ORDER BY min(l.seq)`,
+     WHERE r.account = ? AND r.seq > ? GROUP BY l.conv`,
     [account, after],
   );
+  const rooms = await db.all<Row>(
+    `SELECT l.conv AS conv, min(l.sender) AS sender, count(*) AS n,
+            min(l.ts) AS first, max(l.ts) AS last, min(l.seq) AS s0
+     FROM offline_span s JOIN offline_log l ON l.conv = s.conv
+       AND l.seq >= s.first_seq AND l.seq <= coalesce(s.last_seq, ${OPEN_END})
+     WHERE s.account = ? AND l.seq > ? AND lower(l.sender) <> ? GROUP BY l.conv`,
+    [account, after, account],
+  );
+  return [...direct, ...rooms].sort((a, b) => a.s0 - b.s0);
 }
 
-/** The next `limit` messages for `account` after seq `after`, in order. */
-export function pending(db: Db, account: string, after: number, limit: number) {
-  return db.all<LoggedRow>(
+/** The next `limit` messages for `account` after seq `after`, in order. Each source (the
+ *  direct messages, each room span) is read up to `limit` along its index and the results
+ *  merged, so a step costs the same however long the backlog. */
+export async function pending(db: Db, account: string, after: number, limit: number) {
+  const rows = await db.all<LoggedRow>(
     `SELECT l.seq AS seq, l.frame AS frame
      FROM offline_rcpt r JOIN offline_log l ON l.seq = r.seq
      WHERE r.account = ? AND r.seq > ? ORDER BY r.seq LIMIT ?`,
     [account, after, limit],
   );
+  const spans = await db.all<{ conv: string; first_seq: number; last_seq: number | null }>(
+    `SELECT conv, first_seq, last_seq FROM offline_span
+     WHERE account = ? AND (last_seq IS NULL OR last_seq > ?)`,
+    [account, after],
+  );
+  if (spans.length === 0) return rows;
+  for (const sp of spans) {
+    rows.push(
+      ...await db.all<LoggedRow>(
+        `SELECT seq, frame FROM offline_log
+         WHERE conv = ? AND seq > ? AND seq <= ? AND lower(sender) <> ? ORDER BY seq LIMIT ?`,
+        [sp.conv, Math.max(after, sp.first_seq - 1), sp.last_seq ?? OPEN_END, account, limit],
+      ),
+    );
+  }
+  return rows.sort((a, b) => a.seq - b.seq).slice(0, limit);
 }
 
 /** The last `limit` messages of a conversation before seq `before` that `account` sent or
  *  received, newest first. */
 export function history(db: Db, conv: string, account: string, before: number, limit: number) {
+  const received = isRoom(conv)
+    ? `EXISTS (SELECT 1 FROM offline_span s WHERE s.account = ? AND s.conv = l.conv
+         AND l.seq >= s.first_seq AND l.seq <= coalesce(s.last_seq, ${OPEN_END}))`
+    : "EXISTS (SELECT 1 FROM offline_rcpt r WHERE r.account = ? AND r.seq = l.seq)";
   return db.all<LoggedRow>(
     `SELECT l.seq AS seq, l.frame AS frame FROM offline_log l
-     WHERE l.conv = ? AND l.seq < ?
-       AND (lower(l.sender) = ? OR EXISTS
-             (SELECT 1 FROM offline_rcpt r WHERE r.account = ? AND r.seq = l.seq))
+     WHERE l.conv = ? AND l.seq < ? AND (lower(l.sender) = ? OR ${received})
      ORDER BY l.seq DESC LIMIT ?`,
     [conv, before, account, account, limit],
   );
 }
 
-/** Deletes messages accepted before `cutoff` (ms) and their recipient rows; returns how many
- *  messages went. */
+/** Deletes messages accepted before `cutoff` (ms), their recipient rows and the spans that
+ *  end before the oldest message left; returns how many messages went. */
 export function prune(db: Db, cutoff: number): Promise<number> {
   return db.tx(async (t) => {
     const { changes } = await t.run("DELETE FROM offline_log WHERE ts < ?", [cutoff]);
@@ -124,6 +193,10 @@ export function prune(db: Db, cutoff: number): Promise<number> {
       await t.run(
         `DELETE FROM offline_rcpt WHERE NOT EXISTS
            (SELECT 1 FROM offline_log l WHERE l.seq = offline_rcpt.seq)`,
+      );
+      await t.run(
+        `DELETE FROM offline_span WHERE last_seq IS NOT NULL
+           AND last_seq < coalesce((SELECT min(seq) FROM offline_log), ${OPEN_END})`,
       );
     }
     return changes;
