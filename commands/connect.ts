@@ -8,7 +8,15 @@ import { hostKey, knownHostsPath } from "../core/tls/known_hosts.ts";
 import { PLUGINS } from "../plugins/mod.ts";
 import type { Ui } from "../plugins/types.ts";
 import { passwordSource } from "./password.ts";
-import { DEFAULT_HOST, DEFAULT_PORT, EXIT_FAILURE, EXIT_OK, portOption } from "./options.ts";
+import {
+  addPluginOptions,
+  DEFAULT_HOST,
+  DEFAULT_PORT,
+  EXIT_FAILURE,
+  EXIT_OK,
+  pluginOptionValues,
+  portOption,
+} from "./options.ts";
 
 interface ConnectOptions {
   host: string;
@@ -20,7 +28,7 @@ interface ConnectOptions {
 }
 
 export function connectCommand(done: (code: number) => void): Command {
-  return new Command("connect")
+  const cmd = new Command("connect")
     .description("join a ClassChat server as <name>")
     .argument("<name>", "your user name")
     .option("--host <host>", "server address", DEFAULT_HOST)
@@ -38,6 +46,9 @@ export function connectCommand(done: (code: number) => void): Command {
     .action(async (name: string, o: ConnectOptions) => {
       done(Deno.stdin.isTerminal() ? await interactive(name, o) : await scripted(name, o));
     });
+  // Plugins' own options (e.g. sendfile's --downloads), listed in --help with the rest.
+  addPluginOptions(cmd, "connect");
+  return cmd;
 }
 
 async function interactive(name: string, o: ConnectOptions): Promise<number> {
@@ -82,6 +93,7 @@ function options(name: string, o: ConnectOptions, ui: Ui, creds: Credentials, tt
     ui,
     creds,
     reconnect: o.reconnect,
+    pluginOptions: pluginOptionValues(o as unknown as Record<string, unknown>, PLUGINS, "connect"),
     async dial(): Promise<Deno.Conn> {
       if (!o.tls) {
         ui.error(

@@ -1,5 +1,5 @@
 /** `classchat serve`: starts the server and runs until SIGINT or SIGTERM. */
-import { Command, InvalidArgumentError, Option } from "commander";
+import { Command, Option } from "commander";
 import { ChatServer } from "../core/server.ts";
 import { DEFAULT_LIMITS } from "../protocol/limits.ts";
 import { PLUGINS } from "../plugins/mod.ts";
@@ -8,19 +8,19 @@ import type { LogLevel } from "../core/log.ts";
 import { DEFAULT_SCRYPT, MAX_SCRYPT_LOG_N, MIN_SCRYPT_LOG_N } from "../core/accounts/password.ts";
 import { serverTls } from "./serve_tls.ts";
 import {
+  addPluginOptions,
+  collect,
   DEFAULT_HOST,
   DEFAULT_PORT,
   EXIT_FAILURE,
   EXIT_OK,
   intOption,
+  pluginOptionValues,
   portOption,
   UsageError,
 } from "./options.ts";
 
 const MIB = 1024 * 1024;
-
-/** Repeatable options collect every value, in order. */
-const collect = (v: string, prev: string[]) => [...prev, v];
 
 export function serveCommand(done: (code: number) => void): Command {
   const cmd = new Command("serve")
@@ -111,7 +111,7 @@ export function serveCommand(done: (code: number) => void): Command {
     )
     .action(async (o) => {
       const plugins = enabledPlugins(o.disable);
-      const pluginOptions = pluginOptionValues(o, plugins);
+      const pluginOptions = pluginOptionValues(o, plugins, "serve");
       const tls = await serverTls(o);
       const server = await ChatServer.start({
         admins: o.admin,
@@ -158,34 +158,8 @@ export function serveCommand(done: (code: number) => void): Command {
       done(EXIT_OK);
     });
   // Plugins' own options (e.g. groups' --class-room), listed in --help with the rest.
-  for (const p of PLUGINS) {
-    for (const def of p.options ?? []) {
-      const opt = new Option(def.flags, `${def.description} [plugin ${p.name}]`);
-      opt.argParser((v: string, prev: string[] | string | undefined) => {
-        const problem = def.check?.(v);
-        if (problem) throw new InvalidArgumentError(problem);
-        return def.repeatable ? [...(Array.isArray(prev) ? prev : []), v] : v;
-      });
-      cmd.addOption(opt);
-    }
-  }
+  addPluginOptions(cmd, "serve");
   return cmd;
-}
-
-/** Plugin option values by long name; an option of a disabled plugin is a usage error. */
-function pluginOptionValues(o: Record<string, unknown>, enabled: Plugin[]) {
-  const out: Record<string, string[]> = {};
-  for (const p of PLUGINS) {
-    for (const def of p.options ?? []) {
-      const opt = new Option(def.flags);
-      const v = o[opt.attributeName()];
-      const values = v === undefined ? [] : Array.isArray(v) ? v.map(String) : [String(v)];
-      if (values.length === 0) continue;
-      if (!enabled.includes(p)) throw new UsageError(`${opt.long} needs plugin ${p.name}`);
-      out[opt.long!.slice(2)] = values;
-    }
-  }
-  return out;
 }
 
 /** The plugin list without the disabled ones; an unknown name is a usage error. */

@@ -28,6 +28,8 @@ export interface ClientOptions {
   creds: Credentials;
   /** Reconnect by itself when the connection drops (the CLI does; tests may not). */
   reconnect?: boolean;
+  /** Plugins' own connect options, by long name without dashes (see Plugin.options). */
+  pluginOptions?: Record<string, string[]>;
 }
 
 /** How the session ended: "quit" (asked to), "eof" (input ended), or the connection was lost. */
@@ -60,7 +62,11 @@ export class ClientApp {
 
   constructor(private readonly opts: ClientOptions) {
     const passwd = passwdCommand(opts.creds, () => this.#connection(), (t) => (this.#token = t));
-    this.registry = buildClientRegistry(opts.plugins, [...coreCommands(this), passwd]);
+    this.registry = buildClientRegistry(
+      opts.plugins,
+      [...coreCommands(this), passwd],
+      opts.pluginOptions,
+    );
     const me = () => this.#me;
     this.ctx = {
       ui: opts.ui,
@@ -69,6 +75,7 @@ export class ClientApp {
         return me();
       },
       request: (spec, body) => this.#request(spec, body),
+      notify: (spec, body) => this.#conn?.notify(spec, body),
       settled: () => this.#frames.settled(),
       quit: () => this.quit(),
     };

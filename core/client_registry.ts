@@ -21,7 +21,11 @@ export interface ClientRegistry {
   lines: LineDef[];
   shows: Map<
     string,
-    { plugin: string; decode(frame: RawFrame): unknown; show(frame: RawFrame, ui: Ui): void }
+    {
+      plugin: string;
+      decode(frame: RawFrame): unknown;
+      show(frame: RawFrame, ui: Ui, ctx: ClientCtx): void | Promise<void>;
+    }
   >;
   /** Rewrites per frame type, in registration order: "out" before a request is sent, "in"
    *  before a pushed frame is shown. */
@@ -31,7 +35,11 @@ export interface ClientRegistry {
 
 type Intercept = (msg: unknown, ctx: ClientCtx) => unknown;
 
-export function buildClientRegistry(plugins: Plugin[], core: CommandDef[] = []): ClientRegistry {
+export function buildClientRegistry(
+  plugins: Plugin[],
+  core: CommandDef[] = [],
+  options: Readonly<Record<string, string[]>> = {},
+): ClientRegistry {
   const reg: ClientRegistry = {
     commands: [],
     byName: new Map(),
@@ -54,7 +62,7 @@ export function buildClientRegistry(plugins: Plugin[], core: CommandDef[] = []):
       reg.commands.push(entry);
     },
     line: (def) => void reg.lines.push({ ...def, plugin }),
-    on<T>(spec: MessageSpec<T>, show: (msg: T, ui: Ui) => void) {
+    on<T>(spec: MessageSpec<T>, show: (msg: T, ui: Ui, ctx: ClientCtx) => void | Promise<void>) {
       if (plugin !== "core" && !spec.type.startsWith(plugin + ".")) {
         throw new Error(`plugin "${plugin}" may not render frame type "${spec.type}"`);
       }
@@ -65,7 +73,7 @@ export function buildClientRegistry(plugins: Plugin[], core: CommandDef[] = []):
       reg.shows.set(spec.type, {
         plugin,
         decode: (f) => spec.decode(f),
-        show: (f, ui) => show(spec.decode(f), ui),
+        show: (f, ui, ctx) => show(spec.decode(f), ui, ctx),
       });
     },
     intercept(spec, dir, fn) {
@@ -74,6 +82,7 @@ export function buildClientRegistry(plugins: Plugin[], core: CommandDef[] = []):
       entry[dir].push(fn as Intercept);
     },
     onLogin: (fn) => void reg.onLogin.push(fn),
+    option: (name) => options[name] ?? [],
   });
   const coreApi = apiFor("core");
   for (const def of core) coreApi.command(def);

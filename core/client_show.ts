@@ -68,7 +68,11 @@ export class FrameShow {
       for (const fn of this.registry.intercepts.get(frame.type)?.in ?? []) {
         frame = { ...frame, ...await fn(show.decode(frame), this.direct) as object };
       }
-      show.show(frame, logged.replay ? prefixed(ui, replayPrefix(ui, logged)) : ui);
+      await show.show(
+        frame,
+        logged.replay ? prefixed(ui, replayPrefix(ui, logged)) : ui,
+        this.direct,
+      );
       if (fresh) this.#shownSeq(logged.seq!);
     } catch (e) {
       // An error frame or a message that could not be opened is still shown (as an error) and

@@ -8,11 +8,13 @@ import { presence } from "./presence/mod.ts";
 import { encrypt } from "./encrypt/mod.ts";
 import { offline } from "./offline/mod.ts";
 import { groups } from "./groups/mod.ts";
+import { sendfile } from "./sendfile/mod.ts";
 
 export const PLUGINS: Plugin[] = [
   presence,
   dm,
   offline,
   groups,
+  sendfile,
   encrypt,
 ];

@@ -35,6 +35,10 @@ export interface PluginOption {
   repeatable?: boolean;
   /** What is wrong with a value, if anything: the CLI refuses it as a usage error. */
   check?(value: string): string | undefined;
+  /** The command it belongs to: `classchat serve` (the default) or `classchat connect`. */
+  command?: "serve" | "connect";
+  /** Shown in --help and used when the option is not given. */
+  default?: string;
 }
 
 // Server side ----------------------------------------------------------------------------------
@@ -199,6 +203,9 @@ export interface ClientCtx {
   readonly me: string;
   /** Sends a request and resolves with its ack; rejects with ChatError on an error frame. */
   request<T>(spec: MessageSpec<T>, body: T): Promise<RawFrame>;
+  /** Sends a frame that gets no answer (no request id), e.g. a file chunk; dropped when not
+   *  connected. */
+  notify<T>(spec: MessageSpec<T>, body: T): void;
   /** Resolves once every frame received so far has been shown (e.g. a reply's pushes). */
   settled(): Promise<void>;
   quit(): Promise<void>;
@@ -226,7 +233,10 @@ export interface ClientApi {
   line(
     def: { usage: string; match: RegExp; run(m: RegExpMatchArray, ctx: ClientCtx): unknown },
   ): void;
-  on<T>(spec: MessageSpec<T>, show: (msg: T, ui: Ui) => void): void;
+  /** Shows (or handles) a pushed frame of this plugin. Frames are handled one at a time in
+   *  arrival order: a handler that returns a promise (e.g. writing a file chunk) holds the
+   *  ones after it until it settles. */
+  on<T>(spec: MessageSpec<T>, show: (msg: T, ui: Ui, ctx: ClientCtx) => void | Promise<void>): void;
   /** Rewrites a frame of `spec` on its way out (before the request is sent) or in (before it
    *  is shown), e.g. end-to-end encryption. A rewrite that throws stops the frame: out, the
    *  request fails with that error; in, the error is shown instead. */
@@ -235,6 +245,9 @@ export interface ClientApi {
     dir: "out" | "in",
     fn: (msg: T, ctx: ClientCtx) => T | Promise<T>,
   ): void;
+  /** The values given for one of this plugin's `connect` options (long name without dashes),
+   *  or its default. */
+  option(name: string): string[];
   /** Runs after each login (and re-login after a reconnect), before input is read. */
   onLogin(fn: (ctx: ClientCtx) => void | Promise<void>): void;
 }

@@ -33,6 +33,15 @@ export const ERROR_CODES = {
   ANNOUNCE_ONLY: "the room is announce-only: only its owners and server admins post",
   INVITE_ONLY: "the room is private: an owner must invite you first",
   CLASS_ROOM: "the class room cannot be left: every account is in it",
+  // File transfer (plugin sendfile); the NO_SUCH_FILE .. FILE_UNREADABLE ones are reported by
+  // the sending client before anything is sent.
+  CANNOT_RECEIVE: "the user's connection cannot receive files (plain-text mode)",
+  TOO_MANY_TRANSFERS: "too many file transfers going at once on this connection",
+  TRANSFER_CANCELLED: "the file transfer ended unfinished (cancelled, disconnected or broken)",
+  CHECKSUM_MISMATCH: "the received file's SHA-256 differs from the sender's; it was not kept",
+  NO_SUCH_FILE: "there is no file at that path",
+  NOT_A_FILE: "the path is a directory or another non-file",
+  FILE_UNREADABLE: "the file could not be read (permissions?)",
   // End-to-end encryption (reported by the client).
   KEY_CHANGED: "a peer's end-to-end key changed; compare safety numbers before writing",
   NO_KEY: "the user has no end-to-end key yet",

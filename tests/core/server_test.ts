@@ -8,7 +8,7 @@ Deno.test("server - greets every connection with a welcome frame", () =>
     const w = await c.expect("welcome");
     assert.equal(w.protocol, PROTOCOL_VERSION);
     assert.equal(w.server, "ClassChat");
-    assert.deepEqual(w.plugins, ["presence", "dm", "offline", "groups", "encrypt"]);
+    assert.deepEqual(w.plugins, ["presence", "dm", "offline", "groups", "sendfile", "encrypt"]);
     assert.equal((w.limits as Record<string, number>).maxFrameBytes, 64 * 1024);
   }));
 

@@ -1,0 +1,63 @@
+/** The sending side of one transfer: the credit window, and how it ends. */
+import { ChatError, type ErrorCode, isErrorCode } from "../../protocol/errors.ts";
+
+export interface Verdict {
+  by: string;
+  ok: boolean;
+}
+
+export class Outgoing {
+  /** Highest chunk index the receiver acknowledged (-1: none yet). */
+  #acked = -1;
+  #wake: (() => void) | undefined;
+  #failure: ChatError | undefined;
+  #settle!: { resolve(v: Verdict): void; reject(e: unknown): void };
+  /** The receiver's verdict, or the reason the transfer ended unfinished. */
+  readonly result = new Promise<Verdict>((resolve, reject) => (this.#settle = { resolve, reject }));
+
+  constructor(readonly window: number) {
+    this.result.catch(() => {}); // awaited by the sender; never an unhandled rejection
+  }
+
+  /** Resolves when chunk n may be sent (fewer than `window` unacknowledged before it). */
+  async room(n: number): Promise<void> {
+    while (n - this.#acked > this.window) {
+      if (this.#failure) throw this.#failure;
+      await new Promise<void>((r) => (this.#wake = r));
+    }
+    if (this.#failure) throw this.#failure;
+  }
+
+  credit(n: number): void {
+    if (n > this.#acked) this.#acked = n;
+    this.#wakeUp();
+  }
+
+  verified(v: Verdict): void {
+    this.#settle.resolve(v);
+  }
+
+  fail(message: string, code = "TRANSFER_CANCELLED"): void {
+    const c: ErrorCode = isErrorCode(code) ? code : "TRANSFER_CANCELLED";
+    this.#failure ??= new ChatError(c, message);
+    this.#settle.reject(this.#failure);
+    this.#wakeUp();
+  }
+
+  #wakeUp() {
+    const w = this.#wake;
+    this.#wake = undefined;
+    w?.();
+  }
+}
+
+/** Reads until `buf` is full or the file ends; returns the bytes read. */
+export async function readChunk(file: Deno.FsFile, buf: Uint8Array): Promise<number> {
+  let got = 0;
+  while (got < buf.length) {
+    const n = await file.read(buf.subarray(got));
+    if (n === null) break;
+    got += n;
+  }
+  return got;
+}

@@ -1,0 +1,136 @@
+/**
+ * File transfer through real processes: `classchat connect` clients typing /sendfile, a raw
+ * protocol client offering hostile names, and a sender that disappears mid-transfer.
+ */
+import assert from "node:assert/strict";
+import { pw, TestClient } from "../harness.ts";
+import { type ServerProcess, spawnClient, spawnServer } from "../process.ts";
+import { CHUNK_BYTES } from "../../plugins/sendfile/protocol.ts";
+
+async function sha256(bytes: Uint8Array<ArrayBuffer>): Promise<string> {
+  const d = new Uint8Array(await crypto.subtle.digest("SHA-256", bytes));
+  return Array.from(d, (b) => b.toString(16).padStart(2, "0")).join("");
+}
+
+/** Random bytes (getRandomValues fills at most 64 KiB at a time). */
+function randomBytes(n: number): Uint8Array<ArrayBuffer> {
+  const out = new Uint8Array(n);
+  for (let i = 0; i < n; i += 65536) crypto.getRandomValues(out.subarray(i, i + 65536));
+  return out;
+}
+
+/** A raw protocol client logged in as `name` (for what a person cannot type). */
+async function rawClient(server: ServerProcess, name: string): Promise<TestClient> {
+  const c = await TestClient.connect(server.port, { caCert: server.cert });
+  await c.expect("welcome");
+  await c.ok("session.login", { name, password: pw(name) });
+  return c;
+}
+
+Deno.test("sendfile cli - files of 0, 1, a chunk multiple and 3 MB bytes arrive whole, verified, with names kept and clashes numbered", async () => {
+  const server = await spawnServer();
+  const src = await Deno.makeTempDir({ prefix: "classchat-src-" });
+  const downloads = await Deno.makeTempDir({ prefix: "classchat-dl-" });
+  try {
+    const bob = spawnClient("Bob", server, undefined, ["--downloads", downloads]);
+    await bob.waitFor(/^\* logged in as Bob/);
+    const alice = spawnClient("Alice", server);
+    await alice.waitFor(/^\* logged in as Alice/);
+    const files: [string, Uint8Array<ArrayBuffer>][] = [
+      ["empty.txt", new Uint8Array(0)],
+      ["one.bin", new Uint8Array([7])],
+      ["two chunks.bin", randomBytes(2 * CHUNK_BYTES)],
+      ["big.bin", randomBytes(3_000_000)],
+    ];
+    for (const [name, bytes] of files) {
+      await Deno.writeFile(`${src}/${name}`, bytes);
+      await alice.type(`/sendfile Bob "${src}/${name}"`);
+      await alice.waitFor(new RegExp(`^\\* sent ${name} \\(.*\\) to Bob: verified by Bob$`));
+      await bob.waitFor(
+        new RegExp(`^\\* received ${name} .*: saved to .*${name} \\(SHA-256 verified\\)$`),
+      );
+      const got = await Deno.readFile(`${downloads}/${name}`);
+      assert.equal(await sha256(got), await sha256(bytes), name);
+    }
+    // The same name again: a numbered copy, the first one intact.
+    await alice.type(`/sendfile Bob "${src}/one.bin"`);
+    await bob.waitFor(/saved to .*one \(1\)\.bin/);
+    assert.deepEqual(await Deno.readFile(`${downloads}/one (1).bin`), new Uint8Array([7]));
+    assert.deepEqual(
+      (await Array.fromAsync(Deno.readDir(downloads))).filter((e) => e.name.endsWith(".part")),
+      [],
+    );
+    // Chat goes on meanwhile, and errors are clear.
+    await alice.type("Bob: did you get them?");
+    await bob.waitFor(/^Alice: did you get them\?$/);
+    await alice.type(`/sendfile Bob ${src}/nothing-here.pdf`);
+    await alice.waitFor(/^! NO_SUCH_FILE: /);
+    await alice.type(`/sendfile Bob ${src}`);
+    await alice.waitFor(/^! NOT_A_FILE: /);
+    await alice.type(`/sendfile Nobody ${src}/one.bin`);
+    await alice.waitFor(/^! NO_SUCH_USER: /);
+    await alice.type("/quit");
+    await bob.type("/quit");
+    assert.equal((await alice.end()).code, 0);
+    assert.equal((await bob.end()).code, 0);
+  } finally {
+    await server.stop();
+    await Deno.remove(src, { recursive: true });
+    await Deno.remove(downloads, { recursive: true });
+  }
+});
+
+Deno.test("sendfile cli - hostile names are saved safely inside the downloads folder; a sender that vanishes leaves no file", async () => {
+  const server = await spawnServer();
+  const downloads = await Deno.makeTempDir({ prefix: "classchat-dl-" });
+  try {
+    const bob = spawnClient("Bob", server, undefined, ["--downloads", `${downloads}/in`]);
+    await bob.waitFor(/^\* logged in as Bob/);
+    const mallory = await rawClient(server, "Mallory");
+    const hostile = ["../../etc/passwd", "/abs/path", "line\nbreak.txt"];
+    for (const name of hostile) {
+      const ack = await mallory.ok("sendfile.offer", { to: "Bob", name, size: 2 });
+      const data = btoa("hi");
+      await mallory.send("sendfile.chunk", { file: ack.file, n: 0, data });
+      await mallory.send("sendfile.end", {
+        file: ack.file,
+        sha256: await sha256(new TextEncoder().encode("hi")),
+      });
+      assert.equal((await mallory.expect("sendfile.verified")).ok, true);
+    }
+    const saved = (await Array.fromAsync(Deno.readDir(`${downloads}/in`))).map((e) => e.name);
+    assert.deepEqual(saved.sort(), ["linebreak.txt", "passwd", "path"]);
+    for (const name of saved) {
+      assert.equal(await Deno.readTextFile(`${downloads}/in/${name}`), "hi");
+    }
+
+    // A transfer cut off after one chunk: Bob is told, and neither the .part nor a file stays.
+    const ack = await mallory.ok("sendfile.offer", { to: "Bob", name: "half.bin", size: 100_000 });
+    await mallory.send("sendfile.chunk", {
+      file: ack.file,
+      n: 0,
+      data: randomBytes(CHUNK_BYTES).toBase64(),
+    });
+    await mallory.expect("sendfile.credit");
+    mallory.close();
+    await bob.waitFor(/^! TRANSFER_CANCELLED: half\.bin from Mallory: Mallory disconnected/);
+    const left = (await Array.fromAsync(Deno.readDir(`${downloads}/in`))).map((e) => e.name);
+    assert.deepEqual(left.sort(), ["linebreak.txt", "passwd", "path"]);
+
+    // A wrong checksum: reported, not kept.
+    const liar = await rawClient(server, "Liar");
+    const bad = await liar.ok("sendfile.offer", { to: "Bob", name: "forged.txt", size: 2 });
+    await liar.send("sendfile.chunk", { file: bad.file, n: 0, data: btoa("hi") });
+    await liar.send("sendfile.end", { file: bad.file, sha256: "0".repeat(64) });
+    assert.equal((await liar.expect("sendfile.verified")).ok, false);
+    await bob.waitFor(/^! CHECKSUM_MISMATCH: forged\.txt from Liar/);
+    const after = (await Array.fromAsync(Deno.readDir(`${downloads}/in`))).map((e) => e.name);
+    assert.equal(after.length, 3);
+    liar.close();
+    await bob.type("/quit");
+    await bob.end();
+  } finally {
+    await server.stop();
+    await Deno.remove(downloads, { recursive: true });
+  }
+});
