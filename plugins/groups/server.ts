@@ -28,8 +28,6 @@ export interface Groups {
   /** May this account moderate the room (an owner of it, or a server admin)? */
   moderates(room: Room, name: string): boolean;
   isMember(room: Room, name: string): boolean;
-  /** The class room, if the server has one. */
-  classRoom(): Room | undefined;
 }
 
 export function groupsServer(api: ServerApi) {
@@ -54,7 +52,6 @@ export function groupsServer(api: ServerApi) {
     moderates: (room, name) =>
       api.accounts.isAdmin(name) || room.members.get(name.toLowerCase())?.owner === true,
     isMember: (room, name) => room.members.has(name.toLowerCase()),
-    classRoom: () => classRoom,
   };
 
   /** Adds accounts to the class room, but not those kicked from it. */

@@ -117,6 +117,8 @@ Deno.test("groups - plain-text (nc) mode: /create, /join, @room, /rooms, /member
     await nc.sendRaw("/rooms\n");
     await nc.expectLine(/^#cs350 {2}2 members, 2 online \(you are in it\)$/);
     await nc.expectLine(/^#side {2}1 member, 1 online \(private, you are in it\)$/);
+    await nc.sendRaw("server:groups\n"); // the course's name for the same list
+    await nc.expectLine(/^#cs350 {2}2 members, 2 online \(you are in it\)$/);
     await nc.sendRaw("/members cs350\n");
     await nc.expectLine(/^#cs350: Alice \(owner\), Carl$/);
     await nc.sendRaw("/invite side Alice\n");
