@@ -31,6 +31,8 @@ export interface ClientRegistry {
    *  before a pushed frame is shown. */
   intercepts: Map<string, { out: Intercept[]; in: Intercept[] }>;
   onLogin: Array<(ctx: ClientCtx) => void | Promise<void>>;
+  /** Services plugins offer each other by name (see ClientApi.provide). */
+  services: Map<string, unknown>;
 }
 
 type Intercept = (msg: unknown, ctx: ClientCtx) => unknown;
@@ -47,6 +49,7 @@ export function buildClientRegistry(
     shows: new Map(),
     intercepts: new Map(),
     onLogin: [],
+    services: new Map(),
   };
   const apiFor = (plugin: string): ClientApi => ({
     command(def) {
@@ -83,6 +86,13 @@ export function buildClientRegistry(
     },
     onLogin: (fn) => void reg.onLogin.push(fn),
     option: (name) => options[name] ?? [],
+    provide(name, service) {
+      if (!name.startsWith(plugin + ".") || reg.services.has(name)) {
+        throw new Error(`plugin "${plugin}" may not provide service "${name}" (twice?)`);
+      }
+      reg.services.set(name, service);
+    },
+    service: <T>(name: string) => reg.services.get(name) as T | undefined,
   });
   const coreApi = apiFor("core");
   for (const def of core) coreApi.command(def);

@@ -118,6 +118,15 @@ function serverApi(server: ChatServer, plugin: string): ServerApi {
       isAdmin: (name) => server.admins.has(name.toLowerCase()),
     },
     option: (name) => server.pluginOptions[name] ?? [],
+    provide(name, service) {
+      if (!name.startsWith(plugin + ".")) {
+        throw new Error(`plugin "${plugin}" may not provide service "${name}"`);
+      }
+      if (reg.services.has(name)) throw new Error(`service "${name}" is provided twice`);
+      reg.services.set(name, service);
+    },
+    service: <T>(name: string) => reg.services.get(name) as T | undefined,
+    dataDir: server.dataDir,
     db: server.db,
     limits: server.limits,
     log: server.log.child(plugin),

@@ -33,6 +33,8 @@ export class Registry {
   readonly shutdown: Array<() => void | Promise<void>> = [];
   readonly login: Array<(s: Session) => void> = [];
   readonly logout: Array<(s: Session, reason: LogoutReason) => void> = [];
+  /** Services plugins offer each other by name (see ServerApi.provide). */
+  readonly services = new Map<string, unknown>();
   /** The message log, if a plugin provides one (see ServerApi.journal). */
   journal: { plugin: string; log: Journal } | undefined;
 

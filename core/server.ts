@@ -56,6 +56,8 @@ export class ChatServer {
   readonly accounts: Accounts;
   readonly admins: ReadonlySet<string>;
   readonly pluginOptions: Readonly<Record<string, string[]>>;
+  /** Where the store lives; undefined with an in-memory store. */
+  readonly dataDir: string | undefined;
   pluginNames: string[] = [];
   /** True when the listener speaks TLS. */
   tls = false;
@@ -74,6 +76,7 @@ export class ChatServer {
     this.accounts = new Accounts(db, opts.scrypt ?? DEFAULT_SCRYPT, this.limits);
     this.admins = new Set((opts.admins ?? []).map((n) => n.toLowerCase()));
     this.pluginOptions = opts.pluginOptions ?? {};
+    this.dataDir = opts.dataDir;
   }
 
   static async start(opts: ServerOptions): Promise<ChatServer> {

@@ -20,7 +20,11 @@ export function colorWanted(): boolean {
   return Deno.stdout.isTerminal() && !Deno.env.get("NO_COLOR");
 }
 
-export function makeUi(write: (line: string) => void, color: boolean): Ui {
+export function makeUi(
+  write: (line: string) => void,
+  color: boolean,
+  status: (id: string, text: string | undefined) => void = () => {},
+): Ui {
   const style = color
     ? { name: ansi("1;36"), dim: ansi("2"), bold: ansi("1") }
     : { name: plain, dim: plain, bold: plain };
@@ -30,6 +34,7 @@ export function makeUi(write: (line: string) => void, color: boolean): Ui {
     line: (text) => write(text),
     notice: (text) => write(yellow("* ") + text),
     error: (code, message) => write(red(`! ${code}: `) + message),
+    progress: status,
     style,
   };
 }
@@ -80,19 +85,40 @@ export function terminal(prompt = "> "): Tty {
   rl.on("close", () => (closed = true));
   // Ctrl-C ends the session at any point, also while a question is being asked.
   rl.on("SIGINT", () => rl.close());
-  const write = (line: string) => {
-    if (!started) return void process.stdout.write(line + "\n");
-    // Clear the line being typed, print above it, then redraw the prompt and typed text.
+  // Live status lines (file progress) sit between the output and the prompt: every redraw
+  // clears them and the prompt, prints any new output, then draws them and the prompt again.
+  const statuses = new Map<string, string>();
+  let shown = 0;
+  const redraw = (line?: string) => {
     readline.cursorTo(process.stdout, 0);
     readline.clearLine(process.stdout, 0);
-    process.stdout.write(line + "\n");
+    for (; shown > 0; shown--) {
+      readline.moveCursor(process.stdout, 0, -1);
+      readline.clearLine(process.stdout, 0);
+    }
+    if (line !== undefined) process.stdout.write(line + "\n");
+    // One screen row each, or the count of rows to clear next time would be wrong.
+    const width = Math.max(10, (process.stdout.columns ?? 80) - 1);
+    for (const text of statuses.values()) process.stdout.write(text.slice(0, width) + "\n");
+    shown = statuses.size;
     rl.prompt(true);
   };
+  const write = (line: string) => {
+    if (!started) return void process.stdout.write(line + "\n");
+    redraw(line);
+  };
+  const status = (id: string, text: string | undefined) => {
+    if (text === undefined ? !statuses.delete(id) : statuses.get(id) === text) return;
+    if (text !== undefined) statuses.set(id, text);
+    if (started && !closed) redraw();
+  };
   return {
-    ui: makeUi(write, colorWanted()),
+    ui: makeUi(write, colorWanted(), status),
     start(onLine, onEnd) {
       started = true;
       rl.on("line", (line) => {
+        // Enter left the typed line under the status lines: move it above them.
+        if (shown > 0) shown++, redraw(prompt + line);
         onLine(line);
         rl.prompt(true);
       });

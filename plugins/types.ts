@@ -176,6 +176,14 @@ export interface ServerApi {
   /** The values given for one of this plugin's options (by its long name without dashes,
    *  e.g. "class-room"); empty when it was not given. */
   option(name: string): string[];
+  /** Offers an object to other plugins under `name`, which must start with this plugin's name
+   *  and a dot (e.g. groups' "groups.audience"); start-up fails if it is offered twice. */
+  provide<T>(name: string, service: T): void;
+  /** Another plugin's service, or undefined when that plugin is disabled. Look it up when it
+   *  is used, not at install time: plugins install in list order. */
+  service<T>(name: string): T | undefined;
+  /** The server's data directory (the store is in it); undefined with an in-memory store. */
+  dataDir: string | undefined;
   db: Db;
   limits: Readonly<Limits>;
   log: Logger;
@@ -191,6 +199,9 @@ export interface Ui {
   notice(text: string): void;
   /** An error, printed as `! CODE: message`. */
   error(code: string, message: string): void;
+  /** A live status line, e.g. a file's progress, redrawn in place under the output in a
+   *  terminal; `undefined` removes it. Ignored elsewhere (pipes keep one line per event). */
+  progress(id: string, text: string | undefined): void;
   /** Styling helpers; identity functions without colour. */
   style: { name(s: string): string; dim(s: string): string; bold(s: string): string };
 }
@@ -248,6 +259,10 @@ export interface ClientApi {
   /** The values given for one of this plugin's `connect` options (long name without dashes),
    *  or its default. */
   option(name: string): string[];
+  /** Offers an object to other plugins' client halves (see ServerApi.provide). */
+  provide<T>(name: string, service: T): void;
+  /** Another plugin's client service, or undefined when that plugin is disabled. */
+  service<T>(name: string): T | undefined;
   /** Runs after each login (and re-login after a reconnect), before input is read. */
   onLogin(fn: (ctx: ClientCtx) => void | Promise<void>): void;
 }

@@ -35,7 +35,8 @@ export const ERROR_CODES = {
   CLASS_ROOM: "the class room cannot be left: every account is in it",
   // File transfer (plugin sendfile); the NO_SUCH_FILE .. FILE_UNREADABLE ones are reported by
   // the sending client before anything is sent.
-  CANNOT_RECEIVE: "the user's connection cannot receive files (plain-text mode)",
+  FILE_TOO_LARGE: "the file is larger than the server keeps for recipients away (--max-file-size)",
+  QUOTA_EXCEEDED: "the server's space for kept files is full (--file-quota); try again later",
   TOO_MANY_TRANSFERS: "too many file transfers going at once on this connection",
   TRANSFER_CANCELLED: "the file transfer ended unfinished (cancelled, disconnected or broken)",
   CHECKSUM_MISMATCH: "the received file's SHA-256 differs from the sender's; it was not kept",

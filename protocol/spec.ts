@@ -39,6 +39,10 @@ export const field = {
     if (CONTROL.test(v)) throw bad(key, "must not contain control characters (newlines, escapes)");
     return v;
   },
+  /** `read()` when the field is present, undefined when it is absent. */
+  optional<T>(f: RawFrame, key: string, read: () => T): T | undefined {
+    return f[key] === undefined ? undefined : read();
+  },
   optionalString(f: RawFrame, key: string): string | undefined {
     return f[key] === undefined ? undefined : field.string(f, key);
   },

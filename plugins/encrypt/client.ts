@@ -8,9 +8,30 @@ import { ChatError } from "../../protocol/errors.ts";
 import type { ClientApi, ClientCtx } from "../types.ts";
 import { DmMessage, DmSend } from "../dm/protocol.ts";
 import { decodeSealed, type Identity, isPublicKey, keyFingerprint, open, seal } from "./crypto.ts";
+import { fromB64u, toB64u } from "./encoding.ts";
 import { loadOrCreateIdentity, PeerKeys } from "./keystore.ts";
 import { EncryptChanged, EncryptKey, EncryptPublish, KeyAck } from "./protocol.ts";
 import { e2eCommand, verifyCommand } from "./commands.ts";
+
+/** The "encrypt.sealer" client service: seals a short text end to end for one peer, as an
+ *  opaque base64url string, and opens one. `context` names what it is (e.g. "file"), bound
+ *  in so a sealed thing of one kind cannot be passed off as another; `what` is for errors. */
+export interface Sealer {
+  /** undefined: it goes in the clear (encryption off, or the peer has no key yet). Throws
+   *  KEY_CHANGED if the peer's key changed since it was pinned. */
+  seal(ctx: ClientCtx, peer: string, text: string, context: string): Promise<string | undefined>;
+  /** Throws E2E_FAILED if it cannot be opened. */
+  open(
+    ctx: ClientCtx,
+    sender: string,
+    sealed: string,
+    context: string,
+    what: string,
+  ): Promise<string>;
+}
+
+const enc = new TextEncoder();
+const dec = new TextDecoder();
 
 /** What one running client knows; made anew at each login. */
 export interface E2eState {
@@ -44,61 +65,33 @@ export function encryptClient(api: ClientApi) {
 
   // dm.send with text -> dm.send with sealed, when encryption is on and the peer has a key.
   api.intercept(DmSend, "out", async (msg, ctx) => {
-    if (!st.enabled || !st.me || msg.text === undefined) return msg;
-    const { name, key } = await keyOf(st, ctx, msg.receiver);
-    if (!key) {
-      if (!st.told.has(`nokey:${name.toLowerCase()}`)) {
-        st.told.add(`nokey:${name.toLowerCase()}`);
-        ctx.ui.notice(`not end-to-end encrypted: ${name} has no key yet`);
-      }
-      return msg;
-    }
-    if (st.peers!.check(name, key) === "changed") {
-      throw new ChatError(
-        "KEY_CHANGED",
-        `${name}'s encryption key changed since you last wrote; nothing was sent. Compare ` +
-          `safety numbers with ${name} (/verify ${name}), then accept with /verify ${name} accept`,
-      );
-    }
-    await st.peers!.pin(name, key);
-    const parties = {
-      sender: ctx.me,
-      senderKey: st.me.publicKey,
-      receiver: name,
-      receiverKey: key,
-    };
-    const sealed = await seal({ ...parties, myPrivate: st.me.privateKey, text: msg.text });
-    // The keys travel with the message so the receiver can check them against its pins.
-    return { receiver: msg.receiver, sealed: { ...sealed, from: st.me.publicKey, to: key } };
+    if (msg.text === undefined) return msg;
+    const sealed = await sealFor(st, ctx, msg.receiver, msg.text);
+    return sealed ? { receiver: msg.receiver, sealed } : msg;
   });
 
   // dm.message with sealed -> with text, opened with our key and the sender's.
   api.intercept(DmMessage, "in", async (msg, ctx) => {
     if (!msg.sealed) return msg;
-    const { from, to } = msg.sealed;
-    if (!st.me || !isPublicKey(from) || !isPublicKey(to)) {
-      throw new ChatError("E2E_FAILED", `cannot open a message from ${msg.sender}`);
-    }
-    if (to !== st.me.publicKey) {
-      throw new ChatError(
-        "E2E_FAILED",
-        `${msg.sender} sealed a message for another key of yours (another computer?)`,
-      );
-    }
-    if (st.peers!.check(msg.sender, from) === "changed") warnChanged(st, ctx, msg.sender);
-    else await st.peers!.pin(msg.sender, from);
-    const text = await open({
-      sender: msg.sender,
-      senderKey: from,
-      receiver: msg.receiver,
-      receiverKey: to,
-      myPrivate: st.me.privateKey,
-      myKey: st.me.publicKey,
-      sealed: decodeSealed(msg.sealed),
-    }).catch((e) => {
-      throw new ChatError("E2E_FAILED", `a message from ${msg.sender}: ${e.message}`);
-    });
+    const text = await openFrom(st, ctx, msg.sender, msg.receiver, msg.sealed, "a message");
     return { ...msg, sealed: undefined, text };
+  });
+
+  // Other plugins seal short secrets (sendfile: a file's key) the same way, as base64url.
+  api.provide<Sealer>("encrypt.sealer", {
+    async seal(ctx, peer, text, context) {
+      const sealed = await sealFor(st, ctx, peer, text, context);
+      return sealed && toB64u(enc.encode(JSON.stringify(sealed)));
+    },
+    open(ctx, sender, sealed, context, what) {
+      let obj: Record<string, unknown>;
+      try {
+        obj = JSON.parse(dec.decode(fromB64u(sealed)));
+      } catch {
+        throw new ChatError("E2E_FAILED", `${what} from ${sender} is not sealed properly`);
+      }
+      return openFrom(st, ctx, sender, ctx.me, obj, what, context);
+    },
   });
 
   api.on(EncryptChanged, (m, ui) => {
@@ -123,6 +116,68 @@ export async function keyOf(st: E2eState, ctx: ClientCtx, name: string, fresh = 
   const ack = KeyAck.decode(await ctx.request(EncryptKey, { name }));
   st.keys.set(name.toLowerCase(), ack);
   return ack;
+}
+
+/** Seals `text` for `peer`, or undefined when it goes in the clear: encryption is off, or the
+ *  peer has no key yet (said once). A key that changed since it was pinned is refused. */
+async function sealFor(st: E2eState, ctx: ClientCtx, peer: string, text: string, context?: string) {
+  if (!st.enabled || !st.me) return undefined;
+  const { name, key } = await keyOf(st, ctx, peer);
+  if (!key) {
+    if (!st.told.has(`nokey:${name.toLowerCase()}`)) {
+      st.told.add(`nokey:${name.toLowerCase()}`);
+      ctx.ui.notice(`not end-to-end encrypted: ${name} has no key yet`);
+    }
+    return undefined;
+  }
+  if (st.peers!.check(name, key) === "changed") {
+    throw new ChatError(
+      "KEY_CHANGED",
+      `${name}'s encryption key changed since you last wrote; nothing was sent. Compare ` +
+        `safety numbers with ${name} (/verify ${name}), then accept with /verify ${name} accept`,
+    );
+  }
+  await st.peers!.pin(name, key);
+  const parties = { sender: ctx.me, senderKey: st.me.publicKey, receiver: name, receiverKey: key };
+  const sealed = await seal({ ...parties, myPrivate: st.me.privateKey, text, context });
+  // The keys travel with it so the receiver can check them against its pins.
+  return { ...sealed, from: st.me.publicKey, to: key };
+}
+
+/** Opens what `sender` sealed for `receiver` (me), checking the sender's key against its pin. */
+async function openFrom(
+  st: E2eState,
+  ctx: ClientCtx,
+  sender: string,
+  receiver: string,
+  sealed: Record<string, unknown>,
+  what: string,
+  context?: string,
+): Promise<string> {
+  const { from, to } = sealed;
+  if (!st.me || !isPublicKey(from) || !isPublicKey(to)) {
+    throw new ChatError("E2E_FAILED", `cannot open ${what} from ${sender}`);
+  }
+  if (to !== st.me.publicKey) {
+    throw new ChatError(
+      "E2E_FAILED",
+      `${sender} sealed ${what} for another key of yours (another computer?)`,
+    );
+  }
+  if (st.peers!.check(sender, from) === "changed") warnChanged(st, ctx, sender);
+  else await st.peers!.pin(sender, from);
+  const parties = { sender, senderKey: from, receiver, receiverKey: to };
+  try {
+    return await open({
+      ...parties,
+      myPrivate: st.me.privateKey,
+      myKey: st.me.publicKey,
+      sealed: decodeSealed(sealed),
+      context,
+    });
+  } catch (e) {
+    throw new ChatError("E2E_FAILED", `${what} from ${sender}: ${(e as Error).message}`);
+  }
 }
 
 function warnChanged(st: E2eState, ctx: ClientCtx, name: string) {

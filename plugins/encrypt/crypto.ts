@@ -165,15 +165,16 @@ function checkName(name: string): void {
 
 // ---- direct messages ----------------------------------------------------------------------
 
-/** Binds who sent what to whom with which keys, so the server cannot relabel a message. */
-function dmAad(p: DmParties): Uint8Array<ArrayBuffer> {
+/** Binds who sent what to whom with which keys, so the server cannot relabel a message, and
+ *  what it is (`context`, e.g. "file" for a file's key), so it cannot pass one off as another. */
+function dmAad(p: DmParties & { context?: string }): Uint8Array<ArrayBuffer> {
   checkName(p.sender);
   checkName(p.receiver);
   if (!isPublicKey(p.senderKey) || !isPublicKey(p.receiverKey)) {
     throw new Error("not an X25519 public key");
   }
   const s = `classchat-e2e-v1\n${p.sender.toLowerCase()}\n${p.receiver.toLowerCase()}\n` +
-    `${p.senderKey}\n${p.receiverKey}`;
+    `${p.senderKey}\n${p.receiverKey}` + (p.context ? `\n${p.context}` : "");
   return enc.encode(s);
 }
 
@@ -186,7 +187,9 @@ async function messageKey(myPrivate: CryptoKey, peerKey: string, salt: Uint8Arra
 }
 
 /** Seals `text` from `sender` (whose private key is myPrivate) to `receiver`. */
-export async function seal(o: DmParties & { myPrivate: CryptoKey; text: string }): Promise<Sealed> {
+export async function seal(
+  o: DmParties & { myPrivate: CryptoKey; text: string; context?: string },
+): Promise<Sealed> {
   const plain = enc.encode(o.text);
   if (plain.length > MAX_TEXT_BYTES) throw new Error(`text exceeds ${MAX_TEXT_BYTES} bytes`);
   const salt = randomBytes(SALT_BYTES);
@@ -204,7 +207,7 @@ export async function seal(o: DmParties & { myPrivate: CryptoKey; text: string }
  * two is not mine; `myKey` (my public key) says which one that is.
  */
 export async function open(
-  o: DmParties & { myPrivate: CryptoKey; myKey: string; sealed: Sealed },
+  o: DmParties & { myPrivate: CryptoKey; myKey: string; sealed: Sealed; context?: string },
 ): Promise<string> {
   const peerKey = o.myKey === o.receiverKey
     ? o.senderKey

@@ -1,6 +1,7 @@
 /** The groups plugin's server half: rooms, membership and posts (through the message log), and
  *  the class room every account is in (`serve --class-room`). Moderation is in
  *  server_moderation.ts, plain-text mode in server_text.ts. */
+import { ChatError } from "../../protocol/errors.ts";
 import type { MessageSpec } from "../../protocol/spec.ts";
 import type { PostResult, ServerApi, Session } from "../types.ts";
 import {
@@ -18,6 +19,10 @@ import {
 import { type Room, Rooms } from "./store.ts";
 import { groupsModeration } from "./server_moderation.ts";
 import { groupsText } from "./server_text.ts";
+
+/** The "groups.audience" service: the room's canonical name and who a post by `sender` goes
+ *  to, or a ChatError (NO_SUCH_ROOM, NOT_A_MEMBER, KICKED, ANNOUNCE_ONLY). */
+export type Audience = (room: string, sender: string) => { room: string; to: string[] };
 
 /** What the handler files share. */
 export interface Groups {
@@ -163,21 +168,9 @@ export function groupsServer(api: ServerApi) {
     if (text.length > api.limits.maxTextLength) {
       ctx.fail("TEXT_TOO_LONG", `a message has at most ${api.limits.maxTextLength} characters`);
     }
-    const r = rooms.find(room);
+    const { r, to } = audience(room, ctx.session.name!);
     const me = ctx.session.name!;
-    if (!g.isMember(r, me)) {
-      const access = r.access.get(me.toLowerCase());
-      if (access?.state === "kicked") {
-        ctx.fail("KICKED", `you were kicked from #${r.name} by ${access.by}`);
-      }
-      ctx.fail("NOT_A_MEMBER", `you are not in #${r.name}; /join ${r.name} first`);
-    }
-    if (r.announce && !g.moderates(r, me)) {
-      ctx.fail("ANNOUNCE_ONLY", `#${r.name} is announce-only: only its owners and admins post`);
-    }
     const ts = Date.now();
-    const to: string[] = [];
-    for (const m of r.members.values()) if (m.name !== me) to.push(m.name);
     const result = (p: PostResult) => ({
       room: r.name,
       ts,
@@ -193,6 +186,32 @@ export function groupsServer(api: ServerApi) {
     });
     return p instanceof Promise ? p.then(result) : result(p);
   }, { pipelined: true });
+
+  /** Who a post to `room` by `me` goes to (every member but `me`), or why `me` may not post. */
+  const audience = (room: string, me: string) => {
+    const r = rooms.find(room);
+    if (!g.isMember(r, me)) {
+      const access = r.access.get(me.toLowerCase());
+      if (access?.state === "kicked") {
+        throw new ChatError("KICKED", `you were kicked from #${r.name} by ${access.by}`);
+      }
+      throw new ChatError("NOT_A_MEMBER", `you are not in #${r.name}; /join ${r.name} first`);
+    }
+    if (r.announce && !g.moderates(r, me)) {
+      throw new ChatError(
+        "ANNOUNCE_ONLY",
+        `#${r.name} is announce-only: only its owners and admins post`,
+      );
+    }
+    const to: string[] = [];
+    for (const m of r.members.values()) if (m.name !== me) to.push(m.name);
+    return { r, to };
+  };
+  // Other plugins (sendfile) post to rooms by the same rules.
+  api.provide<Audience>("groups.audience", (room, me) => {
+    const { r, to } = audience(room, me);
+    return { room: r.name, to };
+  });
 
   groupsModeration(g);
   groupsText(api);

@@ -1,98 +1,109 @@
-/** The sendfile plugin's client half: `/sendfile <user> <path>` streams a file; incoming files
- *  are written to `<downloads>/<name>.part`, checked, and only then given their final name. */
-import { createHash, type Hash } from "node:crypto";
+/** The sendfile plugin's client half: `/sendfile <user|@room> <path>` streams a file (sealed
+ *  end to end for a user when the encrypt plugin is on); receiving.ts takes files in. */
+import { createHash } from "node:crypto";
 import { ChatError } from "../../protocol/errors.ts";
-import type { ClientApi, ClientCtx, Ui } from "../types.ts";
-import { createPart, safeFileName, saveUnique } from "./names.ts";
+import type { ClientApi, ClientCtx } from "../types.ts";
+import type { Sealer } from "../encrypt/client.ts";
 import {
-  FileAck,
-  FileCancel,
   FileCancelled,
   FileChunk,
   FileCredit,
   FileEnd,
-  FileIncoming,
   FileOffer,
-  FileVerdict,
+  FileStored,
   FileVerified,
   OfferAck,
   sizeText,
 } from "./protocol.ts";
 import { Outgoing, readChunk } from "./sending.ts";
-
-interface Incoming {
-  from: string;
-  name: string;
-  size: number;
-  dir: string;
-  part: string;
-  file: Deno.FsFile;
-  hash: Hash;
-  next: number;
-  bytes: number;
-}
+import { receiveFiles } from "./receiving.ts";
+import { Progress } from "./progress.ts";
+import { PLAIN_CHUNK, sealBytes, sealCheck, SEALED_NAME, sealedSize, sealFor } from "./sealing.ts";
 
 export function sendfileClient(api: ClientApi) {
   const sending = new Map<string, Outgoing>();
-  const receiving = new Map<string, Incoming>();
+  const incoming = receiveFiles(
+    api,
+    () => expandHome(api.option("downloads")[0] ?? DEFAULT_DOWNLOADS),
+  );
 
   // A new login means the old connection is gone, and with it every transfer on it.
-  api.onLogin(() => {
+  api.onLogin(async () => {
     for (const t of sending.values()) t.fail("the connection dropped");
-    for (const [id, t] of receiving) void discard(id, t);
+    await incoming.reset();
   });
-  const discard = async (id: string, t: Incoming) => {
-    receiving.delete(id);
-    try {
-      t.file.close();
-    } catch { /* closed already */ }
-    await Deno.remove(t.part).catch(() => {});
-  };
 
   api.command({
     name: "sendfile",
-    usage: '/sendfile <user> <path>  (quote a path with spaces: "my notes.pdf")',
-    summary: "send a file, streamed and checked with SHA-256",
+    usage: '/sendfile <user|@room> <path>  (quote a path with spaces: "my notes.pdf")',
+    summary: "send a file to someone or a room; kept on the server for those away",
     async run(input, ctx) {
       if (input.args.length !== 2) {
-        return ctx.ui.error("USAGE", "/sendfile <user> <path>  (quote paths with spaces)");
+        return ctx.ui.error("USAGE", "/sendfile <user|@room> <path>  (quote paths with spaces)");
       }
       const [to, path] = input.args;
       await send(ctx, to, path);
     },
   });
 
-  async function send(ctx: ClientCtx, to: string, path: string) {
+  async function send(ctx: ClientCtx, target: string, path: string) {
+    const room = /^[@#]/.test(target) ? target.slice(1) : undefined;
+    const to = room === undefined ? target : undefined;
     const file = await openForSending(path);
     try {
       const { size } = await file.stat();
       const name = path.split(/[\\/]/).pop() || path;
-      const ack = OfferAck.decode(await ctx.request(FileOffer, { to, name, size }));
+      const sealer = api.service<Sealer>("encrypt.sealer");
+      const e2e = to === undefined ? undefined : await sealFor(ctx, sealer, to, name, size);
+      const offer = e2e
+        ? { to, name: SEALED_NAME, size: sealedSize(size), sealed: e2e.sealed }
+        : { to, room, name, size };
+      const ack = OfferAck.decode(await ctx.request(FileOffer, offer));
       const t = new Outgoing(ack.window);
       sending.set(ack.file, t);
-      ctx.ui.notice(`sending ${name} (${sizeText(size)}) to ${to}`);
+      const label = room === undefined ? to! : `#${room}`;
+      const how = [ack.stored && "kept on the server", e2e && "end-to-end encrypted"]
+        .filter(Boolean).join(", ");
+      ctx.ui.notice(`sending ${name} (${sizeText(size)}) to ${label}${how ? ` (${how})` : ""}`);
+      const progress = new Progress(ctx.ui, ack.file, `↑ ${name} to ${label}`, size);
       try {
-        const hash = createHash("sha256");
-        const buf = new Uint8Array(ack.chunk);
+        const plain = createHash("sha256");
+        const wire = e2e ? createHash("sha256") : plain;
+        const buf = new Uint8Array(e2e ? PLAIN_CHUNK : ack.chunk);
+        let sent = 0;
         for (let n = 0;; n++) {
           const got = await readChunk(file, buf);
           if (got === 0 && n > 0) break;
           await t.room(n);
           const chunk = buf.subarray(0, got);
-          hash.update(chunk);
-          ctx.notify(FileChunk, { file: ack.file, n, data: chunk.toBase64() });
+          plain.update(chunk);
+          const bytes = e2e ? await sealBytes(e2e.secret, n, chunk) : chunk;
+          if (e2e) wire.update(bytes);
+          ctx.notify(FileChunk, { file: ack.file, n, data: bytes.toBase64() });
+          progress.update(sent += got);
           if (got < buf.length) break;
         }
-        ctx.notify(FileEnd, { file: ack.file, sha256: hash.digest("hex") });
+        const plainHex = plain.digest("hex");
+        const check = e2e && await sealCheck(e2e.secret, plainHex);
+        const sha256 = e2e ? wire.digest("hex") : plainHex;
+        ctx.notify(FileEnd, { file: ack.file, sha256, check: check || undefined });
         const v = await t.result;
+        const took = progress.finish();
+        if (v.kind === "stored") {
+          const who = room === undefined
+            ? `${v.to} gets it when they connect`
+            : `${v.now} got it now, ${v.later} get it when they connect`;
+          return ctx.ui.notice(`${name} is kept on the server for ${v.to} (${took}): ${who}`);
+        }
         if (!v.ok) {
           throw new ChatError(
             "CHECKSUM_MISMATCH",
             `${v.by} got ${name} with a different SHA-256; it was not kept`,
           );
         }
-        ctx.ui.notice(`sent ${name} (${sizeText(size)}) to ${v.by}: verified by ${v.by}`);
+        ctx.ui.notice(`sent ${name} (${sizeText(size)}) to ${v.by} ${took}: verified by ${v.by}`);
       } finally {
+        progress.finish();
         sending.delete(ack.file);
       }
     } finally {
@@ -101,79 +112,22 @@ export function sendfileClient(api: ClientApi) {
   }
 
   api.on(FileCredit, ({ file, n }) => sending.get(file)?.credit(n));
-  api.on(FileVerified, (v) => sending.get(v.file)?.verified(v));
-
-  api.on(FileIncoming, async ({ file, from, name, size }, ui) => {
-    const dir = expandHome(api.option("downloads")[0] ?? DEFAULT_DOWNLOADS);
-    const safe = safeFileName(name);
-    const part = await createPart(dir, safe);
-    receiving.set(file, {
-      from,
-      name: safe,
-      size,
-      dir,
-      part: part.path,
-      file: part.file,
-      hash: createHash("sha256"),
-      next: 0,
-      bytes: 0,
-    });
-    ui.notice(`${ui.style.name(from)} is sending you ${safe} (${sizeText(size)})`);
+  api.on(FileStored, ({ file, to, now, later }) => {
+    sending.get(file)?.finish({ kind: "stored", to, now, later });
   });
-
-  api.on(FileChunk, async ({ file, n, data }, ui, ctx) => {
-    const t = receiving.get(file);
-    if (!t) return;
-    const bytes = Uint8Array.fromBase64(data);
-    if (n !== t.next || t.bytes + bytes.length > t.size) {
-      return refuse(ctx, ui, file, t, `chunk ${n} out of order or past the size`);
-    }
-    await writeAll(t.file, bytes);
-    t.hash.update(bytes);
-    t.next++;
-    t.bytes += bytes.length;
-    ctx.notify(FileAck, { file, n });
-  });
-
-  api.on(FileEnd, async ({ file, sha256 }, ui, ctx) => {
-    const t = receiving.get(file);
-    if (!t) return;
-    receiving.delete(file);
-    t.file.close();
-    const ok = t.bytes === t.size && t.hash.digest("hex") === sha256;
-    ctx.notify(FileVerdict, { file, ok });
-    if (!ok) {
-      await Deno.remove(t.part).catch(() => {});
-      return ui.error(
-        "CHECKSUM_MISMATCH",
-        `${t.name} from ${t.from} did not match its SHA-256; it was not kept`,
-      );
-    }
-    const saved = await saveUnique(t.part, t.dir, t.name);
-    ui.notice(
-      `received ${t.name} (${sizeText(t.size)}) from ${
-        ui.style.name(t.from)
-      }: saved to ${saved} (SHA-256 verified)`,
-    );
+  // The verdict of a live transfer, or later, of each recipient of a kept file.
+  api.on(FileVerified, ({ file, name, by, ok }, ui) => {
+    const t = sending.get(file);
+    if (t) return t.finish({ kind: "verified", by, ok });
+    if (ok) ui.notice(`${ui.style.name(by)} got ${name} (SHA-256 verified)`);
+    else ui.error("CHECKSUM_MISMATCH", `${by} could not use ${name}; it was not kept`);
   });
 
   api.on(FileCancelled, async ({ file, code, message }, ui) => {
     const out = sending.get(file);
     if (out) return out.fail(message, code);
-    const t = receiving.get(file);
-    if (!t) return;
-    await discard(file, t);
-    ui.error(code, `${t.name} from ${t.from}: ${message}; the partial file was removed`);
+    await incoming.cancelled(file, ui, code, message);
   });
-
-  async function refuse(ctx: ClientCtx, ui: Ui, file: string, t: Incoming, why: string) {
-    await discard(file, t);
-    ctx.notify(FileCancel, { file, reason: why });
-    ui.error(
-      "TRANSFER_CANCELLED",
-      `${t.name} from ${t.from}: ${why}; the partial file was removed`,
-    );
-  }
 }
 
 /** Where files land unless `connect --downloads` says otherwise. */
@@ -201,8 +155,4 @@ async function openForSending(path: string): Promise<Deno.FsFile> {
   } catch (e) {
     throw new ChatError("FILE_UNREADABLE", `${path}: ${(e as Error).message}`);
   }
-}
-
-async function writeAll(file: Deno.FsFile, bytes: Uint8Array) {
-  for (let off = 0; off < bytes.length;) off += await file.write(bytes.subarray(off));
 }

@@ -31,6 +31,9 @@ const MAX_OFFER_NAME = 1000;
 const MAX_SIZE = Number.MAX_SAFE_INTEGER;
 
 const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
+const BASE64URL = /^[A-Za-z0-9_-]+$/;
+/** Longest sealed file key and name (base64url): a 1000-unit name is at most 3000 bytes. */
+const MAX_SEALED = 8192;
 
 /** The transfer id: `f<digits>`, given by the server. */
 const fileId = (f: RawFrame) => field.string(f, "file", { min: 2, max: 24 });
@@ -40,26 +43,74 @@ const index = (f: RawFrame, key: string) => {
   return n;
 };
 
-/** sendfile.offer {to, name, size} -> ack {file, chunk, window} | NO_SUCH_USER | USER_OFFLINE
- *  | TOO_MANY_TRANSFERS. `name` may be anything: receivers make it safe (see names.ts). */
-export const FileOffer = message("sendfile.offer", (f) => ({
-  to: field.string(f, "to", { min: 1 }),
-  name: field.string(f, "name", { min: 1, max: MAX_OFFER_NAME }),
-  size: sizeOf(f),
-}));
+/** sendfile.offer {to | room, name, size, sealed?} -> ack {file, chunk, window, stored} |
+ *  NO_SUCH_USER | NO_SUCH_ROOM | NOT_A_MEMBER | CANNOT_RECEIVE | TOO_MANY_TRANSFERS |
+ *  FILE_TOO_LARGE | QUOTA_EXCEEDED. Exactly one of `to` (a user) and `room`. `name` may be
+ *  anything: receivers make it safe (see names.ts). `sealed` (end-to-end encrypted files only)
+ *  is the file key and real name sealed for the receiver; the server passes it on unread. */
+export interface Offer {
+  to?: string;
+  room?: string;
+  name: string;
+  size: number;
+  sealed?: string;
+}
+export const FileOffer = message("sendfile.offer", (f): Offer => {
+  const to = field.optional(f, "to", () => field.string(f, "to", { min: 1 }));
+  const room = field.optional(f, "room", () => field.string(f, "room", { min: 1 }));
+  if ((to === undefined) === (room === undefined)) {
+    throw new ChatError("BAD_FRAME", 'give exactly one of "to" and "room"');
+  }
+  return {
+    to,
+    room,
+    name: field.string(f, "name", { min: 1, max: MAX_OFFER_NAME }),
+    size: sizeOf(f),
+    sealed: sealedOf(f, "sealed", MAX_SEALED),
+  };
+});
 
+/** `stored`: the server keeps the file (the receiver is away, or it is for a room) and hands
+ *  it on as each recipient connects; otherwise it is relayed live. */
 export const OfferAck = message("ack", (f) => ({
   file: fileId(f),
   chunk: index(f, "chunk"),
   window: index(f, "window"),
+  stored: field.optional(f, "stored", () => field.boolean(f, "stored")) ?? false,
 }));
 
-/** sendfile.incoming {file, from, name, size}: pushed to the receiver when an offer is made. */
-export const FileIncoming = message("sendfile.incoming", (f) => ({
+/** sendfile.incoming {file, from, name, size, room?, sealed?, kept?, sent?}: pushed to the
+ *  receiver when a transfer to it starts. `kept`: it comes from the server's store (the
+ *  sender may be gone); `sent` (ms since 1970): when, if the receiver was away then. */
+export interface Incoming {
+  file: string;
+  from: string;
+  name: string;
+  size: number;
+  room?: string;
+  sealed?: string;
+  kept?: boolean;
+  sent?: number;
+}
+export const FileIncoming = message("sendfile.incoming", (f): Incoming => ({
   file: fileId(f),
   from: field.text(f, "from"),
   name: field.string(f, "name", { min: 1, max: MAX_OFFER_NAME }),
   size: sizeOf(f),
+  room: field.optional(f, "room", () => field.text(f, "room")),
+  sealed: sealedOf(f, "sealed", MAX_SEALED),
+  kept: field.optional(f, "kept", () => field.boolean(f, "kept")),
+  sent: field.optional(f, "sent", () => index(f, "sent")),
+}));
+
+/** sendfile.stored {file, name, to, now, later}: the server has the whole file, checked, and
+ *  hands it to `now` recipients at once and to `later` ones when they connect. */
+export const FileStored = message("sendfile.stored", (f) => ({
+  file: fileId(f),
+  name: field.text(f, "name"),
+  to: field.text(f, "to"),
+  now: index(f, "now"),
+  later: index(f, "later"),
 }));
 
 /** sendfile.chunk {file, n, data}: chunk n (from 0) as base64, sender to server to receiver. */
@@ -77,21 +128,28 @@ export const FileCredit = message("sendfile.credit", (f) => ({
   n: index(f, "n"),
 }));
 
-/** sendfile.end {file, sha256}: every chunk is sent; the whole file's SHA-256 (hex). */
-export const FileEnd = message("sendfile.end", (f) => {
-  const sha256 = field.string(f, "sha256", { min: 64, max: 64 });
-  if (!/^[0-9a-f]{64}$/.test(sha256)) throw bad("sha256", "must be 64 lower-case hex digits");
-  return { file: fileId(f), sha256 };
-});
+/** sendfile.end {file, sha256, check?}: every chunk is sent; the SHA-256 (hex) of the bytes
+ *  sent. For an encrypted file those are ciphertext, and `check` is the plaintext's SHA-256
+ *  sealed with the file key, which only the receiver can open. */
+export const FileEnd = message(
+  "sendfile.end",
+  (f): { file: string; sha256: string; check?: string } => {
+    const sha256 = field.string(f, "sha256", { min: 64, max: 64 });
+    if (!/^[0-9a-f]{64}$/.test(sha256)) throw bad("sha256", "must be 64 lower-case hex digits");
+    return { file: fileId(f), sha256, check: sealedOf(f, "check", 200) };
+  },
+);
 
 /** sendfile.verdict {file, ok}: the receiver checked the SHA-256 (and kept the file if ok). */
 export const FileVerdict = message("sendfile.verdict", (f) => ({
   file: fileId(f),
   ok: field.boolean(f, "ok"),
 }));
-/** sendfile.verified {file, by, ok}: the verdict, relayed to the sender. */
+/** sendfile.verified {file, name, by, ok}: the verdict, relayed to the sender (for a stored
+ *  file, later, once per recipient, if the sender is online then). */
 export const FileVerified = message("sendfile.verified", (f) => ({
   file: fileId(f),
+  name: field.text(f, "name"),
   by: field.text(f, "by"),
   ok: field.boolean(f, "ok"),
 }));
@@ -129,6 +187,15 @@ function sizeOf(f: RawFrame): number {
   const n = index(f, "size");
   if (n > MAX_SIZE) throw bad("size", "is too large");
   return n;
+}
+
+/** An optional opaque base64url field (sealed data the server never reads). */
+function sealedOf(f: RawFrame, key: string, max: number): string | undefined {
+  return field.optional(f, key, () => {
+    const v = field.string(f, key, { min: 1, max });
+    if (!BASE64URL.test(v)) throw bad(key, "must be base64url");
+    return v;
+  });
 }
 
 function bad(key: string, problem: string) {

@@ -1,19 +1,19 @@
 /** The sending side of one transfer: the credit window, and how it ends. */
 import { ChatError, type ErrorCode, isErrorCode } from "../../protocol/errors.ts";
 
-export interface Verdict {
-  by: string;
-  ok: boolean;
-}
+/** How a transfer ended well: the receiver's verdict, or the server kept the file. */
+export type Outcome =
+  | { kind: "verified"; by: string; ok: boolean }
+  | { kind: "stored"; to: string; now: number; later: number };
 
 export class Outgoing {
   /** Highest chunk index the receiver acknowledged (-1: none yet). */
   #acked = -1;
   #wake: (() => void) | undefined;
   #failure: ChatError | undefined;
-  #settle!: { resolve(v: Verdict): void; reject(e: unknown): void };
+  #settle!: { resolve(v: Outcome): void; reject(e: unknown): void };
   /** The receiver's verdict, or the reason the transfer ended unfinished. */
-  readonly result = new Promise<Verdict>((resolve, reject) => (this.#settle = { resolve, reject }));
+  readonly result = new Promise<Outcome>((resolve, reject) => (this.#settle = { resolve, reject }));
 
   constructor(readonly window: number) {
     this.result.catch(() => {}); // awaited by the sender; never an unhandled rejection
@@ -33,7 +33,7 @@ export class Outgoing {
     this.#wakeUp();
   }
 
-  verified(v: Verdict): void {
+  finish(v: Outcome): void {
     this.#settle.resolve(v);
   }
 

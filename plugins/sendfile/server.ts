@@ -1,147 +1,125 @@
 /**
- * The sendfile plugin's server half: relays a transfer between two sessions online, chunk by
- * chunk, checking the order and the size, and never holding more than the frames in flight.
- * Either side leaving ends the transfer and tells the other.
+ * The sendfile plugin's server half. A file for someone online with the classchat client is
+ * relayed live (relay.ts); a file for someone away, or for a room, is uploaded into the store
+ * once (upload.ts, store.ts) and handed to each recipient when they are online (delivery.ts).
+ * Either side leaving ends its transfers and tells the other.
  */
-import type { HandlerCtx, ServerApi, Session } from "../types.ts";
+import type { ServerApi } from "../types.ts";
+import type { Audience } from "../groups/server.ts";
+import { Flows } from "./flow.ts";
+import { Relay } from "./relay.ts";
+import { type Target, Upload } from "./upload.ts";
+import { Deliveries } from "./delivery.ts";
+import { FileStore } from "./store.ts";
+import { parseDuration, parseSize } from "./units.ts";
 import {
   CHUNK_BYTES,
-  CHUNK_FRAME_BYTES,
-  decodedBytes,
   FileAck,
   FileCancel,
-  FileCancelled,
   FileChunk,
-  FileCredit,
   FileEnd,
-  FileIncoming,
   FileOffer,
   FileVerdict,
-  FileVerified,
-  MAX_TRANSFERS_PER_SESSION,
 } from "./protocol.ts";
 
-/** The send queue a transfer may fill with chunks in flight: a quarter, so chat and other
- *  transfers to the same reader still fit. */
-const WINDOW_SHARE = 4;
-
-interface Transfer {
-  id: string;
-  from: Session;
-  to: Session;
-  size: number;
-  /** Next chunk index expected, bytes relayed so far. */
-  next: number;
-  bytes: number;
-  /** Set once sendfile.end passed: only the verdict is still to come. */
-  ended: boolean;
-}
+/** Largest file kept for people away and rooms: lecture slides and recordings of a few
+ *  minutes fit; bigger files can still go live to someone online. */
+export const DEFAULT_MAX_FILE_SIZE = "100MiB";
+/** Space for all kept files together: fifty of the largest, on a disk a department spares. */
+export const DEFAULT_FILE_QUOTA = "5GiB";
+/** How long a kept file waits for its recipients: two weeks covers a student away for a
+ *  week of term; 0 keeps files until everyone got them. */
+export const DEFAULT_FILE_TTL = "14d";
+/** How often expired files are swept, at most (sooner for a short --file-ttl). */
+const SWEEP_MS = 10 * 60 * 1000;
 
 export function sendfileServer(api: ServerApi) {
-  const transfers = new Map<string, Transfer>();
-  /** Transfers each session is part of (either side). */
-  const mine = api.sessionState(() => new Set<Transfer>());
-  const window = Math.max(
-    1,
-    Math.floor(api.limits.sendQueueBytes / WINDOW_SHARE / CHUNK_FRAME_BYTES),
-  );
-  let nextId = 1;
-
-  const end = (t: Transfer) => {
-    transfers.delete(t.id);
-    mine(t.from).delete(t);
-    mine(t.to).delete(t);
+  const flows = new Flows(api);
+  const limits = {
+    maxFileSize: parseSize(api.option("max-file-size")[0] ?? DEFAULT_MAX_FILE_SIZE)!,
+    quota: parseSize(api.option("file-quota")[0] ?? DEFAULT_FILE_QUOTA)!,
+    ttlMs: parseDuration(api.option("file-ttl")[0] ?? DEFAULT_FILE_TTL)!,
   };
-  /** Ends a transfer and tells both sides (or the one still there) why. */
-  const cancel = (t: Transfer, message: string, tell: Session[] = [t.from, t.to]) => {
-    end(t);
-    for (const s of tell) {
-      api.send(s, FileCancelled, { file: t.id, code: "TRANSFER_CANCELLED", message });
+  // With an in-memory store the files go to a temporary directory, removed at shutdown.
+  let dir = api.dataDir ? `${api.dataDir}/files` : "";
+  let store!: FileStore;
+  let deliveries!: Deliveries;
+  let sweeper: ReturnType<typeof setInterval> | undefined;
+
+  api.onStartup(async () => {
+    dir ||= await Deno.makeTempDir({ prefix: "classchat-files-" });
+    store = new FileStore(api.db, dir, limits);
+    deliveries = new Deliveries(api, flows, store);
+    await store.open();
+    await store.sweep();
+    if (limits.ttlMs > 0) {
+      const every = Math.min(SWEEP_MS, Math.max(1000, limits.ttlMs / 4));
+      sweeper = setInterval(() => {
+        store.sweep().catch((e) => api.log.error(`sweeping kept files: ${e}`));
+      }, every);
     }
-    api.log.info(`transfer ${t.id} ${t.from.name} -> ${t.to.name} cancelled: ${message}`);
-  };
-  /** The transfer this frame names, if this session is on the given side of it. */
-  const find = (file: string, ctx: HandlerCtx, side: "from" | "to") => {
-    const t = transfers.get(file);
-    return t && t[side] === ctx.session ? t : undefined;
-  };
+  });
+  api.onShutdown(async () => {
+    clearInterval(sweeper);
+    if (!api.dataDir && dir) await Deno.remove(dir, { recursive: true }).catch(() => {});
+  });
+  api.onLogin((s) => deliveries.kick(s));
 
-  // sendfile.offer {to, name, size} -> ack {file, chunk, window} | NO_SUCH_USER | USER_OFFLINE
-  //   | CANNOT_RECEIVE | TOO_MANY_TRANSFERS
-  api.on(FileOffer, ({ to, name, size }, ctx) => {
+  // sendfile.offer {to | room, name, size, sealed?} -> ack {file, chunk, window, stored}
+  //   | NO_SUCH_USER | NO_SUCH_ROOM | NOT_A_MEMBER | KICKED | ANNOUNCE_ONLY
+  //   | TOO_MANY_TRANSFERS | FILE_TOO_LARGE | QUOTA_EXCEEDED
+  api.on(FileOffer, ({ to, room, name, size, sealed }, ctx) => {
     const me = ctx.session;
-    const who = api.accounts.canonical(to) ?? ctx.fail("NO_SUCH_USER", `there is no user "${to}"`);
-    const target = api.sessions.get(who) ??
-      ctx.fail("USER_OFFLINE", `${who} is not online; files wait only for those online`);
-    if (target.mode === "text") ctx.fail("CANNOT_RECEIVE", `${who} is on a plain-text connection`);
-    if (
-      mine(me).size >= MAX_TRANSFERS_PER_SESSION || mine(target).size >= MAX_TRANSFERS_PER_SESSION
-    ) {
-      ctx.fail("TOO_MANY_TRANSFERS", `at most ${MAX_TRANSFERS_PER_SESSION} transfers at once`);
+    if (flows.full(me)) ctx.fail("TOO_MANY_TRANSFERS", "at most 8 transfers at once");
+    const offer = { name, size, sealed };
+    const ack = (id: string, stored: boolean) => ({
+      file: id,
+      chunk: CHUNK_BYTES,
+      window: flows.window,
+      stored,
+    });
+    let target: Target;
+    if (room !== undefined) {
+      const audience = api.service<Audience>("groups.audience") ??
+        ctx.fail("NO_SUCH_ROOM", "this server has no rooms");
+      const label = `#${audience(room, me.name!).room}`;
+      target = { label, room: label.slice(1), recipients: () => audience(room, me.name!).to };
+    } else {
+      const who = api.accounts.canonical(to!) ??
+        ctx.fail("NO_SUCH_USER", `there is no user "${to}"`);
+      const online = api.sessions.get(who);
+      if (online?.mode === "json" && online !== me) {
+        if (flows.full(online)) ctx.fail("TOO_MANY_TRANSFERS", `${who} has 8 transfers going`);
+        return ack(new Relay(flows, me, online, offer).id, false);
+      }
+      target = { label: who, recipients: () => [who] };
     }
-    const t: Transfer = {
-      id: `f${nextId++}`,
-      from: me,
-      to: target,
-      size,
-      next: 0,
-      bytes: 0,
-      ended: false,
-    };
-    transfers.set(t.id, t);
-    mine(me).add(t);
-    mine(target).add(t);
-    api.send(target, FileIncoming, { file: t.id, from: me.name!, name, size });
-    return { file: t.id, chunk: CHUNK_BYTES, window };
+    const upload = new Upload(flows, store, me, target, offer, (_id, recipients) => {
+      for (const r of recipients) {
+        const s = api.sessions.get(r);
+        if (s) deliveries.kick(s);
+      }
+    });
+    return ack(upload.id, true);
   });
 
-  // sendfile.chunk {file, n, data}: in order, at most CHUNK_BYTES, never past the offered size.
-  api.on(FileChunk, ({ file, n, data }, ctx) => {
-    const t = find(file, ctx, "from");
-    if (!t || t.ended) return;
-    const bytes = decodedBytes(data);
-    if (n !== t.next || bytes > CHUNK_BYTES || t.bytes + bytes > t.size) {
-      return cancel(t, `chunk ${n} broke the rules (expected ${t.next}, at most the offered size)`);
-    }
-    t.next++;
-    t.bytes += bytes;
-    api.send(t.to, FileChunk, { file, n, data });
+  // Chunks and their end come from the sending side; acks and verdicts from the receiving one.
+  api.on(
+    FileChunk,
+    ({ file, n, data }, ctx) => flows.find(file, ctx.session, "from")?.chunk(n, data),
+  );
+  api.on(FileEnd, ({ file, sha256, check }, ctx) => {
+    flows.find(file, ctx.session, "from")?.end(sha256, check);
   });
-
-  // sendfile.ack {file, n} from the receiver -> sendfile.credit {file, n} to the sender
-  api.on(FileAck, ({ file, n }, ctx) => {
-    const t = find(file, ctx, "to");
-    if (t) api.send(t.from, FileCredit, { file, n });
-  });
-
-  // sendfile.end {file, sha256}: only once every offered byte went through.
-  api.on(FileEnd, ({ file, sha256 }, ctx) => {
-    const t = find(file, ctx, "from");
-    if (!t || t.ended) return;
-    if (t.bytes !== t.size) return cancel(t, `ended after ${t.bytes} of ${t.size} bytes`);
-    t.ended = true;
-    api.send(t.to, FileEnd, { file, sha256 });
-  });
-
-  // sendfile.verdict {file, ok} from the receiver -> sendfile.verified {file, by, ok}
-  api.on(FileVerdict, ({ file, ok }, ctx) => {
-    const t = find(file, ctx, "to");
-    if (!t || !t.ended) return;
-    end(t);
-    api.send(t.from, FileVerified, { file, by: t.to.name!, ok });
-  });
+  api.on(FileAck, ({ file, n }, ctx) => flows.find(file, ctx.session, "to")?.ack(n));
+  api.on(FileVerdict, ({ file, ok }, ctx) => flows.find(file, ctx.session, "to")?.verdict(ok));
 
   // sendfile.cancel {file, reason}: either side; the other is told.
   api.on(FileCancel, ({ file, reason }, ctx) => {
-    const t = transfers.get(file);
-    if (!t || (t.from !== ctx.session && t.to !== ctx.session)) return;
-    const other = t.from === ctx.session ? t.to : t.from;
-    cancel(t, `${ctx.session.name} cancelled: ${reason}`, [other]);
+    flows.find(file, ctx.session)?.stop(ctx.session, `${ctx.session.name} cancelled: ${reason}`);
   });
 
   api.onLogout((s) => {
-    for (const t of [...mine(s)]) {
-      cancel(t, `${s.name} disconnected`, [t.from === s ? t.to : t.from]);
-    }
+    for (const f of flows.of(s)) f.stop(s, `${s.name} disconnected`);
   });
 }

@@ -45,9 +45,15 @@ Deno.test("sendfile cli - files of 0, 1, a chunk multiple and 3 MB bytes arrive 
     for (const [name, bytes] of files) {
       await Deno.writeFile(`${src}/${name}`, bytes);
       await alice.type(`/sendfile Bob "${src}/${name}"`);
-      await alice.waitFor(new RegExp(`^\\* sent ${name} \\(.*\\) to Bob: verified by Bob$`));
+      // Both have keys (the encrypt plugin): the file is sealed end to end.
+      await alice.waitFor(
+        new RegExp(`^\\* sending ${name} \\(.*\\) to Bob \\(end-to-end encrypted\\)$`),
+      );
+      await alice.waitFor(new RegExp(`^\\* sent ${name} \\(.*\\) to Bob in .*: verified by Bob$`));
       await bob.waitFor(
-        new RegExp(`^\\* received ${name} .*: saved to .*${name} \\(SHA-256 verified\\)$`),
+        new RegExp(
+          `^\\* received ${name} .*: saved to .*${name} \\(SHA-256 verified, end-to-end encrypted\\)$`,
+        ),
       );
       const got = await Deno.readFile(`${downloads}/${name}`);
       assert.equal(await sha256(got), await sha256(bytes), name);

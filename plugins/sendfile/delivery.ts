@@ -1,0 +1,156 @@
+/** Kept files going out to their recipients: one at a time per session, read from the store in
+ *  chunks no faster than the receiver acknowledges them (and its send queue drains). A file
+ *  is forgotten for a recipient once it sent a verdict; an interrupted one is sent again, from
+ *  the start, at the next login. */
+import type { ServerApi, Session } from "../types.ts";
+import type { Flow, Flows } from "./flow.ts";
+import { readChunk } from "./sending.ts";
+import { CHUNK_BYTES, FileChunk, FileEnd, FileIncoming, FileVerified } from "./protocol.ts";
+import type { FileStore, StoredFile } from "./store.ts";
+
+class Delivery implements Flow {
+  readonly id: string;
+  readonly from = undefined;
+  #acked = -1;
+  #wake: (() => void) | undefined;
+  /** Set when it ended: a verdict (true/false) or stopped (undefined). */
+  #result: { ok?: boolean } | undefined;
+
+  constructor(
+    readonly flows: Flows,
+    readonly to: Session,
+    readonly file: StoredFile,
+    /** When the receiver logged in: a file kept before that waited for it. */
+    readonly since: number,
+  ) {
+    this.id = flows.newId();
+    flows.add(this);
+  }
+
+  /** Streams the file; resolves with the receiver's verdict, or undefined if it stopped. */
+  async run(path: string): Promise<boolean | undefined> {
+    const { api } = this.flows;
+    const f = this.file;
+    api.send(this.to, FileIncoming, {
+      file: this.id,
+      from: f.sender,
+      name: f.name,
+      size: f.bytes,
+      room: f.room ?? undefined,
+      sealed: f.sealed ?? undefined,
+      kept: true,
+      sent: f.created_at < this.since ? f.created_at : undefined,
+    });
+    const blob = await Deno.open(path, { read: true });
+    try {
+      const buf = new Uint8Array(CHUNK_BYTES);
+      for (let n = 0;; n++) {
+        while (!this.#result && n - this.#acked > this.flows.window) await this.#sleep();
+        await api.writable(this.to);
+        if (this.#result) return this.#result.ok;
+        const got = await readChunk(blob, buf);
+        if (got === 0 && n > 0) break;
+        api.send(this.to, FileChunk, { file: this.id, n, data: buf.subarray(0, got).toBase64() });
+        if (got < buf.length) break;
+      }
+    } finally {
+      blob.close();
+    }
+    api.send(this.to, FileEnd, {
+      file: this.id,
+      sha256: f.sha256,
+      check: f.check_sealed ?? undefined,
+    });
+    while (this.#result === undefined) await this.#sleep();
+    return (this.#result as { ok?: boolean }).ok;
+  }
+
+  chunk(): void {}
+  end(): void {}
+
+  ack(n: number): void {
+    if (n > this.#acked) this.#acked = n;
+    this.#wakeUp();
+  }
+
+  verdict(ok: boolean): void {
+    this.#result ??= { ok };
+    this.#wakeUp();
+  }
+
+  stop(_by: Session, why: string): void {
+    this.#result ??= {};
+    this.#wakeUp();
+    this.flows.api.log.info(`delivery ${this.id} of ${this.file.name} to ${this.to.name}: ${why}`);
+  }
+
+  #sleep() {
+    return new Promise<void>((r) => (this.#wake = r));
+  }
+
+  #wakeUp() {
+    const w = this.#wake;
+    this.#wake = undefined;
+    w?.();
+  }
+}
+
+interface State {
+  since: number;
+  running: boolean;
+  again: boolean;
+  tried: Set<number>;
+}
+
+/** Hands kept files to their recipients when they are online with a client that can take
+ *  them (not plain-text connections). */
+export class Deliveries {
+  /** Per session: since when it is online, running, asked to look again, stored ids tried. */
+  readonly #state: (s: Session) => State;
+
+  constructor(readonly api: ServerApi, readonly flows: Flows, readonly store: FileStore) {
+    this.#state = api.sessionState(() => ({
+      since: Date.now(),
+      running: false,
+      again: false,
+      tried: new Set(),
+    }));
+  }
+
+  /** Looks for files waiting for `s` and sends them, one after another. */
+  kick(s: Session): void {
+    if (s.mode !== "json") return;
+    const st = this.#state(s);
+    st.again = true;
+    if (st.running) return;
+    st.running = true;
+    this.#loop(s, st).catch((e) => this.api.log.error(`delivery to ${s.name}: ${e}`))
+      .finally(() => (st.running = false));
+  }
+
+  async #loop(s: Session, st: State) {
+    while (st.again && this.api.sessions.get(s.name!) === s) {
+      st.again = false;
+      for (const f of await this.store.pendingFor(s.name!)) {
+        if (st.tried.has(f.id) || this.api.sessions.get(s.name!) !== s) continue;
+        st.tried.add(f.id);
+        const d = new Delivery(this.flows, s, f, st.since);
+        let ok: boolean | undefined;
+        try {
+          ok = await d.run(this.store.blobPath(f.sha256));
+        } catch (e) {
+          this.api.log.error(`delivery of kept file ${f.id} to ${s.name}: ${e}`);
+          this.flows.cancelled(d.id, [s], "the server could not read the file");
+        } finally {
+          this.flows.remove(d);
+        }
+        if (ok === undefined) continue; // stopped: sent again at the next login
+        await this.store.done(f.id, s.name!);
+        const sender = this.api.sessions.get(f.sender);
+        if (sender) {
+          this.api.send(sender, FileVerified, { file: d.id, name: f.name, by: s.name!, ok });
+        }
+      }
+    }
+  }
+}

@@ -1,0 +1,85 @@
+/**
+ * What the server's handlers see of a transfer, whatever kind it is: a live relay between two
+ * sessions, an upload into the file store, or a delivery out of it. Frames name a transfer by
+ * id; one from a session that is not on the frame's side of it is ignored.
+ */
+import type { ServerApi, Session } from "../types.ts";
+import { CHUNK_FRAME_BYTES, FileCancelled, MAX_TRANSFERS_PER_SESSION } from "./protocol.ts";
+
+/** The send queue one transfer may fill with chunks in flight: a quarter, so chat and other
+ *  transfers to the same reader still fit. */
+const WINDOW_SHARE = 4;
+
+export interface Flow {
+  readonly id: string;
+  /** The session that sends the chunks (relay, upload); the server itself for a delivery. */
+  readonly from?: Session;
+  /** The session that receives the chunks (relay, delivery); the server for an upload. */
+  readonly to?: Session;
+  /** From `from`: sendfile.chunk and sendfile.end. */
+  chunk(n: number, data: string): void;
+  end(sha256: string, check: string | undefined): void;
+  /** From `to`: sendfile.ack and sendfile.verdict. */
+  ack(n: number): void;
+  verdict(ok: boolean): void;
+  /** Ends it unfinished because `by` cancelled or left (`why` says which), and tells the other
+   *  side, if there is one. */
+  stop(by: Session, why: string): void;
+}
+
+export class Flows {
+  readonly #all = new Map<string, Flow>();
+  readonly #mine: (s: Session) => Set<Flow>;
+  #next = 1;
+  /** Chunks a sender may have in flight beyond the last acknowledged one. */
+  readonly window: number;
+
+  constructor(readonly api: ServerApi) {
+    this.#mine = api.sessionState(() => new Set<Flow>());
+    this.window = Math.max(
+      1,
+      Math.floor(api.limits.sendQueueBytes / WINDOW_SHARE / CHUNK_FRAME_BYTES),
+    );
+  }
+
+  newId(): string {
+    return `f${this.#next++}`;
+  }
+
+  add(f: Flow): void {
+    this.#all.set(f.id, f);
+    for (const s of [f.from, f.to]) if (s) this.#mine(s).add(f);
+  }
+
+  remove(f: Flow): void {
+    this.#all.delete(f.id);
+    for (const s of [f.from, f.to]) if (s) this.#mine(s).delete(f);
+  }
+
+  /** The transfer `id`, if `s` is on the given side of it (or either side). */
+  find(id: string, s: Session, side?: "from" | "to"): Flow | undefined {
+    const f = this.#all.get(id);
+    if (!f) return undefined;
+    const ok = side ? f[side] === s : f.from === s || f.to === s;
+    return ok ? f : undefined;
+  }
+
+  of(s: Session): Flow[] {
+    return [...this.#mine(s)];
+  }
+
+  /** May `s` start one more? */
+  full(s: Session): boolean {
+    return this.#mine(s).size >= MAX_TRANSFERS_PER_SESSION;
+  }
+
+  /** Tells sessions a transfer ended unfinished. */
+  cancelled(
+    id: string,
+    to: Array<Session | undefined>,
+    message: string,
+    code = "TRANSFER_CANCELLED",
+  ) {
+    for (const s of to) if (s) this.api.send(s, FileCancelled, { file: id, code, message });
+  }
+}

@@ -1,0 +1,181 @@
+/** Files coming in: written to `<downloads>/<name>.part` chunk by chunk (opened first if the
+ *  file is end-to-end encrypted), hashed as they come, and given their final name only once
+ *  the SHA-256 checked out. */
+import { createHash, type Hash } from "node:crypto";
+import { ChatError } from "../../protocol/errors.ts";
+import type { ClientApi, ClientCtx, Ui } from "../types.ts";
+import type { Sealer } from "../encrypt/client.ts";
+import { createPart, safeFileName, saveUnique } from "./names.ts";
+import {
+  FileAck,
+  FileCancel,
+  FileChunk,
+  FileEnd,
+  FileIncoming,
+  FileVerdict,
+  sizeText,
+} from "./protocol.ts";
+import { type FileSecret, openBytes, openCheck, openEnvelope } from "./sealing.ts";
+import { Progress } from "./progress.ts";
+
+interface Receiving {
+  from: string;
+  name: string;
+  /** Bytes on the wire, and of the file itself (fewer when sealed). */
+  wireSize: number;
+  size: number;
+  /** The server kept it (the sender may be gone): a lasting problem gets a verdict, not a
+   *  cancel, so the server does not offer it again. */
+  kept: boolean;
+  secret?: FileSecret;
+  dir: string;
+  part: string;
+  file: Deno.FsFile;
+  plain: Hash;
+  wire?: Hash;
+  next: number;
+  wireBytes: number;
+  bytes: number;
+  progress: Progress;
+}
+
+export function receiveFiles(api: ClientApi, downloads: () => string) {
+  const receiving = new Map<string, Receiving>();
+  const sealer = () => api.service<Sealer>("encrypt.sealer");
+
+  const discard = async (id: string, t: Receiving) => {
+    receiving.delete(id);
+    t.progress.finish();
+    try {
+      t.file.close();
+    } catch { /* closed already */ }
+    await Deno.remove(t.part).catch(() => {});
+  };
+
+  api.on(FileIncoming, async (m, ui, ctx) => {
+    let secret: FileSecret | undefined;
+    try {
+      if (m.sealed) secret = await openEnvelope(ctx, sealer(), m.from, m.sealed);
+    } catch (e) {
+      if (m.kept) ctx.notify(FileVerdict, { file: m.file, ok: false });
+      else ctx.notify(FileCancel, { file: m.file, reason: "could not open the encrypted file" });
+      const err = e instanceof ChatError ? e : new ChatError("E2E_FAILED", String(e));
+      return ui.error(err.code, `${err.message}; the file was refused`);
+    }
+    const dir = downloads();
+    const name = safeFileName(secret?.name ?? m.name);
+    const size = secret?.size ?? m.size;
+    const part = await createPart(dir, name);
+    receiving.set(m.file, {
+      from: m.from,
+      name,
+      wireSize: m.size,
+      size,
+      kept: m.kept === true,
+      secret,
+      dir,
+      part: part.path,
+      file: part.file,
+      plain: createHash("sha256"),
+      wire: secret && createHash("sha256"),
+      next: 0,
+      wireBytes: 0,
+      bytes: 0,
+      progress: new Progress(ui, m.file, `↓ ${name} from ${m.from}`, size),
+    });
+    const where = m.room ? ` in #${m.room}` : "";
+    const when = m.sent !== undefined
+      ? `, sent ${new Date(m.sent).toLocaleString()} while you were away`
+      : "";
+    const e2e = secret ? ", end-to-end encrypted" : "";
+    ui.notice(
+      `${ui.style.name(m.from)} is sending you ${name} (${sizeText(size)})${where}${when}${e2e}`,
+    );
+  });
+
+  api.on(FileChunk, async ({ file, n, data }, ui, ctx) => {
+    const t = receiving.get(file);
+    if (!t) return;
+    const bytes = Uint8Array.fromBase64(data);
+    if (n !== t.next || t.wireBytes + bytes.length > t.wireSize) {
+      return refuse(ctx, ui, file, t, "TRANSFER_CANCELLED", `chunk ${n} out of order or too big`);
+    }
+    let plain: Uint8Array = bytes;
+    if (t.secret) {
+      t.wire!.update(bytes);
+      try {
+        plain = await openBytes(t.secret, n, bytes);
+      } catch (e) {
+        return refuse(ctx, ui, file, t, "E2E_FAILED", (e as Error).message, true);
+      }
+    }
+    if (t.bytes + plain.length > t.size) {
+      return refuse(ctx, ui, file, t, "TRANSFER_CANCELLED", "more bytes than offered");
+    }
+    for (let off = 0; off < plain.length;) off += await t.file.write(plain.subarray(off));
+    t.plain.update(plain);
+    t.next++;
+    t.wireBytes += bytes.length;
+    t.bytes += plain.length;
+    t.progress.update(t.bytes);
+    ctx.notify(FileAck, { file, n });
+  });
+
+  api.on(FileEnd, async ({ file, sha256, check }, ui, ctx) => {
+    const t = receiving.get(file);
+    if (!t) return;
+    receiving.delete(file);
+    t.file.close();
+    const plain = t.plain.digest("hex");
+    const ok = t.wireBytes === t.wireSize && t.bytes === t.size &&
+      (t.secret
+        ? t.wire!.digest("hex") === sha256 && check !== undefined &&
+          await openCheck(t.secret, check) === plain
+        : plain === sha256);
+    ctx.notify(FileVerdict, { file, ok });
+    const took = t.progress.finish();
+    if (!ok) {
+      await Deno.remove(t.part).catch(() => {});
+      return ui.error(
+        "CHECKSUM_MISMATCH",
+        `${t.name} from ${t.from} did not match its SHA-256; it was not kept`,
+      );
+    }
+    const saved = await saveUnique(t.part, t.dir, t.name);
+    ui.notice(
+      `received ${t.name} (${sizeText(t.size)}) from ${ui.style.name(t.from)} ${took}: ` +
+        `saved to ${saved} (SHA-256 verified${t.secret ? ", end-to-end encrypted" : ""})`,
+    );
+  });
+
+  /** Gives up on a file: a lasting problem with a kept one is a failed verdict. */
+  async function refuse(
+    ctx: ClientCtx,
+    ui: Ui,
+    file: string,
+    t: Receiving,
+    code: string,
+    why: string,
+    lasting = false,
+  ) {
+    await discard(file, t);
+    if (lasting && t.kept) ctx.notify(FileVerdict, { file, ok: false });
+    else ctx.notify(FileCancel, { file, reason: why });
+    ui.error(code, `${t.name} from ${t.from}: ${why}; the partial file was removed`);
+  }
+
+  return {
+    /** A transfer the server ended: remove what came of it. */
+    async cancelled(file: string, ui: Ui, code: string, message: string): Promise<boolean> {
+      const t = receiving.get(file);
+      if (!t) return false;
+      await discard(file, t);
+      ui.error(code, `${t.name} from ${t.from}: ${message}; the partial file was removed`);
+      return true;
+    },
+    /** The connection dropped: every transfer on it is gone. */
+    async reset(): Promise<void> {
+      for (const [id, t] of receiving) await discard(id, t);
+    },
+  };
+}

@@ -1,0 +1,83 @@
+/** A live transfer between two sessions online: chunks pass through in order, checked against
+ *  the offered size, and nothing is held beyond the frames in flight. */
+import type { Session } from "../types.ts";
+import type { Flow, Flows } from "./flow.ts";
+import {
+  CHUNK_BYTES,
+  decodedBytes,
+  FileChunk,
+  FileCredit,
+  FileEnd,
+  FileIncoming,
+  FileVerified,
+} from "./protocol.ts";
+
+export class Relay implements Flow {
+  readonly id: string;
+  /** Next chunk index expected, bytes relayed so far. */
+  #next = 0;
+  #bytes = 0;
+  /** Set once sendfile.end passed: only the verdict is still to come. */
+  #ended = false;
+
+  constructor(
+    readonly flows: Flows,
+    readonly from: Session,
+    readonly to: Session,
+    readonly offer: { name: string; size: number; sealed?: string },
+  ) {
+    this.id = flows.newId();
+    flows.add(this);
+    const { name, size, sealed } = offer;
+    flows.api.send(to, FileIncoming, { file: this.id, from: from.name!, name, size, sealed });
+  }
+
+  chunk(n: number, data: string): void {
+    if (this.#ended) return;
+    const bytes = decodedBytes(data);
+    if (n !== this.#next || bytes > CHUNK_BYTES || this.#bytes + bytes > this.offer.size) {
+      return this.#cancel(
+        `chunk ${n} broke the rules (expected ${this.#next}, at most the offered size)`,
+      );
+    }
+    this.#next++;
+    this.#bytes += bytes;
+    this.flows.api.send(this.to, FileChunk, { file: this.id, n, data });
+  }
+
+  end(sha256: string, check: string | undefined): void {
+    if (this.#ended) return;
+    if (this.#bytes !== this.offer.size) {
+      return this.#cancel(`ended after ${this.#bytes} of ${this.offer.size} bytes`);
+    }
+    this.#ended = true;
+    this.flows.api.send(this.to, FileEnd, { file: this.id, sha256, check });
+  }
+
+  ack(n: number): void {
+    this.flows.api.send(this.from, FileCredit, { file: this.id, n });
+  }
+
+  verdict(ok: boolean): void {
+    if (!this.#ended) return;
+    this.flows.remove(this);
+    const body = { file: this.id, name: this.offer.name, by: this.to.name!, ok };
+    this.flows.api.send(this.from, FileVerified, body);
+  }
+
+  stop(by: Session, why: string): void {
+    this.flows.remove(this);
+    this.flows.cancelled(this.id, [by === this.from ? this.to : this.from], why);
+    this.#log(why);
+  }
+
+  #cancel(why: string): void {
+    this.flows.remove(this);
+    this.flows.cancelled(this.id, [this.from, this.to], why);
+    this.#log(why);
+  }
+
+  #log(why: string) {
+    this.flows.api.log.info(`transfer ${this.id} ${this.from.name} -> ${this.to.name}: ${why}`);
+  }
+}

@@ -1,0 +1,153 @@
+/** A file coming into the server's store (for someone away, or a room): chunks are written in
+ *  order to a temporary file while its SHA-256 is computed, each acknowledged once on disk;
+ *  only a file whose hash matches the sender's is kept. */
+import { createHash } from "node:crypto";
+import { ChatError } from "../../protocol/errors.ts";
+import type { Session } from "../types.ts";
+import type { Flow, Flows } from "./flow.ts";
+import { CHUNK_BYTES, decodedBytes, FileCredit, FileStored } from "./protocol.ts";
+import type { FileStore } from "./store.ts";
+
+/** Who an upload is for, worked out again when it ends (room membership may have changed). */
+export interface Target {
+  /** `Bob` or `#cs350`, for messages. */
+  label: string;
+  room?: string;
+  /** Recipients' account names. */
+  recipients(): string[];
+}
+
+export class Upload implements Flow {
+  readonly id: string;
+  readonly to = undefined;
+  #next = 0;
+  #bytes = 0;
+  #hash = createHash("sha256");
+  #file: Deno.FsFile | undefined;
+  /** Writes in order; a chunk is credited once it is on disk. */
+  #writing: Promise<unknown> = Promise.resolve();
+  #written = -1;
+  /** No more chunks: ended (and being kept) or failed. */
+  #over = false;
+  /** sendfile.end came: the file is kept even if the sender leaves now. */
+  #ended = false;
+  /** It ended unfinished: queued writes are skipped. */
+  #failed = false;
+
+  constructor(
+    readonly flows: Flows,
+    readonly store: FileStore,
+    readonly from: Session,
+    readonly target: Target,
+    readonly offer: { name: string; size: number; sealed?: string },
+    /** Called with the recipients once the file is kept. */
+    readonly kept: (id: number, recipients: string[]) => void,
+  ) {
+    store.reserve(offer.size);
+    this.id = flows.newId();
+    flows.add(this);
+  }
+
+  get tmp(): string {
+    return this.store.tmpPath(this.id);
+  }
+
+  chunk(n: number, data: string): void {
+    if (this.#over) return;
+    const bytes = decodedBytes(data);
+    if (
+      n !== this.#next || bytes > CHUNK_BYTES || this.#bytes + bytes > this.offer.size ||
+      n - this.#written > this.flows.window
+    ) {
+      return this.#fail(`chunk ${n} broke the rules (order, size or window)`);
+    }
+    this.#next++;
+    this.#bytes += bytes;
+    this.#writing = this.#writing.then(async () => {
+      if (this.#failed) return;
+      const chunk = Uint8Array.fromBase64(data);
+      this.#hash.update(chunk);
+      this.#file ??= await Deno.open(this.tmp, { write: true, createNew: true });
+      for (let off = 0; off < chunk.length;) off += await this.#file.write(chunk.subarray(off));
+      this.#written = n;
+      this.flows.api.send(this.from, FileCredit, { file: this.id, n });
+    }).catch((e) => this.#fail(`the server could not write the file: ${e.message}`));
+  }
+
+  end(sha256: string, check: string | undefined): void {
+    if (this.#over) return;
+    if (this.#bytes !== this.offer.size) {
+      return this.#fail(`ended after ${this.#bytes} of ${this.offer.size} bytes`);
+    }
+    this.#over = this.#ended = true;
+    this.#writing = this.#writing.then(() => this.#keep(sha256, check))
+      .catch((e) => {
+        const code = e instanceof ChatError ? e.code : "TRANSFER_CANCELLED";
+        this.#abort(
+          e instanceof ChatError ? e.message : `the server could not keep it: ${e}`,
+          code,
+        );
+      });
+  }
+
+  async #keep(sha256: string, check: string | undefined) {
+    this.#file ??= await Deno.open(this.tmp, { write: true, createNew: true });
+    this.#file.close();
+    this.#file = undefined;
+    if (this.#hash.digest("hex") !== sha256) {
+      throw new ChatError("CHECKSUM_MISMATCH", "the server got different bytes; nothing was kept");
+    }
+    const recipients = this.target.recipients();
+    const { name, size, sealed } = this.offer;
+    const id = await this.store.keep(this.tmp, {
+      sha256,
+      bytes: size,
+      sender: this.from.name!,
+      room: this.target.room ?? null,
+      name,
+      sealed: sealed ?? null,
+      check_sealed: check ?? null,
+    }, recipients.map((r) => r.toLowerCase()));
+    this.store.release(size);
+    this.flows.remove(this);
+    const online = recipients.filter((r) => this.flows.api.sessions.get(r)?.mode === "json");
+    this.flows.api.send(this.from, FileStored, {
+      file: this.id,
+      name,
+      to: this.target.label,
+      now: online.length,
+      later: recipients.length - online.length,
+    });
+    this.flows.api.log.info(
+      `kept ${name} (${size} bytes) from ${this.from.name} for ${this.target.label}`,
+    );
+    this.kept(id, recipients);
+  }
+
+  ack(): void {}
+  verdict(): void {}
+
+  stop(_by: Session, why: string): void {
+    if (!this.#ended) this.#abort(why);
+  }
+
+  #fail(why: string) {
+    this.#over = true;
+    this.#abort(why);
+  }
+
+  /** Ends it unfinished: tells the sender (if it is not the one who left) and frees the space. */
+  #abort(why: string, code = "TRANSFER_CANCELLED") {
+    if (this.flows.find(this.id, this.from) === undefined) return; // ended already
+    this.#over = this.#failed = true;
+    this.flows.remove(this);
+    this.store.release(this.offer.size);
+    this.flows.cancelled(this.id, [this.from], why, code);
+    this.#writing = this.#writing.then(() => {
+      this.#file?.close();
+      this.#file = undefined;
+      return Deno.remove(this.tmp).catch(() => {});
+    });
+    this.flows.api.log.info(`upload ${this.id} from ${this.from.name} ended: ${why}`);
+  }
+}

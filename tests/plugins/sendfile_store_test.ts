@@ -1,0 +1,158 @@
+/**
+ * Files the server keeps for people away: its limits (--max-file-size, --file-quota,
+ * --file-ttl), checked before any data moves; the temporary space of an interrupted upload
+ * freed; a kept file surviving a restart and delivered, verified, then removed.
+ */
+import assert from "node:assert/strict";
+import type { RawFrame } from "../../protocol/spec.ts";
+import { type Harness, startServer, type TestClient, type TestServerOptions } from "../harness.ts";
+
+const enc = new TextEncoder();
+
+async function sha256(bytes: Uint8Array<ArrayBuffer>): Promise<string> {
+  const d = new Uint8Array(await crypto.subtle.digest("SHA-256", bytes));
+  return Array.from(d, (b) => b.toString(16).padStart(2, "0")).join("");
+}
+
+async function names(dir: string): Promise<string[]> {
+  return (await Array.fromAsync(Deno.readDir(dir))).filter((e) => e.isFile).map((e) => e.name)
+    .sort();
+}
+
+/** Polls until check() is true (the server frees space after its reply). */
+async function until(check: () => Promise<boolean>, what: string, ms = 5000) {
+  const deadline = Date.now() + ms;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`timed out: ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+/** Uploads `bytes` in one chunk for `to` and waits for the server to keep it. */
+async function upload(c: TestClient, to: string, name: string, bytes: Uint8Array<ArrayBuffer>) {
+  const ack = await c.ok("sendfile.offer", { to, name, size: bytes.length });
+  assert.equal(ack.stored, true);
+  await c.send("sendfile.chunk", { file: ack.file, n: 0, data: bytes.toBase64() });
+  await c.send("sendfile.end", { file: ack.file, sha256: await sha256(bytes) });
+  return await c.expect("sendfile.stored", (f) => f.file === ack.file);
+}
+
+/** Disconnects `who` and waits until `watcher` saw it leave (the server is done with it). */
+async function away(who: TestClient, name: string, watcher: TestClient) {
+  who.close();
+  await watcher.expect("presence.left", (f) => f.name === name);
+}
+
+async function server(data: string, options: Record<string, string> = {}): Promise<Harness> {
+  const pluginOptions = Object.fromEntries(Object.entries(options).map(([k, v]) => [k, [v]]));
+  const opts: TestServerOptions = { dataDir: data, pluginOptions };
+  return await startServer(opts);
+}
+
+Deno.test("sendfile store - size limit and quota refuse an offer before any data; an interrupted upload frees its space", async () => {
+  const data = await Deno.makeTempDir({ prefix: "classchat-files-" });
+  const h = await server(data, { "max-file-size": "1000", "file-quota": "3000" });
+  try {
+    const [alice, dave] = await h.users("Alice", "Dave");
+    await away(dave, "Dave", alice); // files for Dave are kept
+    const over = await alice.request("sendfile.offer", { to: "Dave", name: "x", size: 1001 });
+    assert.equal(over.code, "FILE_TOO_LARGE");
+    assert.match(String(over.message), /at most 1\.0 KB/);
+    // Three uploads of 1000 bytes under way fill the 3000-byte quota; a fourth is refused.
+    const acks: RawFrame[] = [];
+    for (let i = 0; i < 3; i++) {
+      acks.push(await alice.ok("sendfile.offer", { to: "Dave", name: `f${i}`, size: 1000 }));
+    }
+    const full = await alice.request("sendfile.offer", { to: "Dave", name: "f3", size: 1000 });
+    assert.equal(full.code, "QUOTA_EXCEEDED");
+    // Half an upload is on disk in tmp/; cancelling it removes it and frees its share.
+    await alice.send("sendfile.chunk", { file: acks[0].file, n: 0, data: "AAAA" });
+    await alice.expect("sendfile.credit", (f) => f.file === acks[0].file);
+    assert.deepEqual(await names(`${data}/files/tmp`), [`${acks[0].file}.part`]);
+    await alice.send("sendfile.cancel", { file: acks[0].file, reason: "changed my mind" });
+    await until(async () => (await names(`${data}/files/tmp`)).length === 0, "tmp emptied");
+    await alice.ok("sendfile.offer", { to: "Dave", name: "f4", size: 1000 });
+    // A sender that disconnects mid-upload frees its space too.
+    await alice.send("sendfile.chunk", { file: acks[1].file, n: 0, data: "AAAA" });
+    await alice.expect("sendfile.credit", (f) => f.file === acks[1].file);
+    alice.close();
+    await until(async () => (await names(`${data}/files/tmp`)).length === 0, "tmp emptied");
+    const [again] = await h.users("Alice");
+    for (let i = 0; i < 3; i++) {
+      await again.ok("sendfile.offer", { to: "Dave", name: `g${i}`, size: 1000 });
+    }
+  } finally {
+    await h.close();
+    await Deno.remove(data, { recursive: true });
+  }
+});
+
+Deno.test("sendfile store - a kept file survives a restart, is delivered at login, verified to the sender, then removed", async () => {
+  const data = await Deno.makeTempDir({ prefix: "classchat-files-" });
+  let h = await server(data);
+  try {
+    const [alice, dave] = await h.users("Alice", "Dave");
+    await away(dave, "Dave", alice);
+    const bytes = enc.encode("lecture notes, week 3");
+    const stored = await upload(alice, "dave", "notes.txt", bytes);
+    assert.deepEqual([stored.to, stored.now, stored.later], ["Dave", 0, 1]);
+    const sha = await sha256(bytes);
+    assert.deepEqual(await names(`${data}/files`), [sha]);
+    // The same content for someone else is not stored twice.
+    const [carol] = await h.users("Carol");
+    await away(carol, "Carol", alice);
+    await upload(alice, "Carol", "copy.txt", bytes);
+    assert.deepEqual(await names(`${data}/files`), [sha]);
+    alice.close();
+    await h.close();
+
+    h = await server(data);
+    const [alice2, dave2] = await h.users("Alice", "Dave");
+    const inc = await dave2.expect("sendfile.incoming");
+    assert.equal(inc.from, "Alice");
+    assert.equal(inc.name, "notes.txt");
+    assert.equal(inc.size, bytes.length);
+    assert.equal(typeof inc.sent, "number");
+    const chunk = await dave2.expect("sendfile.chunk");
+    assert.equal(
+      new TextDecoder().decode(Uint8Array.fromBase64(String(chunk.data))),
+      "lecture notes, week 3",
+    );
+    await dave2.send("sendfile.ack", { file: inc.file, n: 0 });
+    const end = await dave2.expect("sendfile.end");
+    assert.equal(end.sha256, sha);
+    await dave2.send("sendfile.verdict", { file: inc.file, ok: true });
+    const v = await alice2.expect("sendfile.verified");
+    assert.deepEqual([v.name, v.by, v.ok], ["notes.txt", "Dave", true]);
+    // Carol still waits for her copy: the content stays until she has it too.
+    assert.deepEqual(await names(`${data}/files`), [sha]);
+    dave2.close();
+    const [dave3] = await h.users("Dave");
+    await dave3.expectNone("sendfile.incoming", 300); // delivered once, not again
+    const [carol2] = await h.users("Carol");
+    const inc2 = await carol2.expect("sendfile.incoming");
+    await carol2.expect("sendfile.end");
+    await carol2.send("sendfile.verdict", { file: inc2.file, ok: true });
+    await until(async () => (await names(`${data}/files`)).length === 0, "blob removed");
+  } finally {
+    await h.close();
+    await Deno.remove(data, { recursive: true });
+  }
+});
+
+Deno.test("sendfile store - a kept file expires after --file-ttl: never delivered, its space freed", async () => {
+  const data = await Deno.makeTempDir({ prefix: "classchat-files-" });
+  const h = await server(data, { "file-ttl": "1s" });
+  try {
+    const [alice, dave] = await h.users("Alice", "Dave");
+    await away(dave, "Dave", alice);
+    await upload(alice, "Dave", "old.txt", enc.encode("stale"));
+    assert.equal((await names(`${data}/files`)).length, 1);
+    await until(async () => (await names(`${data}/files`)).length === 0, "swept", 4000);
+    const [dave2] = await h.users("Dave");
+    await dave2.expectNone("sendfile.incoming", 500);
+  } finally {
+    await h.close();
+    await Deno.remove(data, { recursive: true });
+  }
+});
