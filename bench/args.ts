@@ -9,6 +9,13 @@ const DEFAULT_PORT = 5757;
 /** backlog's default deadline allows this many messages a second for sending and catch-up
  *  together, far below what a healthy server does, so only a stuck run meets it. */
 const BACKLOG_DEADLINE_RATE = 500;
+/** file's default deadline, likewise: bytes a second for the raw and server transfers together. */
+const FILE_DEADLINE_RATE = 2_000_000;
+/** file: the default --size, and the largest accepted (the protocol would carry more, but a
+ *  bigger run only takes longer without measuring anything new). */
+const DEFAULT_FILE_SIZE = "1GiB";
+const MAX_FILE_SIZE = 2 ** 40;
+const SIZE_SUFFIXES: Record<string, number> = { "": 1, KiB: 1024, MiB: 1024 ** 2, GiB: 1024 ** 3 };
 
 export class UsageError extends Error {
   /** False when pointing at --help would not help (a workload that does not exist yet). */
@@ -17,8 +24,11 @@ export class UsageError extends Error {
   }
 }
 
+const WORKLOADS = ["conn", "dm", "backlog", "fanout", "file"] as const;
+type Workload = typeof WORKLOADS[number];
+
 export interface Options {
-  workload: "conn" | "dm" | "backlog" | "fanout";
+  workload: Workload;
   host: string;
   port: number;
   /** PEM certificate of a TLS server to pin (its data dir's tls/cert.pem); else plain TCP. */
@@ -40,6 +50,8 @@ export interface Options {
   senders: number;
   /** backlog: messages sent to the offline receiver, then received in its catch-up. */
   messages: number;
+  /** file: bytes to send, both over raw loopback TCP and through the server. */
+  size: number;
   /** dm: longest wait for in-flight deliveries after sending stops. */
   drain: number;
   /** Hard limit for the whole run: past it the partial report is printed and we exit 1. */
@@ -64,6 +76,12 @@ Workloads:
            window allows for --seconds; every post goes to the other members. Report
            deliveries/s and per server CPU-second, latency, losses, server CPU and RSS
            (needs a server with the groups plugin)
+  file     send a --size file of random bytes over raw loopback TCP inside this process,
+           then from one bench user to another through the server with the sendfile
+           protocol, both SHA-256 checked; report both MB/s, their ratio, server CPU and RSS
+           (needs a server with the sendfile plugin), e.g.
+             deno task bench file --port 7000 --pid <server pid> \\
+               --tls-cert <data>/tls/cert.pem --size 1073741824
 
 Options:
   --host <host>         server address (default 127.0.0.1)
@@ -85,9 +103,11 @@ Options:
   --drain <s>           dm/fanout: longest wait for in-flight deliveries after sending
                         (default 5)
   --messages <n>        backlog: missed messages to send and then receive (default 10000)
+  --size <bytes>        file: bytes to send, a count or with KiB, MiB or GiB (default 1GiB)
   --deadline <s>        give up after this many seconds in total (default: dm --seconds + 30,
                         fanout --seconds + 90,
-                        conn --hold + 60, backlog 60 + --messages / ${BACKLOG_DEADLINE_RATE})
+                        conn --hold + 60, backlog 60 + --messages / ${BACKLOG_DEADLINE_RATE},
+                        file 60 + 1 per ${FILE_DEADLINE_RATE / 1e6} MB of --size)
   --json                print only the JSON result line
   -h, --help            show this help
 
@@ -118,6 +138,7 @@ export function parseOptions(argv: string[]): Options | undefined {
         "text-bytes": { type: "string", default: "32" },
         drain: { type: "string", default: "5" },
         messages: { type: "string", default: "10000" },
+        size: { type: "string", default: DEFAULT_FILE_SIZE },
         deadline: { type: "string" },
         json: { type: "boolean", default: false },
         help: { type: "boolean", short: "h", default: false },
@@ -128,12 +149,11 @@ export function parseOptions(argv: string[]): Options | undefined {
   }
   const { values: v, positionals } = parsed;
   if (v.help) return undefined;
-  if (positionals.length !== 1) {
-    throw new UsageError("expected exactly one workload: conn, dm, backlog or fanout");
-  }
-  const workload = positionals[0];
-  if (workload !== "conn" && workload !== "dm" && workload !== "backlog" && workload !== "fanout") {
-    throw new UsageError(`unknown workload "${workload}" (expected conn, dm, backlog or fanout)`);
+  const names = `${WORKLOADS.slice(0, -1).join(", ")} or ${WORKLOADS.at(-1)}`;
+  if (positionals.length !== 1) throw new UsageError(`expected exactly one workload: ${names}`);
+  const workload = WORKLOADS.find((w) => w === positionals[0]);
+  if (workload === undefined) {
+    throw new UsageError(`unknown workload "${positionals[0]}" (expected ${names})`);
   }
   const seconds = num("seconds", v.seconds, 0.1, 3600);
   const hold = num("hold", v.hold, 0, 3600);
@@ -141,12 +161,15 @@ export function parseOptions(argv: string[]): Options | undefined {
   const members = int("members", v.members, 2, 100_000);
   const senders = int("senders", v.senders, 1, 100_000);
   if (senders > members) throw new UsageError("--senders: at most --members");
+  const size = bytes("size", v.size, MAX_FILE_SIZE);
   const deadlineDefault = workload === "dm"
     ? seconds + 30
     : workload === "fanout"
     ? seconds + 90
     : workload === "backlog"
     ? 60 + Math.ceil(messages / BACKLOG_DEADLINE_RATE)
+    : workload === "file"
+    ? 60 + Math.ceil(size / FILE_DEADLINE_RATE)
     : hold + 60;
   return {
     workload,
@@ -166,6 +189,7 @@ export function parseOptions(argv: string[]): Options | undefined {
     textBytes: int("text-bytes", v["text-bytes"], 20, 8000),
     drain: num("drain", v.drain, 0, 600),
     messages,
+    size,
     deadline: v.deadline === undefined ? deadlineDefault : num("deadline", v.deadline, 1, 86400),
   };
 }
@@ -174,6 +198,18 @@ function int(name: string, s: string, min: number, max: number): number {
   const n = Number(s);
   if (!/^\d+$/.test(s) || n < min || n > max) {
     throw new UsageError(`--${name}: expected a whole number from ${min} to ${max}, got "${s}"`);
+  }
+  return n;
+}
+
+/** A byte count, plain or with a binary suffix (1073741824, 1GiB, 100MiB, 64KiB). */
+function bytes(name: string, s: string, max: number): number {
+  const m = /^(\d+)(KiB|MiB|GiB)?$/.exec(s);
+  const n = m ? Number(m[1]) * SIZE_SUFFIXES[m[2] ?? ""] : NaN;
+  if (!Number.isSafeInteger(n) || n > max) {
+    throw new UsageError(
+      `--${name}: expected a byte count up to ${max}, optionally with KiB, MiB or GiB, got "${s}"`,
+    );
   }
   return n;
 }

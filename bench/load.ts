@@ -5,6 +5,8 @@
  *   deno task bench dm --port 7000 --pid <server pid> --pairs 50 --seconds 10 --window 100
  *   deno task bench backlog --port 7000 --pid <server pid> --messages 10000
  *   deno task bench fanout --port 7000 --pid <server pid> --members 200 --senders 4
+ *   deno task bench file --port 7000 --pid <server pid> --tls-cert <data>/tls/cert.pem \
+ *     --size 1073741824
  *
  * Every run is bounded: past --deadline it prints what it has and exits 1, and a connection
  * the server drops ends the run early, so a dead server never leaves it hanging.
@@ -15,6 +17,7 @@ import { BacklogBench } from "./backlog.ts";
 import { ConnBench } from "./conn.ts";
 import { DmBench } from "./dm.ts";
 import { FanoutBench } from "./fanout.ts";
+import { FileBench } from "./file.ts";
 import { printResult } from "./report.ts";
 
 const EXIT_OK = 0;
@@ -41,6 +44,8 @@ export async function main(argv: string[]): Promise<number> {
     ? new BacklogBench(o)
     : o.workload === "fanout"
     ? new FanoutBench(o)
+    : o.workload === "file"
+    ? new FileBench(o)
     : new ConnBench(o);
   const abort = new AbortController();
   let timer: ReturnType<typeof setTimeout> | undefined;

@@ -47,16 +47,29 @@ const BACKLOG_COLUMNS: [string, string, number][] = [
   ["errors", "errors", 0],
 ];
 
+const FILE_COLUMNS: [string, string, number][] = [
+  ["rawMBps", "raw loopback MB/s", 1],
+  ["serverMBps", "through server MB/s", 1],
+  ["ratio", "ratio", 3],
+  ["serverCpuSeconds", "server CPU-s", 2],
+  ["rssMaxKiB", "RSS max KiB", 0],
+  ["benchCpuSeconds", "bench CPU-s", 2],
+];
+
 const COLUMNS: Record<string, [string, string, number][]> = {
   conn: CONN_COLUMNS,
   dm: DM_COLUMNS,
   fanout: DM_COLUMNS,
   backlog: BACKLOG_COLUMNS,
+  file: FILE_COLUMNS,
 };
 
 function key(r: Row): string {
   if (r.workload === "backlog") {
     return `backlog ${r.messages} messages, window ${r.window}, text ${r.textBytes} bytes`;
+  }
+  if (r.workload === "file") {
+    return `file ${Number(r.size).toLocaleString("en-US")} bytes, ${r.tls ? "TLS" : "plain TCP"}`;
   }
   if (r.workload === "fanout") {
     return `fanout ${r.members} members, ${r.senders} posting, window ${r.window}, ${

@@ -6,9 +6,14 @@
 import type { ServerApi, Session } from "../types.ts";
 import { CHUNK_FRAME_BYTES, FileCancelled, MAX_TRANSFERS_PER_SESSION } from "./protocol.ts";
 
-/** The send queue one transfer may fill with chunks in flight: a quarter, so chat and other
- *  transfers to the same reader still fit. */
-const WINDOW_SHARE = 4;
+/** The share of a reader's send queue one transfer may fill with chunks in flight: 3/8 (8
+ *  chunks at the default 1 MiB). A reader takes at most one live transfer and one delivery
+ *  from the store at a time, so together they leave a quarter of the queue for chat. The
+ *  window sets the speed: it is how much data is in flight per round trip of an ack. */
+const WINDOW_SHARE = 3 / 8;
+/** Live transfers one session receives at once; another file for it is kept by the server
+ *  and delivered next (see WINDOW_SHARE). */
+export const MAX_LIVE_INCOMING = 1;
 
 export interface Flow {
   readonly id: string;
@@ -38,7 +43,7 @@ export class Flows {
     this.#mine = api.sessionState(() => new Set<Flow>());
     this.window = Math.max(
       1,
-      Math.floor(api.limits.sendQueueBytes / WINDOW_SHARE / CHUNK_FRAME_BYTES),
+      Math.floor((api.limits.sendQueueBytes * WINDOW_SHARE) / CHUNK_FRAME_BYTES),
     );
   }
 
@@ -66,6 +71,13 @@ export class Flows {
 
   of(s: Session): Flow[] {
     return [...this.#mine(s)];
+  }
+
+  /** Live transfers (not deliveries) coming in to `s`. */
+  liveIncoming(s: Session): number {
+    let n = 0;
+    for (const f of this.#mine(s)) if (f.to === s && f.from !== undefined) n++;
+    return n;
   }
 
   /** May `s` start one more? */

@@ -96,7 +96,12 @@ export function receiveFiles(api: ClientApi, downloads: () => string) {
   api.on(FileChunk, async ({ file, n, data }, ui, ctx) => {
     const t = receiving.get(file);
     if (!t) return;
-    const bytes = Uint8Array.fromBase64(data);
+    let bytes: Uint8Array;
+    try {
+      bytes = Uint8Array.fromBase64(data);
+    } catch {
+      return refuse(ctx, ui, file, t, "TRANSFER_CANCELLED", `chunk ${n} is not base64`);
+    }
     if (n !== t.next || t.wireBytes + bytes.length > t.wireSize) {
       return refuse(ctx, ui, file, t, "TRANSFER_CANCELLED", `chunk ${n} out of order or too big`);
     }

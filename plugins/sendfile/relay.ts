@@ -34,7 +34,7 @@ export class Relay implements Flow {
 
   chunk(n: number, data: string): void {
     if (this.#ended) return;
-    const bytes = decodedBytes(data);
+    const bytes = decodedBytes(data); // the receiver decodes (and checks) it
     if (n !== this.#next || bytes > CHUNK_BYTES || this.#bytes + bytes > this.offer.size) {
       return this.#cancel(
         `chunk ${n} broke the rules (expected ${this.#next}, at most the offered size)`,

@@ -6,7 +6,7 @@
  */
 import type { ServerApi } from "../types.ts";
 import type { Audience } from "../groups/server.ts";
-import { Flows } from "./flow.ts";
+import { Flows, MAX_LIVE_INCOMING } from "./flow.ts";
 import { Relay } from "./relay.ts";
 import { type Target, Upload } from "./upload.ts";
 import { Deliveries } from "./delivery.ts";
@@ -88,11 +88,15 @@ export function sendfileServer(api: ServerApi) {
       const who = api.accounts.canonical(to!) ??
         ctx.fail("NO_SUCH_USER", `there is no user "${to}"`);
       const online = api.sessions.get(who);
-      if (online?.mode === "json" && online !== me) {
-        if (flows.full(online)) ctx.fail("TOO_MANY_TRANSFERS", `${who} has 8 transfers going`);
+      const live = online?.mode === "json" && online !== me;
+      if (live && flows.liveIncoming(online) < MAX_LIVE_INCOMING && !flows.full(online)) {
         return ack(new Relay(flows, me, online, offer).id, false);
       }
+      // Away, on a plain-text connection, or busy receiving another file: kept for later.
       target = { label: who, recipients: () => [who] };
+      if (live && size > store.limits.maxFileSize) {
+        ctx.fail("TOO_MANY_TRANSFERS", `${who} is receiving another file; try when it is done`);
+      }
     }
     const upload = new Upload(flows, store, me, target, offer, (_id, recipients) => {
       for (const r of recipients) {

@@ -5,7 +5,7 @@ import { createHash } from "node:crypto";
 import { ChatError } from "../../protocol/errors.ts";
 import type { Session } from "../types.ts";
 import type { Flow, Flows } from "./flow.ts";
-import { CHUNK_BYTES, decodedBytes, FileCredit, FileStored } from "./protocol.ts";
+import { CHUNK_BYTES, FileCredit, FileStored } from "./protocol.ts";
 import type { FileStore } from "./store.ts";
 
 /** Who an upload is for, worked out again when it ends (room membership may have changed). */
@@ -54,18 +54,23 @@ export class Upload implements Flow {
 
   chunk(n: number, data: string): void {
     if (this.#over) return;
-    const bytes = decodedBytes(data);
+    let chunk: Uint8Array;
+    try {
+      chunk = Uint8Array.fromBase64(data);
+    } catch {
+      return this.#fail(`chunk ${n} is not base64`);
+    }
     if (
-      n !== this.#next || bytes > CHUNK_BYTES || this.#bytes + bytes > this.offer.size ||
+      n !== this.#next || chunk.length > CHUNK_BYTES ||
+      this.#bytes + chunk.length > this.offer.size ||
       n - this.#written > this.flows.window
     ) {
       return this.#fail(`chunk ${n} broke the rules (order, size or window)`);
     }
     this.#next++;
-    this.#bytes += bytes;
+    this.#bytes += chunk.length;
     this.#writing = this.#writing.then(async () => {
       if (this.#failed) return;
-      const chunk = Uint8Array.fromBase64(data);
       this.#hash.update(chunk);
       this.#file ??= await Deno.open(this.tmp, { write: true, createNew: true });
       for (let off = 0; off < chunk.length;) off += await this.#file.write(chunk.subarray(off));

@@ -156,3 +156,45 @@ Deno.test("sendfile store - a kept file expires after --file-ttl: never delivere
     await Deno.remove(data, { recursive: true });
   }
 });
+
+Deno.test("sendfile store - a reader takes one live transfer at a time: a second file is kept and delivered alongside, or refused if too large to keep", async () => {
+  const data = await Deno.makeTempDir({ prefix: "classchat-files-" });
+  const h = await server(data, { "max-file-size": "1000" });
+  try {
+    const [alice, carol, bob] = await h.users("Alice", "Carol", "Bob");
+    const live = await alice.ok("sendfile.offer", { to: "Bob", name: "big.bin", size: 5000 });
+    assert.equal(live.stored, false);
+    const liveIn = await bob.expect("sendfile.incoming", (f) => f.file === live.file);
+    assert.equal(liveIn.kept, undefined);
+    const tooBig = await carol.request("sendfile.offer", { to: "Bob", name: "b", size: 1001 });
+    assert.equal(tooBig.code, "TOO_MANY_TRANSFERS");
+    const bytes = enc.encode("small");
+    const stored = await upload(carol, "Bob", "small.txt", bytes);
+    assert.deepEqual([stored.now, stored.later], [1, 0]);
+    // Delivered at once, while the live one is still open.
+    const kept = await bob.expect("sendfile.incoming", (f) => f.name === "small.txt");
+    assert.equal(kept.kept, true);
+    assert.equal(kept.sent, undefined); // Bob was online when it was sent
+    await bob.expect("sendfile.chunk", (f) => f.file === kept.file);
+    await bob.expect("sendfile.end", (f) => f.file === kept.file);
+    await bob.send("sendfile.verdict", { file: kept.file, ok: true });
+    const v = await carol.expect("sendfile.verified");
+    assert.deepEqual([v.name, v.by, v.ok], ["small.txt", "Bob", true]);
+    // A malformed chunk ends an upload: "data" is checked where it is decoded.
+    const [dave] = await h.users("Dave");
+    await away(dave, "Dave", alice);
+    const bad = await alice.ok("sendfile.offer", { to: "Dave", name: "x", size: 3 });
+    await alice.send("sendfile.chunk", { file: bad.file, n: 0, data: "a*b=" });
+    const cancelled = await alice.expect("sendfile.cancelled", (f) => f.file === bad.file);
+    assert.match(String(cancelled.message), /not base64/);
+    // Alice has the live one open; seven more make the most one session may have at once.
+    for (let i = 0; i < 7; i++) {
+      await alice.ok("sendfile.offer", { to: "Dave", name: "f", size: 1 });
+    }
+    const more = await alice.request("sendfile.offer", { to: "Dave", name: "f", size: 1 });
+    assert.equal(more.code, "TOO_MANY_TRANSFERS");
+  } finally {
+    await h.close();
+    await Deno.remove(data, { recursive: true });
+  }
+});
