@@ -209,3 +209,60 @@ Deno.test({
       }
     }),
 });
+
+const progressDir = await Deno.makeTempDir({ prefix: "classchat-term-dl-" });
+terminalTest(
+  "a file's live progress line sits between the chat and the prompt, and goes when it is done",
+  "Alice",
+  async (h, s) => {
+    try {
+      await s.shows(/^\* logged in as Alice/);
+      const [bob] = await h.users("Bob2");
+      const chunk = new Uint8Array(32 * 1024).fill(65);
+      const ack = await bob.ok("sendfile.offer", {
+        to: "Alice",
+        name: "data.bin",
+        size: 4 * chunk.length,
+      });
+      await bob.send("sendfile.chunk", { file: ack.file, n: 0, data: chunk.toBase64() });
+      await bob.expect("sendfile.credit");
+      await s.type("half typ");
+      const during = await s.until((l) =>
+        l.some((x) => /^↓ data\.bin from Bob2: 25%, 33 KB of 131 KB, .*\/s, .* left$/.test(x)) &&
+        l.at(-1) === "> half typ"
+      );
+      assert.match(during.at(-2)!, /^↓ data\.bin from Bob2: 25%/); // right above the prompt
+      // Chat arrives above the progress line; the half-typed line stays intact.
+      await bob.ok("dm.send", { receiver: "Alice", text: "nearly there" });
+      const chat = await s.until((l) =>
+        l.includes("Bob2: nearly there") && l.at(-1) === "> half typ"
+      );
+      assert.equal(chat.at(-3), "Bob2: nearly there");
+      assert.match(chat.at(-2)!, /^↓ data\.bin from Bob2: \d+%/);
+      // A line entered moves above the progress line, and its answer follows it there.
+      await s.key("C-u");
+      await s.type("/who", true);
+      const who = await s.until((l) =>
+        l.some((x) => x.startsWith("* online (3)")) && l.at(-1) === ">"
+      );
+      assert.deepEqual(who.slice(-4, -2), ["> /who", "* online (3): Alice, Bob, Bob2"]);
+      assert.match(who.at(-2)!, /^↓ data\.bin from Bob2: \d+%/);
+      assert.equal(who.filter((x) => x.startsWith("↓")).length, 1);
+      await s.type("half typ");
+      for (let n = 1; n < 4; n++) {
+        await bob.send("sendfile.chunk", { file: ack.file, n, data: chunk.toBase64() });
+      }
+      const all = new Uint8Array(4 * chunk.length).fill(65);
+      const d = new Uint8Array(await crypto.subtle.digest("SHA-256", all));
+      const sha256 = Array.from(d, (b) => b.toString(16).padStart(2, "0")).join("");
+      await bob.send("sendfile.end", { file: ack.file, sha256 });
+      assert.equal((await bob.expect("sendfile.verified")).ok, true);
+      const after = await s.until((l) => l.some((x) => x.startsWith("* received data.bin")));
+      assert.ok(!after.some((x) => x.startsWith("↓")), after.join("\n")); // the line is gone
+      assert.equal(after.at(-1), "> half typ");
+    } finally {
+      await Deno.remove(progressDir, { recursive: true });
+    }
+  },
+  ` --downloads ${progressDir}`,
+);
