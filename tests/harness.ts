@@ -257,3 +257,16 @@ export async function rssKiB(pid: number): Promise<number> {
   if (!m) throw new Error(`no VmRSS for pid ${pid}`);
   return Number(m[1]);
 }
+
+/** SHA-256 of bytes, as lower-case hex (what sendfile.end carries). */
+export async function sha256(bytes: Uint8Array<ArrayBuffer>): Promise<string> {
+  const d = new Uint8Array(await crypto.subtle.digest("SHA-256", bytes));
+  return Array.from(d, (b) => b.toString(16).padStart(2, "0")).join("");
+}
+
+/** Random bytes (getRandomValues fills at most 64 KiB at a time). */
+export function randomBytes(n: number): Uint8Array<ArrayBuffer> {
+  const out = new Uint8Array(n);
+  for (let i = 0; i < n; i += 65536) crypto.getRandomValues(out.subarray(i, i + 65536));
+  return out;
+}

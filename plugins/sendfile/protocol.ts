@@ -56,7 +56,9 @@ export interface Offer {
 }
 export const FileOffer = message("sendfile.offer", (f): Offer => {
   const to = field.optional(f, "to", () => field.string(f, "to", { min: 1 }));
-  const room = field.optional(f, "room", () => field.string(f, "room", { min: 1 }));
+  // A room may be written `#cs350` or `@cs350`, as in the groups plugin's frames.
+  const room = field.optional(f, "room", () => field.string(f, "room", { min: 1 }))
+    ?.replace(/^[#@]/, "");
   if ((to === undefined) === (room === undefined)) {
     throw new ChatError("BAD_FRAME", 'give exactly one of "to" and "room"');
   }

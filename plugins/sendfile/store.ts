@@ -112,13 +112,19 @@ export class FileStore {
   }
 
   /** Moves a checked upload into place (or drops it if the same content is kept already) and
-   *  records it for `recipients` (lower-cased accounts). Resolves with the file's id. */
+   *  records it for `recipients` (lower-cased accounts). Resolves with the file's id (0 when
+   *  there is nobody to keep it for). */
   keep(
     tmp: string,
     f: Omit<StoredFile, "id" | "created_at">,
     recipients: string[],
   ): Promise<number> {
     return this.#locked(async () => {
+      // Nobody to give it to (a room with only its sender): nothing to keep.
+      if (recipients.length === 0) {
+        await Deno.remove(tmp);
+        return 0;
+      }
       const now = Date.now();
       const known = await this.db.get("SELECT 1 FROM sendfile_stored WHERE sha256 = ?", [f.sha256]);
       if (known) await Deno.remove(tmp);

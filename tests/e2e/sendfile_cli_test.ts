@@ -3,21 +3,9 @@
  * protocol client offering hostile names, and a sender that disappears mid-transfer.
  */
 import assert from "node:assert/strict";
-import { pw, TestClient } from "../harness.ts";
+import { pw, randomBytes, sha256, TestClient } from "../harness.ts";
 import { type ServerProcess, spawnClient, spawnServer } from "../process.ts";
 import { CHUNK_BYTES } from "../../plugins/sendfile/protocol.ts";
-
-async function sha256(bytes: Uint8Array<ArrayBuffer>): Promise<string> {
-  const d = new Uint8Array(await crypto.subtle.digest("SHA-256", bytes));
-  return Array.from(d, (b) => b.toString(16).padStart(2, "0")).join("");
-}
-
-/** Random bytes (getRandomValues fills at most 64 KiB at a time). */
-function randomBytes(n: number): Uint8Array<ArrayBuffer> {
-  const out = new Uint8Array(n);
-  for (let i = 0; i < n; i += 65536) crypto.getRandomValues(out.subarray(i, i + 65536));
-  return out;
-}
 
 /** A raw protocol client logged in as `name` (for what a person cannot type). */
 async function rawClient(server: ServerProcess, name: string): Promise<TestClient> {

@@ -4,18 +4,8 @@
  * the server keeps only as ciphertext and delivers when they connect.
  */
 import assert from "node:assert/strict";
+import { randomBytes, sha256 } from "../harness.ts";
 import { spawnClient, spawnServer } from "../process.ts";
-
-async function sha256(bytes: Uint8Array<ArrayBuffer>): Promise<string> {
-  const d = new Uint8Array(await crypto.subtle.digest("SHA-256", bytes));
-  return Array.from(d, (b) => b.toString(16).padStart(2, "0")).join("");
-}
-
-function randomBytes(n: number): Uint8Array<ArrayBuffer> {
-  const out = new Uint8Array(n);
-  for (let i = 0; i < n; i += 65536) crypto.getRandomValues(out.subarray(i, i + 65536));
-  return out;
-}
 
 async function blobs(data: string): Promise<string[]> {
   const all = await Array.fromAsync(Deno.readDir(`${data}/files`));

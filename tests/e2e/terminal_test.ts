@@ -3,7 +3,7 @@
  * send-keys and read with capture-pane.
  */
 import assert from "node:assert/strict";
-import { type Harness, pw, withServer } from "../harness.ts";
+import { type Harness, pw, sha256, withServer } from "../harness.ts";
 import { clientConfigDir } from "../process.ts";
 
 const MAIN = new URL("../../main.ts", import.meta.url).pathname;
@@ -253,9 +253,7 @@ terminalTest(
         await bob.send("sendfile.chunk", { file: ack.file, n, data: chunk.toBase64() });
       }
       const all = new Uint8Array(4 * chunk.length).fill(65);
-      const d = new Uint8Array(await crypto.subtle.digest("SHA-256", all));
-      const sha256 = Array.from(d, (b) => b.toString(16).padStart(2, "0")).join("");
-      await bob.send("sendfile.end", { file: ack.file, sha256 });
+      await bob.send("sendfile.end", { file: ack.file, sha256: await sha256(all) });
       assert.equal((await bob.expect("sendfile.verified")).ok, true);
       const after = await s.until((l) => l.some((x) => x.startsWith("* received data.bin")));
       assert.ok(!after.some((x) => x.startsWith("↓")), after.join("\n")); // the line is gone

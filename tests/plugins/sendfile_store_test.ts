@@ -5,14 +5,15 @@
  */
 import assert from "node:assert/strict";
 import type { RawFrame } from "../../protocol/spec.ts";
-import { type Harness, startServer, type TestClient, type TestServerOptions } from "../harness.ts";
+import {
+  type Harness,
+  sha256,
+  startServer,
+  type TestClient,
+  type TestServerOptions,
+} from "../harness.ts";
 
 const enc = new TextEncoder();
-
-async function sha256(bytes: Uint8Array<ArrayBuffer>): Promise<string> {
-  const d = new Uint8Array(await crypto.subtle.digest("SHA-256", bytes));
-  return Array.from(d, (b) => b.toString(16).padStart(2, "0")).join("");
-}
 
 async function names(dir: string): Promise<string[]> {
   return (await Array.fromAsync(Deno.readDir(dir))).filter((e) => e.isFile).map((e) => e.name)
@@ -134,6 +135,15 @@ Deno.test("sendfile store - a kept file survives a restart, is delivered at logi
     await carol2.expect("sendfile.end");
     await carol2.send("sendfile.verdict", { file: inc2.file, ok: true });
     await until(async () => (await names(`${data}/files`)).length === 0, "blob removed");
+    // A room with nobody but its sender: the upload is checked, then nothing is kept.
+    await alice2.ok("groups.create", { room: "empty" });
+    const ack = await alice2.ok("sendfile.offer", { room: "#empty", name: "x.txt", size: 2 });
+    await alice2.send("sendfile.chunk", { file: ack.file, n: 0, data: btoa("hi") });
+    await alice2.send("sendfile.end", { file: ack.file, sha256: await sha256(enc.encode("hi")) });
+    const none = await alice2.expect("sendfile.stored");
+    assert.deepEqual([none.to, none.now, none.later], ["#empty", 0, 0]);
+    assert.deepEqual(await names(`${data}/files`), []);
+    assert.deepEqual(await names(`${data}/files/tmp`), []);
   } finally {
     await h.close();
     await Deno.remove(data, { recursive: true });
