@@ -20,7 +20,8 @@ export interface Sealer {
   /** undefined: it goes in the clear (encryption off, or the peer has no key yet). Throws
    *  KEY_CHANGED if the peer's key changed since it was pinned. */
   seal(ctx: ClientCtx, peer: string, text: string, context: string): Promise<string | undefined>;
-  /** Throws E2E_FAILED if it cannot be opened. */
+  /** Throws E2E_FAILED if it cannot be opened, KEY_CHANGED if the sender's key is not the
+   *  one pinned (until the person accepts it with /verify). */
   open(
     ctx: ClientCtx,
     sender: string,
@@ -90,7 +91,7 @@ export function encryptClient(api: ClientApi) {
       } catch {
         throw new ChatError("E2E_FAILED", `${what} from ${sender} is not sealed properly`);
       }
-      return openFrom(st, ctx, sender, ctx.me, obj, what, context);
+      return openFrom(st, ctx, sender, ctx.me, obj, what, context, true);
     },
   });
 
@@ -153,6 +154,8 @@ async function openFrom(
   sealed: Record<string, unknown>,
   what: string,
   context?: string,
+  /** Refuse, rather than warn, when the sender's key changed (files: nothing to read first). */
+  strict = false,
 ): Promise<string> {
   const { from, to } = sealed;
   if (!st.me || !isPublicKey(from) || !isPublicKey(to)) {
@@ -164,8 +167,16 @@ async function openFrom(
       `${sender} sealed ${what} for another key of yours (another computer?)`,
     );
   }
-  if (st.peers!.check(sender, from) === "changed") warnChanged(st, ctx, sender);
-  else await st.peers!.pin(sender, from);
+  if (st.peers!.check(sender, from) === "changed") {
+    if (strict) {
+      throw new ChatError(
+        "KEY_CHANGED",
+        `${what} from ${sender} was sealed with a new key; compare /verify ${sender} with them,` +
+          ` then accept with /verify ${sender} accept`,
+      );
+    }
+    warnChanged(st, ctx, sender);
+  } else await st.peers!.pin(sender, from);
   const parties = { sender, senderKey: from, receiver, receiverKey: to };
   try {
     return await open({

@@ -17,6 +17,7 @@ import {
 } from "./protocol.ts";
 import { Outgoing, readChunk } from "./sending.ts";
 import { receiveFiles } from "./receiving.ts";
+import { safeFileName } from "./names.ts";
 import { Progress } from "./progress.ts";
 import { PLAIN_CHUNK, sealBytes, sealCheck, SEALED_NAME, sealedSize, sealFor } from "./sealing.ts";
 
@@ -52,7 +53,8 @@ export function sendfileClient(api: ClientApi) {
     const file = await openForSending(path);
     try {
       const { size } = await file.stat();
-      const name = path.split(/[\\/]/).pop() || path;
+      // What the receiver would make of it anyway; it also keeps our own notices clean.
+      const name = safeFileName(path.split(/[\\/]/).pop() || path);
       const sealer = api.service<Sealer>("encrypt.sealer");
       const e2e = to === undefined ? undefined : await sealFor(ctx, sealer, to, name, size);
       const offer = e2e
@@ -119,8 +121,9 @@ export function sendfileClient(api: ClientApi) {
   api.on(FileVerified, ({ file, name, by, ok }, ui) => {
     const t = sending.get(file);
     if (t) return t.finish({ kind: "verified", by, ok });
-    if (ok) ui.notice(`${ui.style.name(by)} got ${name} (SHA-256 verified)`);
-    else ui.error("CHECKSUM_MISMATCH", `${by} could not use ${name}; it was not kept`);
+    const shown = safeFileName(name);
+    if (ok) ui.notice(`${ui.style.name(by)} got ${shown} (SHA-256 verified)`);
+    else ui.error("CHECKSUM_MISMATCH", `${by} could not use ${shown}; it was not kept`);
   });
 
   api.on(FileCancelled, async ({ file, code, message }, ui) => {

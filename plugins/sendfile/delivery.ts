@@ -78,7 +78,9 @@ class Delivery implements Flow {
     this.#wakeUp();
   }
 
-  stop(_by: Session, why: string): void {
+  stop(by: Session | undefined, why: string): void {
+    // Stalled: the receiver is told, so it drops its partial file; offered again next login.
+    if (!by) this.flows.cancelled(this.id, [this.to], why);
     this.#result ??= {};
     this.#wakeUp();
     this.flows.api.log.info(`delivery ${this.id} of ${this.file.name} to ${this.to.name}: ${why}`);

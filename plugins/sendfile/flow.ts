@@ -28,12 +28,14 @@ export interface Flow {
   ack(n: number): void;
   verdict(ok: boolean): void;
   /** Ends it unfinished because `by` cancelled or left (`why` says which), and tells the other
-   *  side, if there is one. */
-  stop(by: Session, why: string): void;
+   *  side, if there is one; with no `by` (it stalled), tells both. */
+  stop(by: Session | undefined, why: string): void;
 }
 
 export class Flows {
   readonly #all = new Map<string, Flow>();
+  /** When each transfer last moved (a frame of it arrived). */
+  readonly #moved = new Map<Flow, number>();
   readonly #mine: (s: Session) => Set<Flow>;
   #next = 1;
   /** Chunks a sender may have in flight beyond the last acknowledged one. */
@@ -53,11 +55,13 @@ export class Flows {
 
   add(f: Flow): void {
     this.#all.set(f.id, f);
+    this.#moved.set(f, Date.now());
     for (const s of [f.from, f.to]) if (s) this.#mine(s).add(f);
   }
 
   remove(f: Flow): void {
     this.#all.delete(f.id);
+    this.#moved.delete(f);
     for (const s of [f.from, f.to]) if (s) this.#mine(s).delete(f);
   }
 
@@ -66,7 +70,17 @@ export class Flows {
     const f = this.#all.get(id);
     if (!f) return undefined;
     const ok = side ? f[side] === s : f.from === s || f.to === s;
+    if (ok) this.#moved.set(f, Date.now());
     return ok ? f : undefined;
+  }
+
+  /** Stops every transfer nothing moved in for `idleMs`: a peer that stopped sending or
+   *  acknowledging must not hold a reader's live slot or the store's space for ever. */
+  stopStalled(idleMs: number): void {
+    const before = Date.now() - idleMs;
+    for (const [f, at] of this.#moved) {
+      if (at < before) f.stop(undefined, `nothing moved for ${Math.round(idleMs / 1000)} s`);
+    }
   }
 
   of(s: Session): Flow[] {

@@ -6,6 +6,7 @@ import {
   DEFAULT_FILE_QUOTA,
   DEFAULT_FILE_TTL,
   DEFAULT_MAX_FILE_SIZE,
+  DEFAULT_TRANSFER_TIMEOUT,
   sendfileServer,
 } from "./server.ts";
 import { SENDFILE_MIGRATIONS } from "./store.ts";
@@ -34,6 +35,11 @@ export const sendfile: Plugin = {
     flags: "--file-ttl <duration>",
     description: "how long a kept file waits for its recipients (e.g. 14d, 12h; 0: no limit)",
     default: DEFAULT_FILE_TTL,
+    check: checkDuration,
+  }, {
+    flags: "--transfer-timeout <duration>",
+    description: "cancel a transfer in which nothing moved for this long (0: never)",
+    default: DEFAULT_TRANSFER_TIMEOUT,
     check: checkDuration,
   }],
   server: sendfileServer,

@@ -43,7 +43,7 @@ const index = (f: RawFrame, key: string) => {
 };
 
 /** sendfile.offer {to | room, name, size, sealed?} -> ack {file, chunk, window, stored} |
- *  NO_SUCH_USER | NO_SUCH_ROOM | NOT_A_MEMBER | CANNOT_RECEIVE | TOO_MANY_TRANSFERS |
+ *  NO_SUCH_USER | NO_SUCH_ROOM | NOT_A_MEMBER | KICKED | ANNOUNCE_ONLY | TOO_MANY_TRANSFERS |
  *  FILE_TOO_LARGE | QUOTA_EXCEEDED. Exactly one of `to` (a user) and `room`. `name` may be
  *  anything: receivers make it safe (see names.ts). `sealed` (end-to-end encrypted files only)
  *  is the file key and real name sealed for the receiver; the server passes it on unread. */
@@ -108,7 +108,8 @@ export const FileIncoming = message("sendfile.incoming", (f): Incoming => ({
  *  hands it to `now` recipients at once and to `later` ones when they connect. */
 export const FileStored = message("sendfile.stored", (f) => ({
   file: fileId(f),
-  name: field.text(f, "name"),
+  // The sender's own offer name echoed back: as free as the offer's (shown made safe).
+  name: field.string(f, "name", { min: 1, max: MAX_OFFER_NAME }),
   to: field.text(f, "to"),
   now: index(f, "now"),
   later: index(f, "later"),
@@ -153,7 +154,7 @@ export const FileVerdict = message("sendfile.verdict", (f) => ({
  *  file, later, once per recipient, if the sender is online then). */
 export const FileVerified = message("sendfile.verified", (f) => ({
   file: fileId(f),
-  name: field.text(f, "name"),
+  name: field.string(f, "name", { min: 1, max: MAX_OFFER_NAME }),
   by: field.text(f, "by"),
   ok: field.boolean(f, "ok"),
 }));

@@ -52,20 +52,43 @@ export function receiveFiles(api: ClientApi, downloads: () => string) {
     await Deno.remove(t.part).catch(() => {});
   };
 
+  // Quitting (or Ctrl-C) mid-transfer leaves no partial file behind.
+  globalThis.addEventListener("unload", () => {
+    for (const t of receiving.values()) {
+      try {
+        t.file.close();
+        Deno.removeSync(t.part);
+      } catch { /* gone already */ }
+    }
+  });
+
   api.on(FileIncoming, async (m, ui, ctx) => {
+    const prior = receiving.get(m.file);
+    if (prior) await discard(m.file, prior); // a server reusing an id: drop the first
+    /** A problem here (no key for it, no room on disk) is ours, not the file's: cancel, and a
+     *  kept file is offered again at the next login. */
+    const cannot = (e: unknown) => {
+      ctx.notify(FileCancel, { file: m.file, reason: "the receiver cannot take it now" });
+      const err = e instanceof ChatError ? e : new ChatError("FILE_UNREADABLE", String(e));
+      ui.error(err.code, `a file from ${m.from}: ${err.message}; it was refused`);
+    };
     let secret: FileSecret | undefined;
     try {
       if (m.sealed) secret = await openEnvelope(ctx, sealer(), m.from, m.sealed);
     } catch (e) {
-      if (m.kept) ctx.notify(FileVerdict, { file: m.file, ok: false });
-      else ctx.notify(FileCancel, { file: m.file, reason: "could not open the encrypted file" });
-      const err = e instanceof ChatError ? e : new ChatError("E2E_FAILED", String(e));
-      return ui.error(err.code, `${err.message}; the file was refused`);
+      return cannot(e);
     }
     const dir = downloads();
     const name = safeFileName(secret?.name ?? m.name);
     const size = secret?.size ?? m.size;
-    const part = await createPart(dir, name);
+    let part: { path: string; file: Deno.FsFile };
+    try {
+      part = await createPart(dir, name);
+    } catch (e) {
+      return cannot(
+        new ChatError("FILE_UNREADABLE", `cannot write to ${dir}: ${(e as Error).message}`),
+      );
+    }
     receiving.set(m.file, {
       from: m.from,
       name,
@@ -117,7 +140,11 @@ export function receiveFiles(api: ClientApi, downloads: () => string) {
     if (t.bytes + plain.length > t.size) {
       return refuse(ctx, ui, file, t, "TRANSFER_CANCELLED", "more bytes than offered");
     }
-    for (let off = 0; off < plain.length;) off += await t.file.write(plain.subarray(off));
+    try {
+      for (let off = 0; off < plain.length;) off += await t.file.write(plain.subarray(off));
+    } catch (e) {
+      return refuse(ctx, ui, file, t, "FILE_UNREADABLE", `cannot write: ${(e as Error).message}`);
+    }
     t.plain.update(plain);
     t.next++;
     t.wireBytes += bytes.length;
@@ -137,23 +164,33 @@ export function receiveFiles(api: ClientApi, downloads: () => string) {
         ? t.wire!.digest("hex") === sha256 && check !== undefined &&
           await openCheck(t.secret, check) === plain
         : plain === sha256);
-    ctx.notify(FileVerdict, { file, ok });
     const took = t.progress.finish();
     if (!ok) {
+      ctx.notify(FileVerdict, { file, ok });
       await Deno.remove(t.part).catch(() => {});
       return ui.error(
         "CHECKSUM_MISMATCH",
         `${t.name} from ${t.from} did not match its SHA-256; it was not kept`,
       );
     }
-    const saved = await saveUnique(t.part, t.dir, t.name);
+    let saved: string;
+    try {
+      saved = await saveUnique(t.part, t.dir, t.name);
+    } catch (e) {
+      await Deno.remove(t.part).catch(() => {});
+      ctx.notify(FileCancel, { file, reason: "the receiver could not save it" });
+      return ui.error("FILE_UNREADABLE", `${t.name} from ${t.from}: ${(e as Error).message}`);
+    }
+    // Only now, with the file under its name: the server may forget a kept copy.
+    ctx.notify(FileVerdict, { file, ok });
     ui.notice(
       `received ${t.name} (${sizeText(t.size)}) from ${ui.style.name(t.from)} ${took}: ` +
         `saved to ${saved} (SHA-256 verified${t.secret ? ", end-to-end encrypted" : ""})`,
     );
   });
 
-  /** Gives up on a file: a lasting problem with a kept one is a failed verdict. */
+  /** Gives up on a file: a lasting problem with a kept one (it does not open: tampered) is a
+   *  failed verdict, so it is not offered again; anything else is a cancel. */
   async function refuse(
     ctx: ClientCtx,
     ui: Ui,

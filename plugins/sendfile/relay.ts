@@ -17,6 +17,9 @@ export class Relay implements Flow {
   /** Next chunk index expected, bytes relayed so far. */
   #next = 0;
   #bytes = 0;
+  /** Highest chunk the receiver acknowledged: a sender past the window would fill the
+   *  receiver's send queue and get it cut off. */
+  #acked = -1;
   /** Set once sendfile.end passed: only the verdict is still to come. */
   #ended = false;
 
@@ -35,10 +38,11 @@ export class Relay implements Flow {
   chunk(n: number, data: string): void {
     if (this.#ended) return;
     const bytes = decodedBytes(data); // the receiver decodes (and checks) it
-    if (n !== this.#next || bytes > CHUNK_BYTES || this.#bytes + bytes > this.offer.size) {
-      return this.#cancel(
-        `chunk ${n} broke the rules (expected ${this.#next}, at most the offered size)`,
-      );
+    if (
+      n !== this.#next || bytes > CHUNK_BYTES || this.#bytes + bytes > this.offer.size ||
+      n - this.#acked > this.flows.window
+    ) {
+      return this.#cancel(`chunk ${n} broke the rules (order, size or window)`);
     }
     this.#next++;
     this.#bytes += bytes;
@@ -55,6 +59,7 @@ export class Relay implements Flow {
   }
 
   ack(n: number): void {
+    if (n > this.#acked && n < this.#next) this.#acked = n;
     this.flows.api.send(this.from, FileCredit, { file: this.id, n });
   }
 
@@ -65,9 +70,9 @@ export class Relay implements Flow {
     this.flows.api.send(this.from, FileVerified, body);
   }
 
-  stop(by: Session, why: string): void {
+  stop(by: Session | undefined, why: string): void {
     this.flows.remove(this);
-    this.flows.cancelled(this.id, [by === this.from ? this.to : this.from], why);
+    this.flows.cancelled(this.id, [this.from, this.to].filter((s) => s !== by), why);
     this.#log(why);
   }
 

@@ -30,6 +30,10 @@ export const DEFAULT_FILE_QUOTA = "5GiB";
 /** How long a kept file waits for its recipients: two weeks covers a student away for a
  *  week of term; 0 keeps files until everyone got them. */
 export const DEFAULT_FILE_TTL = "14d";
+/** A transfer in which nothing moved for this long is cancelled: a peer that stopped sending
+ *  or acknowledging must not hold a reader's live slot or the store's space. A minute is far
+ *  beyond any pause of a working client (each chunk is acknowledged as it is written). */
+export const DEFAULT_TRANSFER_TIMEOUT = "60s";
 /** How often expired files are swept, at most (sooner for a short --file-ttl). */
 const SWEEP_MS = 10 * 60 * 1000;
 
@@ -40,11 +44,13 @@ export function sendfileServer(api: ServerApi) {
     quota: parseSize(api.option("file-quota")[0] ?? DEFAULT_FILE_QUOTA)!,
     ttlMs: parseDuration(api.option("file-ttl")[0] ?? DEFAULT_FILE_TTL)!,
   };
+  const idleMs = parseDuration(api.option("transfer-timeout")[0] ?? DEFAULT_TRANSFER_TIMEOUT)!;
   // With an in-memory store the files go to a temporary directory, removed at shutdown.
   let dir = api.dataDir ? `${api.dataDir}/files` : "";
   let store!: FileStore;
   let deliveries!: Deliveries;
   let sweeper: ReturnType<typeof setInterval> | undefined;
+  let watchdog: ReturnType<typeof setInterval> | undefined;
 
   api.onStartup(async () => {
     dir ||= await Deno.makeTempDir({ prefix: "classchat-files-" });
@@ -52,6 +58,9 @@ export function sendfileServer(api: ServerApi) {
     deliveries = new Deliveries(api, flows, store);
     await store.open();
     await store.sweep();
+    if (idleMs > 0) {
+      watchdog = setInterval(() => flows.stopStalled(idleMs), Math.max(250, idleMs / 4));
+    }
     if (limits.ttlMs > 0) {
       const every = Math.min(SWEEP_MS, Math.max(1000, limits.ttlMs / 4));
       sweeper = setInterval(() => {
@@ -61,6 +70,7 @@ export function sendfileServer(api: ServerApi) {
   });
   api.onShutdown(async () => {
     clearInterval(sweeper);
+    clearInterval(watchdog);
     if (!api.dataDir && dir) await Deno.remove(dir, { recursive: true }).catch(() => {});
   });
   api.onLogin((s) => deliveries.kick(s));

@@ -128,25 +128,30 @@ export class FileStore {
       const now = Date.now();
       const known = await this.db.get("SELECT 1 FROM sendfile_stored WHERE sha256 = ?", [f.sha256]);
       if (known) await Deno.remove(tmp);
-      else {
-        await Deno.rename(tmp, this.blobPath(f.sha256));
-        this.#used += f.bytes;
-      }
+      else await Deno.rename(tmp, this.blobPath(f.sha256));
       const expires = this.limits.ttlMs > 0 ? now + this.limits.ttlMs : null;
-      return await this.db.tx(async (db) => {
-        const { lastId } = await db.run(
-          "INSERT INTO sendfile_stored (sha256, bytes, sender, room, name, sealed, check_sealed," +
-            " created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-          [f.sha256, f.bytes, f.sender, f.room, f.name, f.sealed, f.check_sealed, now, expires],
-        );
-        for (const a of recipients) {
-          await db.run("INSERT INTO sendfile_pending (account, stored_id) VALUES (?, ?)", [
-            a,
-            lastId,
-          ]);
-        }
-        return lastId;
-      });
+      try {
+        const id = await this.db.tx(async (db) => {
+          const { lastId } = await db.run(
+            "INSERT INTO sendfile_stored (sha256, bytes, sender, room, name, sealed," +
+              " check_sealed, created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [f.sha256, f.bytes, f.sender, f.room, f.name, f.sealed, f.check_sealed, now, expires],
+          );
+          for (const a of recipients) {
+            await db.run("INSERT INTO sendfile_pending (account, stored_id) VALUES (?, ?)", [
+              a,
+              lastId,
+            ]);
+          }
+          return lastId;
+        });
+        if (!known) this.#used += f.bytes;
+        return id;
+      } catch (e) {
+        // Not recorded: a blob nobody can ask for must not stay (or be counted).
+        if (!known) await Deno.remove(this.blobPath(f.sha256)).catch(() => {});
+        throw e;
+      }
     });
   }
 

@@ -31,8 +31,10 @@ export class Upload implements Flow {
   #over = false;
   /** sendfile.end came: the file is kept even if the sender leaves now. */
   #ended = false;
-  /** It ended unfinished: queued writes are skipped. */
+  /** It ended unfinished: queued writes and the keeping are skipped. */
   #failed = false;
+  /** The store's space promised to this upload is still held (released exactly once). */
+  #holding = true;
 
   constructor(
     readonly flows: Flows,
@@ -71,9 +73,9 @@ export class Upload implements Flow {
     this.#bytes += chunk.length;
     this.#writing = this.#writing.then(async () => {
       if (this.#failed) return;
-      this.#hash.update(chunk);
       this.#file ??= await Deno.open(this.tmp, { write: true, createNew: true });
       for (let off = 0; off < chunk.length;) off += await this.#file.write(chunk.subarray(off));
+      this.#hash.update(chunk); // only what is on disk counts
       this.#written = n;
       this.flows.api.send(this.from, FileCredit, { file: this.id, n });
     }).catch((e) => this.#fail(`the server could not write the file: ${e.message}`));
@@ -96,6 +98,7 @@ export class Upload implements Flow {
   }
 
   async #keep(sha256: string, check: string | undefined) {
+    if (this.#failed) return; // a write failed: the sender was told, the space freed
     this.#file ??= await Deno.open(this.tmp, { write: true, createNew: true });
     this.#file.close();
     this.#file = undefined;
@@ -113,7 +116,7 @@ export class Upload implements Flow {
       sealed: sealed ?? null,
       check_sealed: check ?? null,
     }, recipients.map((r) => r.toLowerCase()));
-    this.store.release(size);
+    this.#release();
     this.flows.remove(this);
     const online = recipients.filter((r) => this.flows.api.sessions.get(r)?.mode === "json");
     this.flows.api.send(this.from, FileStored, {
@@ -124,7 +127,9 @@ export class Upload implements Flow {
       later: recipients.length - online.length,
     });
     this.flows.api.log.info(
-      `kept ${name} (${size} bytes) from ${this.from.name} for ${this.target.label}`,
+      `kept ${
+        JSON.stringify(name)
+      } (${size} bytes) from ${this.from.name} for ${this.target.label}`,
     );
     this.kept(id, recipients);
   }
@@ -132,7 +137,7 @@ export class Upload implements Flow {
   ack(): void {}
   verdict(): void {}
 
-  stop(_by: Session, why: string): void {
+  stop(_by: Session | undefined, why: string): void {
     if (!this.#ended) this.#abort(why);
   }
 
@@ -141,12 +146,17 @@ export class Upload implements Flow {
     this.#abort(why);
   }
 
+  #release() {
+    if (this.#holding) this.store.release(this.offer.size);
+    this.#holding = false;
+  }
+
   /** Ends it unfinished: tells the sender (if it is not the one who left) and frees the space. */
   #abort(why: string, code = "TRANSFER_CANCELLED") {
     if (this.flows.find(this.id, this.from) === undefined) return; // ended already
     this.#over = this.#failed = true;
     this.flows.remove(this);
-    this.store.release(this.offer.size);
+    this.#release();
     this.flows.cancelled(this.id, [this.from], why, code);
     this.#writing = this.#writing.then(() => {
       this.#file?.close();

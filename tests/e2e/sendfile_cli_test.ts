@@ -121,8 +121,38 @@ Deno.test("sendfile cli - hostile names are saved safely inside the downloads fo
     const after = (await Array.fromAsync(Deno.readDir(`${downloads}/in`))).map((e) => e.name);
     assert.equal(after.length, 3);
     liar.close();
+
+    const m2 = await rawClient(server, "Mallory");
+    // Bob quits in the middle of a file: no .part stays behind, and Mallory is told.
+    const mid = await m2.ok("sendfile.offer", { to: "Bob", name: "mid.bin", size: 100_000 });
+    await m2.send("sendfile.chunk", {
+      file: mid.file,
+      n: 0,
+      data: randomBytes(CHUNK_BYTES).toBase64(),
+    });
+    await m2.expect("sendfile.credit", (f) => f.file === mid.file);
+    assert.ok(
+      (await Array.fromAsync(Deno.readDir(`${downloads}/in`))).some((e) =>
+        e.name === "mid.bin.part"
+      ),
+    );
     await bob.type("/quit");
     await bob.end();
+    await m2.expect("sendfile.cancelled", (f) => f.file === mid.file);
+    assert.equal((await Array.fromAsync(Deno.readDir(`${downloads}/in`))).length, 3);
+
+    // A receiver that cannot write where it is told to refuses at once: the sender is not
+    // left waiting for credit.
+    const notDir = `${downloads}/in/passwd`; // a file, not a folder
+    const carol = spawnClient("Carol", server, undefined, ["--downloads", `${notDir}/sub`]);
+    await carol.waitFor(/^\* logged in as Carol/);
+    const nope = await m2.ok("sendfile.offer", { to: "Carol", name: "n.txt", size: 2 });
+    const refused = await m2.expect("sendfile.cancelled", (f) => f.file === nope.file);
+    assert.match(String(refused.message), /Carol cancelled: the receiver cannot take it now/);
+    await carol.waitFor(/^! FILE_UNREADABLE: a file from Mallory: cannot write to /);
+    await carol.type("/quit");
+    await carol.end();
+    m2.close();
   } finally {
     await server.stop();
     await Deno.remove(downloads, { recursive: true });

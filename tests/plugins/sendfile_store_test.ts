@@ -208,3 +208,33 @@ Deno.test("sendfile store - a reader takes one live transfer at a time: a second
     await Deno.remove(data, { recursive: true });
   }
 });
+
+Deno.test("sendfile store - a live sender past the window is cut off, and a transfer in which nothing moves is cancelled after --transfer-timeout, freeing its space", async () => {
+  const data = await Deno.makeTempDir({ prefix: "classchat-files-" });
+  const h = await server(data, { "transfer-timeout": "1s", "file-quota": "1000" });
+  try {
+    const [alice, bob, dave] = await h.users("Alice", "Bob", "Dave");
+    await away(dave, "Dave", alice);
+    // Bob acknowledges nothing; Alice sends window + 1 chunks anyway.
+    const live = await alice.ok("sendfile.offer", { to: "Bob", name: "x", size: 1_000_000 });
+    const chunk = new Uint8Array(32 * 1024).toBase64();
+    for (let n = 0; n <= Number(live.window); n++) {
+      await alice.send("sendfile.chunk", { file: live.file, n, data: chunk });
+    }
+    const cut = await alice.expect("sendfile.cancelled", (f) => f.file === live.file);
+    assert.match(String(cut.message), /window/);
+    await bob.expect("sendfile.cancelled", (f) => f.file === live.file);
+    // An upload that never sends a byte holds the whole quota, until the timeout.
+    const idle = await alice.ok("sendfile.offer", { to: "Dave", name: "y", size: 1000 });
+    assert.equal(
+      (await alice.request("sendfile.offer", { to: "Dave", name: "z", size: 1 })).code,
+      "QUOTA_EXCEEDED",
+    );
+    const stalled = await alice.expect("sendfile.cancelled", (f) => f.file === idle.file, 4000);
+    assert.match(String(stalled.message), /nothing moved for 1 s/);
+    await alice.ok("sendfile.offer", { to: "Dave", name: "z", size: 1000 });
+  } finally {
+    await h.close();
+    await Deno.remove(data, { recursive: true });
+  }
+});
