@@ -72,6 +72,24 @@ export function serveCommand(done: (code: number) => void): Command {
       DEFAULT_LIMITS.loginWindowMs / 1000,
     )
     .option(
+      "--max-connections <n>",
+      "connections open at once, logged in or not",
+      intOption(1, 1_000_000),
+      DEFAULT_LIMITS.maxConnections,
+    )
+    .option(
+      "--max-connections-per-address <n>",
+      "connections open at once from one client address (a class may share one NAT)",
+      intOption(1, 1_000_000),
+      DEFAULT_LIMITS.maxConnectionsPerAddress,
+    )
+    .option(
+      "--login-timeout <seconds>",
+      "close a connection that has not logged in after this long",
+      intOption(1, 3600),
+      DEFAULT_LIMITS.loginTimeoutMs / 1000,
+    )
+    .option(
       "--scrypt-cost <log2N>",
       "password hashing cost (scrypt N = 2^cost, r=8, p=1); lower only for tests and load runs",
       intOption(MIN_SCRYPT_LOG_N, MAX_SCRYPT_LOG_N),
@@ -133,6 +151,9 @@ export function serveCommand(done: (code: number) => void): Command {
           loginFailuresPerAddress: o.loginFailuresPerAddress,
           loginWindowMs: o.loginWindow * 1000,
           retentionDays: o.retention,
+          maxConnections: o.maxConnections,
+          maxConnectionsPerAddress: o.maxConnectionsPerAddress,
+          loginTimeoutMs: o.loginTimeout * 1000,
         },
       });
       const { hostname, port } = server.addr;

@@ -62,10 +62,14 @@ export class ChatServer {
   /** True when the listener speaks TLS. */
   tls = false;
   #nextId = 1;
+  /** Connections refused for a limit, for a log line every hundred. */
+  #refusedLogged = 0;
   #listener: Deno.Listener | undefined;
   #tasks = new Set<Promise<void>>();
   #closing: Promise<void> | undefined;
   #stopping = false;
+  /** Open connections per client address (maxConnectionsPerAddress). */
+  readonly #perAddress = new Map<string, number>();
   /** The welcome frame, the same for every connection: encoded once. */
   #welcome: Uint8Array | undefined;
 
@@ -158,8 +162,13 @@ export class ChatServer {
       });
     }
     s.closed = true;
+    clearTimeout(s.loginTimer);
     if (this.sessions.release(s)) this.runHooks(this.registry.logout, s, reason);
-    this.sessions.all.delete(s);
+    if (this.sessions.all.delete(s)) {
+      const left = (this.#perAddress.get(s.address) ?? 1) - 1;
+      if (left > 0) this.#perAddress.set(s.address, left);
+      else this.#perAddress.delete(s.address);
+    }
     if (reason !== "SEND_QUEUE_EXCEEDED") await withTimeout(s.outbox.drain(), SHUTDOWN_FLUSH_MS);
     try {
       s.conn.close();
@@ -197,7 +206,23 @@ export class ChatServer {
       () => this.closeLater(s, "disconnected"),
     );
     if (this.#stopping) return void this.closeSession(s, "SERVER_SHUTDOWN");
+    const fromHere = this.#perAddress.get(remote.hostname) ?? 0;
+    const full = this.sessions.all.size >= this.limits.maxConnections
+      ? `the server has its maximum of ${this.limits.maxConnections} connections`
+      : fromHere >= this.limits.maxConnectionsPerAddress
+      ? `${remote.hostname} has its maximum of ${this.limits.maxConnectionsPerAddress} connections`
+      : undefined;
+    if (full) {
+      // Counted per refusal burst, not per connection: a flood must not flood the log too.
+      if (this.#refusedLogged++ % 100 === 0) this.log.warn(`refusing connections: ${full}`);
+      return void this.closeSession(s, "TOO_MANY_CONNECTIONS", `${full}; try again later`);
+    }
+    s.address = remote.hostname;
+    this.#perAddress.set(s.address, fromHere + 1);
     this.sessions.all.add(s);
+    s.loginTimer = setTimeout(() => {
+      if (!s.name) this.closeLater(s, "LOGIN_TIMEOUT");
+    }, this.limits.loginTimeoutMs);
     s.outbox.push(
       this.#welcome ??= encodeFrame({
         type: "welcome",

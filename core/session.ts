@@ -10,6 +10,10 @@ export class ServerSession implements Session {
   /** Set by session.quit: close once the ack has been queued. */
   quitting = false;
   closed = false;
+  /** Closes the connection if it has not logged in in time (cleared at close). */
+  loginTimer: ReturnType<typeof setTimeout> | undefined;
+  /** The client address, counted against maxConnectionsPerAddress while open. */
+  address = "";
   /** The handler context for this session, made once (see plugin_host.ts). */
   ctx: HandlerCtx | undefined;
   /** The answer of the last pipelined request still waiting (see router.ts), and how many

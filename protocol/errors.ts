@@ -50,6 +50,9 @@ export const ERROR_CODES = {
   // Connection-level reasons (sent in session.closing).
   SEND_QUEUE_EXCEEDED: "the client read too slowly and its outgoing queue overflowed",
   SERVER_SHUTDOWN: "the server is shutting down",
+  TOO_MANY_CONNECTIONS:
+    "the server, or your address, has as many connections as it takes; try again later",
+  LOGIN_TIMEOUT: "the connection did not log in in time",
   // Plain-text mode.
   UNKNOWN_COMMAND: "the plain-text line matched no command",
   INTERNAL: "the server failed while handling the request; it was logged",

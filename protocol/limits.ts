@@ -24,6 +24,17 @@ export interface Limits {
   loginFailuresPerAddress: number;
   /** The sliding window for both login-failure limits: 15 minutes. */
   loginWindowMs: number;
+  /** Connections open at once, logged in or not. Past it a new connection is told
+   *  TOO_MANY_CONNECTIONS and closed, so a flood cannot exhaust file descriptors and memory;
+   *  5,000 is several devices for each student of a very large course. */
+  maxConnections: number;
+  /** Connections open at once from one client address. 200 lets a whole class sit behind one
+   *  campus NAT address while one machine cannot take every slot. */
+  maxConnectionsPerAddress: number;
+  /** Milliseconds a connection may take to log in before it is closed with LOGIN_TIMEOUT
+   *  (slowloris: connections that never log in would hold slots for ever). 60 s leaves a
+   *  person time to answer the client's first-contact and new-password prompts. */
+  loginTimeoutMs: number;
   /** Days the message log keeps a message; 0 keeps everything. Keeping forever is the safe
    *  default: pruning also deletes messages whose recipient has not connected since. */
   retentionDays: number;
@@ -38,6 +49,9 @@ export const DEFAULT_LIMITS: Readonly<Limits> = Object.freeze({
   loginFailuresPerAddress: 50,
   loginWindowMs: 15 * 60 * 1000,
   retentionDays: 0,
+  maxConnections: 5000,
+  maxConnectionsPerAddress: 200,
+  loginTimeoutMs: 60_000,
 });
 
 /** Protocol version spoken by this build; bumped only for incompatible changes. */
