@@ -13,9 +13,14 @@ export function configDir(): string {
   const xdg = env("XDG_CONFIG_HOME");
   if (xdg) return `${xdg}/classchat`;
   if (Deno.build.os === "windows" && env("APPDATA")) return `${env("APPDATA")}\\classchat`;
-  const home = env("HOME") ?? env("USERPROFILE");
+  const home = homeDir();
   if (!home) throw new Error("no home directory: set CLASSCHAT_CONFIG_DIR");
   return `${home}/.config/classchat`;
+}
+
+/** The user's home directory ($HOME, or %USERPROFILE% on Windows), if there is one. */
+export function homeDir(): string | undefined {
+  return Deno.env.get("HOME") || Deno.env.get("USERPROFILE") || undefined;
 }
 
 /** Writes a private file atomically (temporary file, then rename) with mode 0600. */

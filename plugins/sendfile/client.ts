@@ -2,6 +2,7 @@
  *  end to end for a user when the encrypt plugin is on); receiving.ts takes files in. */
 import { createHash } from "node:crypto";
 import { ChatError } from "../../protocol/errors.ts";
+import { homeDir } from "../../core/config_dir.ts";
 import type { ClientApi, ClientCtx } from "../types.ts";
 import type { Sealer } from "../encrypt/client.ts";
 import {
@@ -138,7 +139,7 @@ export const DEFAULT_DOWNLOADS = "~/Downloads/ClassChat";
 
 function expandHome(dir: string): string {
   if (!dir.startsWith("~/") && dir !== "~") return dir;
-  const home = Deno.env.get("HOME") ?? Deno.env.get("USERPROFILE");
+  const home = homeDir();
   if (!home) throw new ChatError("NO_SUCH_FILE", "no home directory: give connect --downloads");
   return home + dir.slice(1);
 }

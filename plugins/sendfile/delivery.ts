@@ -4,17 +4,16 @@
  *  the start, at the next login. */
 import type { ServerApi, Session } from "../types.ts";
 import type { Flow, Flows } from "./flow.ts";
-import { readChunk } from "./sending.ts";
+import { ChatError } from "../../protocol/errors.ts";
+import { Outgoing, readChunk } from "./sending.ts";
 import { CHUNK_BYTES, FileChunk, FileEnd, FileIncoming, FileVerified } from "./protocol.ts";
 import type { FileStore, StoredFile } from "./store.ts";
 
 class Delivery implements Flow {
   readonly id: string;
   readonly from = undefined;
-  #acked = -1;
-  #wake: (() => void) | undefined;
-  /** Set when it ended: a verdict (true/false) or stopped (undefined). */
-  #result: { ok?: boolean } | undefined;
+  /** The credit window and the verdict, kept as a sending client keeps them. */
+  readonly #out: Outgoing;
 
   constructor(
     readonly flows: Flows,
@@ -24,6 +23,7 @@ class Delivery implements Flow {
     readonly since: number,
   ) {
     this.id = flows.newId();
+    this.#out = new Outgoing(flows.window);
     flows.add(this);
   }
 
@@ -41,59 +41,45 @@ class Delivery implements Flow {
       kept: true,
       sent: f.created_at < this.since ? f.created_at : undefined,
     });
-    const blob = await Deno.open(path, { read: true });
     try {
+      using blob = await Deno.open(path, { read: true });
       const buf = new Uint8Array(CHUNK_BYTES);
-      for (let n = 0;; n++) {
-        while (!this.#result && n - this.#acked > this.flows.window) await this.#sleep();
+      for (let n = 0; !this.#out.finished; n++) {
+        await this.#out.room(n);
         await api.writable(this.to);
-        if (this.#result) return this.#result.ok;
         const got = await readChunk(blob, buf);
         if (got === 0 && n > 0) break;
         api.send(this.to, FileChunk, { file: this.id, n, data: buf.subarray(0, got).toBase64() });
         if (got < buf.length) break;
       }
-    } finally {
-      blob.close();
+      if (!this.#out.finished) {
+        const end = { file: this.id, sha256: f.sha256, check: f.check_sealed ?? undefined };
+        api.send(this.to, FileEnd, end);
+      }
+      const v = await this.#out.result;
+      return v.kind === "verified" ? v.ok : undefined;
+    } catch (e) {
+      if (e instanceof ChatError) return undefined; // stopped: offered again next login
+      throw e;
     }
-    api.send(this.to, FileEnd, {
-      file: this.id,
-      sha256: f.sha256,
-      check: f.check_sealed ?? undefined,
-    });
-    while (this.#result === undefined) await this.#sleep();
-    return (this.#result as { ok?: boolean }).ok;
   }
 
   chunk(): void {}
   end(): void {}
 
   ack(n: number): void {
-    if (n > this.#acked) this.#acked = n;
-    this.#wakeUp();
+    this.#out.credit(n);
   }
 
   verdict(ok: boolean): void {
-    this.#result ??= { ok };
-    this.#wakeUp();
+    this.#out.finish({ kind: "verified", by: this.to.name!, ok });
   }
 
   stop(by: Session | undefined, why: string): void {
     // Stalled: the receiver is told, so it drops its partial file; offered again next login.
     if (!by) this.flows.cancelled(this.id, [this.to], why);
-    this.#result ??= {};
-    this.#wakeUp();
+    this.#out.fail(why);
     this.flows.api.log.info(`delivery ${this.id} of ${this.file.name} to ${this.to.name}: ${why}`);
-  }
-
-  #sleep() {
-    return new Promise<void>((r) => (this.#wake = r));
-  }
-
-  #wakeUp() {
-    const w = this.#wake;
-    this.#wake = undefined;
-    w?.();
   }
 }
 

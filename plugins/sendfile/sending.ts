@@ -1,4 +1,5 @@
-/** The sending side of one transfer: the credit window, and how it ends. */
+/** The sending side of one transfer, a client's or the server's delivering a kept file: the
+ *  credit window, and how it ends. */
 import { ChatError, type ErrorCode, isErrorCode } from "../../protocol/errors.ts";
 
 /** How a transfer ended well: the receiver's verdict, or the server kept the file. */
@@ -11,6 +12,7 @@ export class Outgoing {
   #acked = -1;
   #wake: (() => void) | undefined;
   #failure: ChatError | undefined;
+  #finished = false;
   #settle!: { resolve(v: Outcome): void; reject(e: unknown): void };
   /** The receiver's verdict, or the reason the transfer ended unfinished. */
   readonly result = new Promise<Outcome>((resolve, reject) => (this.#settle = { resolve, reject }));
@@ -19,9 +21,15 @@ export class Outgoing {
     this.result.catch(() => {}); // awaited by the sender; never an unhandled rejection
   }
 
-  /** Resolves when chunk n may be sent (fewer than `window` unacknowledged before it). */
+  /** The transfer ended well (or with a verdict) before every chunk went: send no more. */
+  get finished(): boolean {
+    return this.#finished;
+  }
+
+  /** Resolves when chunk n may be sent (fewer than `window` unacknowledged before it), or
+   *  the transfer is finished; throws if it failed. */
   async room(n: number): Promise<void> {
-    while (n - this.#acked > this.window) {
+    while (n - this.#acked > this.window && !this.#finished) {
       if (this.#failure) throw this.#failure;
       await new Promise<void>((r) => (this.#wake = r));
     }
@@ -34,7 +42,9 @@ export class Outgoing {
   }
 
   finish(v: Outcome): void {
+    this.#finished = true;
     this.#settle.resolve(v);
+    this.#wakeUp();
   }
 
   fail(message: string, code = "TRANSFER_CANCELLED"): void {

@@ -20,6 +20,7 @@ import {
   FileEnd,
   FileOffer,
   FileVerdict,
+  MAX_TRANSFERS_PER_SESSION,
 } from "./protocol.ts";
 
 /** Largest file kept for people away and rooms: lecture slides and recordings of a few
@@ -80,7 +81,9 @@ export function sendfileServer(api: ServerApi) {
   //   | TOO_MANY_TRANSFERS | FILE_TOO_LARGE | QUOTA_EXCEEDED
   api.on(FileOffer, ({ to, room, name, size, sealed }, ctx) => {
     const me = ctx.session;
-    if (flows.full(me)) ctx.fail("TOO_MANY_TRANSFERS", "at most 8 transfers at once");
+    if (flows.full(me)) {
+      ctx.fail("TOO_MANY_TRANSFERS", `at most ${MAX_TRANSFERS_PER_SESSION} transfers at once`);
+    }
     const offer = { name, size, sealed };
     const ack = (id: string, stored: boolean) => ({
       file: id,
@@ -108,7 +111,7 @@ export function sendfileServer(api: ServerApi) {
         ctx.fail("TOO_MANY_TRANSFERS", `${who} is receiving another file; try when it is done`);
       }
     }
-    const upload = new Upload(flows, store, me, target, offer, (_id, recipients) => {
+    const upload = new Upload(flows, store, me, target, offer, (recipients) => {
       for (const r of recipients) {
         const s = api.sessions.get(r);
         if (s) deliveries.kick(s);

@@ -112,18 +112,16 @@ export class FileStore {
   }
 
   /** Moves a checked upload into place (or drops it if the same content is kept already) and
-   *  records it for `recipients` (lower-cased accounts). Resolves with the file's id (0 when
-   *  there is nobody to keep it for). */
+   *  records it for `recipients` (lower-cased accounts); nothing is kept for nobody. */
   keep(
     tmp: string,
     f: Omit<StoredFile, "id" | "created_at">,
     recipients: string[],
-  ): Promise<number> {
+  ): Promise<void> {
     return this.#locked(async () => {
       // Nobody to give it to (a room with only its sender): nothing to keep.
       if (recipients.length === 0) {
-        await Deno.remove(tmp);
-        return 0;
+        return await Deno.remove(tmp);
       }
       const now = Date.now();
       const known = await this.db.get("SELECT 1 FROM sendfile_stored WHERE sha256 = ?", [f.sha256]);
@@ -131,7 +129,7 @@ export class FileStore {
       else await Deno.rename(tmp, this.blobPath(f.sha256));
       const expires = this.limits.ttlMs > 0 ? now + this.limits.ttlMs : null;
       try {
-        const id = await this.db.tx(async (db) => {
+        await this.db.tx(async (db) => {
           const { lastId } = await db.run(
             "INSERT INTO sendfile_stored (sha256, bytes, sender, room, name, sealed," +
               " check_sealed, created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -143,10 +141,8 @@ export class FileStore {
               lastId,
             ]);
           }
-          return lastId;
         });
         if (!known) this.#used += f.bytes;
-        return id;
       } catch (e) {
         // Not recorded: a blob nobody can ask for must not stay (or be counted).
         if (!known) await Deno.remove(this.blobPath(f.sha256)).catch(() => {});

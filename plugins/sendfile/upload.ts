@@ -43,7 +43,7 @@ export class Upload implements Flow {
     readonly target: Target,
     readonly offer: { name: string; size: number; sealed?: string },
     /** Called with the recipients once the file is kept. */
-    readonly kept: (id: number, recipients: string[]) => void,
+    readonly kept: (recipients: string[]) => void,
   ) {
     store.reserve(offer.size);
     this.id = flows.newId();
@@ -107,7 +107,7 @@ export class Upload implements Flow {
     }
     const recipients = this.target.recipients();
     const { name, size, sealed } = this.offer;
-    const id = await this.store.keep(this.tmp, {
+    await this.store.keep(this.tmp, {
       sha256,
       bytes: size,
       sender: this.from.name!,
@@ -131,7 +131,7 @@ export class Upload implements Flow {
         JSON.stringify(name)
       } (${size} bytes) from ${this.from.name} for ${this.target.label}`,
     );
-    this.kept(id, recipients);
+    this.kept(recipients);
   }
 
   ack(): void {}

@@ -99,6 +99,14 @@ Deno.test("sendfile store - a kept file survives a restart, is delivered at logi
     assert.deepEqual([stored.to, stored.now, stored.later], ["Dave", 0, 1]);
     const sha = await sha256(bytes);
     assert.deepEqual(await names(`${data}/files`), [sha]);
+    // An upload whose bytes do not match the sender's SHA-256 is not kept, and says so.
+    const liar = await alice.ok("sendfile.offer", { to: "Dave", name: "forged", size: 3 });
+    await alice.send("sendfile.chunk", { file: liar.file, n: 0, data: btoa("abc") });
+    await alice.send("sendfile.end", { file: liar.file, sha256: "0".repeat(64) });
+    const forged = await alice.expect("sendfile.cancelled", (f) => f.file === liar.file);
+    assert.equal(forged.code, "CHECKSUM_MISMATCH");
+    await until(async () => (await names(`${data}/files/tmp`)).length === 0, "tmp emptied");
+    assert.deepEqual(await names(`${data}/files`), [sha]);
     // The same content for someone else is not stored twice.
     const [carol] = await h.users("Carol");
     await away(carol, "Carol", alice);
