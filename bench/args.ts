@@ -16,6 +16,12 @@ const FILE_DEADLINE_RATE = 2_000_000;
 const DEFAULT_FILE_SIZE = "1GiB";
 const MAX_FILE_SIZE = 2 ** 40;
 const SIZE_SUFFIXES: Record<string, number> = { "": 1, KiB: 1024, MiB: 1024 ** 2, GiB: 1024 ** 3 };
+/** soak: its default --rooms gives rooms of about this many members (each client is in two). */
+const SOAK_ROOM_MEMBERS = 50;
+const SOAK_ROOMS_PER_CLIENT = 2;
+/** soak: the warm-up is this share of --seconds, at most SOAK_WARMUP_MAX seconds. */
+const SOAK_WARMUP_SHARE = 0.1;
+const SOAK_WARMUP_MAX = 60;
 
 export class UsageError extends Error {
   /** False when pointing at --help would not help (a workload that does not exist yet). */
@@ -24,7 +30,7 @@ export class UsageError extends Error {
   }
 }
 
-const WORKLOADS = ["conn", "dm", "backlog", "fanout", "file"] as const;
+const WORKLOADS = ["conn", "dm", "backlog", "fanout", "file", "soak"] as const;
 type Workload = typeof WORKLOADS[number];
 
 export interface Options {
@@ -35,12 +41,12 @@ export interface Options {
   tlsCert: string | undefined;
   pid: number | undefined;
   json: boolean;
-  /** conn: clients to open, seconds to hold them idle, connects in flight at once. */
+  /** conn/soak: clients to open; conn: seconds to hold them idle; connects in flight at once. */
   clients: number;
   hold: number;
   concurrency: number;
-  /** dm: sender/receiver pairs, sending seconds; dm/backlog: unacknowledged requests per
-   *  sender, text length. */
+  /** dm: sender/receiver pairs; dm/fanout/soak: sending seconds; dm/backlog: unacknowledged
+   *  requests per sender; text length. */
   pairs: number;
   seconds: number;
   window: number;
@@ -52,8 +58,13 @@ export interface Options {
   messages: number;
   /** file: bytes to send, both over raw loopback TCP and through the server. */
   size: number;
-  /** dm: longest wait for in-flight deliveries after sending stops. */
+  /** dm/fanout/soak: longest wait for in-flight deliveries after sending stops. */
   drain: number;
+  /** soak: rooms (each client joins two), seconds of warm-up before the reference RSS, and
+   *  the seed of its pseudo-random traffic. */
+  rooms: number;
+  warmup: number;
+  seed: number;
   /** Hard limit for the whole run: past it the partial report is printed and we exit 1. */
   deadline: number;
 }
@@ -82,6 +93,21 @@ Workloads:
            (needs a server with the sendfile plugin), e.g.
              deno task bench file --port 7000 --pid <server pid> \\
                --tls-cert <data>/tls/cert.pem --size 1073741824
+  soak     --clients users (soak-<tag>-0001, ...) log in and join --rooms rooms (two each),
+           then for --seconds each does something every ~2 s on average (pseudo-random from
+           --seed): mostly a direct message to another client, else a post to one of its
+           rooms, presence.who, groups.members or session.ping; about once per 2 minutes a
+           client disconnects (session.quit or a plain close), stays away 5-30 s and comes
+           back (resume token or password), so that messages wait for it. Server RSS and CPU
+           are sampled every 5 s; report RSS after --warmup and at the end, their ratio, the
+           maximum and a series every 30 s, messages sent/acked/delivered, every acked
+           message not delivered (live or after the reconnect) by the end of --drain,
+           reconnects, errors. About 1.5 frames/s per client (requests, and session.ack at
+           most once a second): far within the server's default rate limit, but run the
+           server with --max-connections-per-address above --clients, e.g.
+             deno task bench soak --clients 500 --seconds 600 --port 7000 \\
+               --pid <server pid> --tls-cert <data>/tls/cert.pem
+           (needs a server with the dm, offline, groups and presence plugins)
 
 Options:
   --host <host>         server address (default 127.0.0.1)
@@ -89,23 +115,29 @@ Options:
   --tls-cert <file>     the server's certificate (<data>/tls/cert.pem): connect with TLS
                         pinned to it; without it, plain TCP (serve --no-tls)
   --pid <pid>           server process id, for CPU and RSS from /proc (else reported as n/a)
-  --clients <n>         conn: connections to open (default 1000)
+  --clients <n>         conn/soak: connections to open (default 1000; soak 500)
   --hold <s>            conn: seconds to hold them idle before measuring (default 2)
-  --concurrency <n>     connection attempts (and fanout joins) in flight at once (default 100)
+  --concurrency <n>     connection attempts (and fanout/soak joins) in flight at once
+                        (default 100)
   --pairs <n>           dm: client pairs (default 10)
   --members <n>         fanout: room members, each a connection (default 200)
   --senders <n>         fanout: members who post, at most --members (default 4)
-  --seconds <s>         dm/fanout: seconds of sending (default 10)
+  --seconds <s>         dm/fanout/soak: seconds of sending (default 10; soak 600)
   --window <n>          dm/fanout/backlog: unacknowledged requests per sender (default 100;
                         fanout 10, as each post is --members deliveries)
-  --text-bytes <n>      dm/fanout/backlog: message text length in bytes, at least 20
+  --text-bytes <n>      dm/fanout/backlog/soak: message text length in bytes, at least 20
                         (default 32)
-  --drain <s>           dm/fanout: longest wait for in-flight deliveries after sending
-                        (default 5)
+  --drain <s>           dm/fanout/soak: longest wait for in-flight deliveries after sending
+                        (default 5; soak 60, which includes logging back in everyone away)
+  --rooms <n>           soak: rooms, each client in two of them (default --clients / 25:
+                        about 50 members each)
+  --warmup <s>          soak: seconds of traffic before the reference RSS sample (default
+                        10% of --seconds, at most 60)
+  --seed <n>            soak: seed of the pseudo-random traffic (default 1)
   --messages <n>        backlog: missed messages to send and then receive (default 10000)
   --size <bytes>        file: bytes to send, a count or with KiB, MiB or GiB (default 1GiB)
   --deadline <s>        give up after this many seconds in total (default: dm --seconds + 30,
-                        fanout --seconds + 90,
+                        fanout --seconds + 90, soak --seconds + 120,
                         conn --hold + 60, backlog 60 + --messages / ${BACKLOG_DEADLINE_RATE},
                         file 60 + 1 per ${FILE_DEADLINE_RATE / 1e6} MB of --size)
   --json                print only the JSON result line
@@ -127,16 +159,19 @@ export function parseOptions(argv: string[]): Options | undefined {
         port: { type: "string", default: String(DEFAULT_PORT) },
         "tls-cert": { type: "string" },
         pid: { type: "string" },
-        clients: { type: "string", default: "1000" },
+        clients: { type: "string" },
         hold: { type: "string", default: "2" },
         concurrency: { type: "string", default: "100" },
         pairs: { type: "string", default: "10" },
-        seconds: { type: "string", default: "10" },
+        seconds: { type: "string" },
         window: { type: "string" },
         members: { type: "string", default: "200" },
         senders: { type: "string", default: "4" },
         "text-bytes": { type: "string", default: "32" },
-        drain: { type: "string", default: "5" },
+        drain: { type: "string" },
+        rooms: { type: "string" },
+        warmup: { type: "string" },
+        seed: { type: "string", default: "1" },
         messages: { type: "string", default: "10000" },
         size: { type: "string", default: DEFAULT_FILE_SIZE },
         deadline: { type: "string" },
@@ -155,7 +190,17 @@ export function parseOptions(argv: string[]): Options | undefined {
   if (workload === undefined) {
     throw new UsageError(`unknown workload "${positionals[0]}" (expected ${names})`);
   }
-  const seconds = num("seconds", v.seconds, 0.1, 3600);
+  const soak = workload === "soak";
+  const seconds = num("seconds", v.seconds ?? (soak ? "600" : "10"), 0.1, 86400);
+  const clients = int("clients", v.clients ?? (soak ? "500" : "1000"), soak ? 2 : 1, 1_000_000);
+  const rooms = v.rooms === undefined
+    ? Math.max(1, Math.round(clients * SOAK_ROOMS_PER_CLIENT / SOAK_ROOM_MEMBERS))
+    : int("rooms", v.rooms, 1, 100_000);
+  if (soak && rooms > clients) throw new UsageError("--rooms: at most --clients");
+  const warmup = v.warmup === undefined
+    ? Math.min(SOAK_WARMUP_MAX, SOAK_WARMUP_SHARE * seconds)
+    : num("warmup", v.warmup, 0, 86400);
+  if (soak && warmup >= seconds) throw new UsageError("--warmup: less than --seconds");
   const hold = num("hold", v.hold, 0, 3600);
   const messages = int("messages", v.messages, 1, 10_000_000);
   const members = int("members", v.members, 2, 100_000);
@@ -166,6 +211,8 @@ export function parseOptions(argv: string[]): Options | undefined {
     ? seconds + 30
     : workload === "fanout"
     ? seconds + 90
+    : soak
+    ? seconds + 120
     : workload === "backlog"
     ? 60 + Math.ceil(messages / BACKLOG_DEADLINE_RATE)
     : workload === "file"
@@ -178,7 +225,7 @@ export function parseOptions(argv: string[]): Options | undefined {
     tlsCert: v["tls-cert"],
     pid: v.pid === undefined ? undefined : int("pid", v.pid, 1, 2 ** 31),
     json: v.json,
-    clients: int("clients", v.clients, 1, 1_000_000),
+    clients,
     hold,
     concurrency: int("concurrency", v.concurrency, 1, 10_000),
     pairs: int("pairs", v.pairs, 1, 100_000),
@@ -187,9 +234,12 @@ export function parseOptions(argv: string[]): Options | undefined {
     members,
     senders,
     textBytes: int("text-bytes", v["text-bytes"], 20, 8000),
-    drain: num("drain", v.drain, 0, 600),
+    drain: num("drain", v.drain ?? (soak ? "60" : "5"), 0, 600),
     messages,
     size,
+    rooms,
+    warmup,
+    seed: int("seed", v.seed, 0, 2 ** 32 - 1),
     deadline: v.deadline === undefined ? deadlineDefault : num("deadline", v.deadline, 1, 86400),
   };
 }

@@ -2,12 +2,27 @@
  * One load-generator connection: a read loop over a single reused buffer feeding a LineScanner,
  * and whole-buffer writes. It deliberately knows nothing of frames beyond a few byte prefixes
  * (see classify) so that the generator spends far less CPU per frame than the server does.
+ * It answers the server's keepalive session.ping itself, so that no workload's idle client is
+ * closed for silence.
  */
 import { includes, LineScanner, startsWith } from "./lines.ts";
 
 /** A partial line longer than this means the stream is broken (the server caps frames at
  *  64 KiB by default; this leaves room for a raised --max-frame-bytes). */
 const MAX_LINE_BYTES = 1024 * 1024;
+
+const enc = new TextEncoder();
+/** The server's keepalive: pushed (without an id) to a connection it has not heard from for
+ *  half its idle timeout, which it closes with IDLE_TIMEOUT unless something arrives. */
+const SERVER_PING = enc.encode('{"type":"session.ping"');
+/** The answer: the same frame without an id, which the server takes as a sign of life and
+ *  does not acknowledge. */
+const PING_ANSWER = enc.encode('{"type":"session.ping"}\n');
+/** Longest line taken for a ping (a few fields could be added); longer lines skip the check. */
+const MAX_PING_BYTES = 128;
+
+/** Keepalive pings answered by every client of this process, for the reports. */
+export const keepalive = { pingsAnswered: 0 };
 
 export interface ClientHandler {
   /** Called once per read, before its lines: `now` is performance.now() for the whole chunk. */
@@ -25,6 +40,8 @@ export class BenchClient {
   closeReason: string | undefined;
   readonly done: Promise<void>;
   #closedByUs = false;
+  /** The last write queued: writes go out one after another, never interleaved. */
+  #lastWrite: Promise<boolean> = Promise.resolve(true);
 
   private constructor(
     readonly conn: Deno.Conn,
@@ -66,7 +83,18 @@ export class BenchClient {
 
   async #readLoop(bytes: number): Promise<void> {
     const buf = new Uint8Array(bytes);
-    const scanner = new LineScanner(MAX_LINE_BYTES, this.handler.onLine);
+    const scanner = new LineScanner(MAX_LINE_BYTES, (b, start, end) => {
+      // Answered here, for every workload, so that no idle bench client is cut off.
+      if (end - start <= MAX_PING_BYTES && startsWith(b, start, end, SERVER_PING)) {
+        const next = b[start + SERVER_PING.length];
+        if (next === 0x7d /* } */ || next === 0x2c /* , */) {
+          keepalive.pingsAnswered++;
+          void this.write(PING_ANSWER);
+          return;
+        }
+      }
+      this.handler.onLine(b, start, end);
+    });
     let reason: string | undefined;
     try {
       while (true) {
@@ -91,8 +119,16 @@ export class BenchClient {
     this.handler.onClose?.(reason);
   }
 
-  /** Writes all of `bytes`; false if the connection failed or was closed meanwhile. */
-  async write(bytes: Uint8Array): Promise<boolean> {
+  /** Writes all of `bytes` after any write still in progress (a partial write must not be
+   *  interleaved with another); false if the connection failed or was closed meanwhile.
+   *  `bytes` must not change until the returned promise settles. */
+  write(bytes: Uint8Array): Promise<boolean> {
+    const p = this.#lastWrite.then(() => this.#writeAll(bytes));
+    this.#lastWrite = p;
+    return p;
+  }
+
+  async #writeAll(bytes: Uint8Array): Promise<boolean> {
     try {
       let off = 0;
       while (off < bytes.length) off += await this.conn.write(bytes.subarray(off));
@@ -119,7 +155,6 @@ export class BenchClient {
 
 // Cheap frame classification ----------------------------------------------------------------------
 
-const enc = new TextEncoder();
 const TYPE_PREFIX = enc.encode('{"type":"');
 const DM_MESSAGE = enc.encode('{"type":"dm.message"');
 const PRESENCE = enc.encode('{"type":"presence.');

@@ -7,6 +7,8 @@
  *   deno task bench fanout --port 7000 --pid <server pid> --members 200 --senders 4
  *   deno task bench file --port 7000 --pid <server pid> --tls-cert <data>/tls/cert.pem \
  *     --size 1073741824
+ *   deno task bench soak --port 7000 --pid <server pid> --tls-cert <data>/tls/cert.pem \
+ *     --clients 500 --seconds 600
  *
  * Every run is bounded: past --deadline it prints what it has and exits 1, and a connection
  * the server drops ends the run early, so a dead server never leaves it hanging.
@@ -19,6 +21,7 @@ import { DmBench } from "./dm.ts";
 import { FanoutBench } from "./fanout.ts";
 import { FileBench } from "./file.ts";
 import { printResult } from "./report.ts";
+import { SoakBench } from "./soak.ts";
 
 const EXIT_OK = 0;
 const EXIT_FAILURE = 1;
@@ -46,6 +49,8 @@ export async function main(argv: string[]): Promise<number> {
     ? new FanoutBench(o)
     : o.workload === "file"
     ? new FileBench(o)
+    : o.workload === "soak"
+    ? new SoakBench(o)
     : new ConnBench(o);
   const abort = new AbortController();
   let timer: ReturnType<typeof setTimeout> | undefined;

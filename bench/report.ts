@@ -4,7 +4,14 @@
  * null in the JSON, never a made-up zero.
  */
 
-export type Figure = number | string | boolean | null | undefined | Record<string, number>;
+export type Figure =
+  | number
+  | string
+  | boolean
+  | null
+  | undefined
+  | Record<string, number>
+  | (number | undefined)[];
 
 export interface Result {
   /** Headline, e.g. "dm: 10 pairs (20 connections), window 100, 10 s". */

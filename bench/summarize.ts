@@ -56,12 +56,29 @@ const FILE_COLUMNS: [string, string, number][] = [
   ["benchCpuSeconds", "bench CPU-s", 2],
 ];
 
+const SOAK_COLUMNS: [string, string, number][] = [
+  ["rssWarmKiB", "RSS after warm-up KiB", 0],
+  ["rssEndKiB", "RSS end KiB", 0],
+  ["rssEndWarmRatio", "end/warm-up", 3],
+  ["rssMaxKiB", "RSS max KiB", 0],
+  ["rssSlopeKiBPerMin", "RSS KiB/min", 0],
+  ["serverCpuPercent", "server CPU %", 1],
+  ["dmAcked", "DMs acked", 0],
+  ["postDelivered", "room deliveries", 0],
+  ["reconnects", "reconnects", 0],
+  ["deliveryP99Ms", "delivery p99 ms", 1],
+  ["undelivered", "undelivered", 0],
+  ["drops", "dropped", 0],
+  ["errors", "errors", 0],
+];
+
 const COLUMNS: Record<string, [string, string, number][]> = {
   conn: CONN_COLUMNS,
   dm: DM_COLUMNS,
   fanout: DM_COLUMNS,
   backlog: BACKLOG_COLUMNS,
   file: FILE_COLUMNS,
+  soak: SOAK_COLUMNS,
 };
 
 function key(r: Row): string {
@@ -70,6 +87,10 @@ function key(r: Row): string {
   }
   if (r.workload === "file") {
     return `file ${Number(r.size).toLocaleString("en-US")} bytes, ${r.tls ? "TLS" : "plain TCP"}`;
+  }
+  if (r.workload === "soak") {
+    return `soak ${r.clients} clients, ${r.rooms} rooms, ${Math.round(Number(r.seconds))} s, ` +
+      `warm-up ${r.warmupSeconds} s`;
   }
   if (r.workload === "fanout") {
     return `fanout ${r.members} members, ${r.senders} posting, window ${r.window}, ${

@@ -90,6 +90,30 @@ export function serveCommand(done: (code: number) => void): Command {
       DEFAULT_LIMITS.loginTimeoutMs / 1000,
     )
     .option(
+      "--frames-per-second <n>",
+      "frames a connection may send per second after its burst (0: no limit, for load runs)",
+      intOption(0, 1_000_000),
+      DEFAULT_LIMITS.framesPerSecond,
+    )
+    .option(
+      "--frame-burst <n>",
+      "frames a connection may send at once before --frames-per-second applies",
+      intOption(1, 1_000_000),
+      DEFAULT_LIMITS.frameBurst,
+    )
+    .option(
+      "--max-bad-frames <n>",
+      "malformed or refused frames per connection per minute before it is closed",
+      intOption(1, 1_000_000),
+      DEFAULT_LIMITS.maxBadFramesPerMinute,
+    )
+    .option(
+      "--idle-timeout <seconds>",
+      "close a client not heard from for this long (pinged after half of it)",
+      intOption(2, 24 * 3600),
+      DEFAULT_LIMITS.idleTimeoutMs / 1000,
+    )
+    .option(
       "--scrypt-cost <log2N>",
       "password hashing cost (scrypt N = 2^cost, r=8, p=1); lower only for tests and load runs",
       intOption(MIN_SCRYPT_LOG_N, MAX_SCRYPT_LOG_N),
@@ -154,6 +178,10 @@ export function serveCommand(done: (code: number) => void): Command {
           maxConnections: o.maxConnections,
           maxConnectionsPerAddress: o.maxConnectionsPerAddress,
           loginTimeoutMs: o.loginTimeout * 1000,
+          framesPerSecond: o.framesPerSecond,
+          frameBurst: o.frameBurst,
+          maxBadFramesPerMinute: o.maxBadFrames,
+          idleTimeoutMs: o.idleTimeout * 1000,
         },
       });
       const { hostname, port } = server.addr;

@@ -111,6 +111,8 @@ export class ClientApp {
     this.#frames.hold(new Promise<void>((r) => (release = r)));
     conn.onPush = (f) => this.#frames.push(f);
     this.#conn = conn;
+    /** Set once #lost watches this connection: before that a drop is this call's to report. */
+    let watched = false;
     try {
       const w = conn.welcome;
       if (!again) {
@@ -128,6 +130,7 @@ export class ClientApp {
       this.#token = who.token;
       // From here a drop is a lost connection to reconnect, even during the hooks below.
       conn.closed.then((info) => this.#lost(conn, info));
+      watched = true;
       for (const fn of this.registry.onLogin) await fn(this.ctx);
       ui.notice(
         again
@@ -137,7 +140,9 @@ export class ClientApp {
       return true;
     } catch (e) {
       conn.close();
-      if (this.#me && conn.isClosed) return true; // dropped after login: #lost takes over
+      // Once #lost watches the connection, the close above is its to report and retry; a
+      // second retry loop here would race it.
+      if (watched) return true;
       throw e;
     } finally {
       release();

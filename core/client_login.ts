@@ -12,6 +12,7 @@ import {
   SessionResume,
 } from "../protocol/core.ts";
 import { ChatError } from "../protocol/errors.ts";
+import { field, message } from "../protocol/spec.ts";
 import type { CommandDef, Ui } from "../plugins/types.ts";
 import type { ClientConnection } from "./client.ts";
 
@@ -24,6 +25,9 @@ export interface Credentials {
   /** Asks a secret question without echo (for /passwd); absent when not in a terminal. */
   askSecret?: (question: string) => Promise<string | undefined>;
 }
+
+/** The ack of session.resume, as the client reads it: the account's name is shown. */
+const ResumeAck = message("ack", (f) => ({ name: field.text(f, "name") }));
 
 /** Errors after which asking again may help. */
 const RETRY_NAME = new Set(["NAME_IN_USE", "BAD_NAME"]);
@@ -40,8 +44,8 @@ export async function logIn(
 ): Promise<{ name: string; token: string } | undefined> {
   if (token) {
     try {
-      const ack = await conn.request(SessionResume, { name, token });
-      return { name: String(ack.name), token };
+      const ack = ResumeAck.decode(await conn.request(SessionResume, { name, token }));
+      return { name: ack.name, token };
     } catch (e) {
       if (!(e instanceof ChatError) || e.code !== "BAD_TOKEN") throw e;
     }

@@ -11,6 +11,9 @@ import type { RawFrame } from "../protocol/spec.ts";
 import type { ClientCtx, Ui } from "../plugins/types.ts";
 import type { ClientRegistry } from "./client_registry.ts";
 
+/** What an error code looks like; the error frame's decoder only checks it is a string. */
+const CODE_SHAPE = /^[A-Z][A-Z0-9_]{0,63}$/;
+
 export class FrameShow {
   /** The chain every frame is shown on; also what ClientCtx.settled waits for. */
   #shown: Promise<void> = Promise.resolve();
@@ -57,7 +60,8 @@ export class FrameShow {
     try {
       if (frame.type === "error") {
         const e = ErrorFrame.decode(frame);
-        return ui.error(e.rawCode, e.message);
+        // A code this client does not know (a newer server's) is shown as sent, if it is one.
+        return ui.error(CODE_SHAPE.test(e.rawCode) ? e.rawCode : e.code, e.message);
       }
       if (frame.type === "session.closing") return; // reported when the connection closes
       const show = this.registry.shows.get(frame.type);
@@ -102,9 +106,10 @@ function replayPrefix(ui: Ui, m: { replay?: string; ts?: number }): string {
   return ui.style.dim(m.replay === "missed" ? `(while you were away) ${when}` : when);
 }
 
-/** `YYYY-MM-DD HH:MM` in the computer's time zone. */
+/** `YYYY-MM-DD HH:MM` in the computer's time zone ("unknown time" past what a Date holds). */
 export function localTime(ms: number): string {
   const d = new Date(ms);
+  if (Number.isNaN(d.getTime())) return "unknown time";
   const p = (n: number) => String(n).padStart(2, "0");
   return `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())} ${p(d.getHours())}:${
     p(d.getMinutes())

@@ -38,17 +38,36 @@ export function handleLine(
     s.modeChosen = true;
     if (!line.trimStart().startsWith("{")) enterTextMode(server, s);
   }
-  if (s.mode === "text") return handleTextLine(server, s, line).then(() => afterLine(server, s));
+  if (s.mode === "text") {
+    if (refused(server, s)) return;
+    return handleTextLine(server, s, line).then(() => afterLine(server, s));
+  }
   let frame: RawFrame;
   try {
     frame = parseFrame(line);
   } catch (e) {
     return server.error(s, (e as ChatError).code, (e as ChatError).message);
   }
-  const pipelined = server.registry.handlers.get(frame.type)?.pipelined === true;
+  const entry = server.registry.handlers.get(frame.type);
+  if (!entry?.spec.windowed && refused(server, s, frame.id)) return;
+  const pipelined = entry?.pipelined === true;
   // A frame that is not pipelined waits until every pipelined one before it was answered.
   if (s.pipeline && !pipelined) return s.pipeline.then(() => route(server, s, frame, false));
   return route(server, s, frame, pipelined);
+}
+
+/** Takes a token from the session's frame bucket; when empty, answers RATE_LIMITED with the
+ *  time to wait and the frame is dropped (the refusal counts as a bad frame). */
+function refused(server: ChatServer, s: ServerSession, re?: string): boolean {
+  const wait = s.frames.take();
+  if (wait === 0) return false;
+  const rate = `${server.limits.framesPerSecond} frames a second after a burst of ` +
+    server.limits.frameBurst;
+  server.error(s, "RATE_LIMITED", `too many frames (${rate}); try again in ${wait} ms`, re, {
+    retryAfterMs: wait,
+    limit: "frames",
+  });
+  return true;
 }
 
 /** Frames one connection may have waiting for their answers while it reads on: 64 one-line

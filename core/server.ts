@@ -6,7 +6,12 @@
  */
 import { encodeFrame, encodeLine, LineSplitter } from "../protocol/framing.ts";
 import { ERROR_CODES, type ErrorCode } from "../protocol/errors.ts";
-import { DEFAULT_LIMITS, type Limits, PROTOCOL_VERSION } from "../protocol/limits.ts";
+import {
+  DEFAULT_LIMITS,
+  type Limits,
+  PROTOCOL_VERSION,
+  VIOLATION_CODES,
+} from "../protocol/limits.ts";
 import type { LogoutReason, Plugin } from "../plugins/types.ts";
 import type { Db } from "./storage/db.ts";
 import { openSqlite } from "./storage/sqlite.ts";
@@ -18,6 +23,7 @@ import { handleLine } from "./router.ts";
 import { renderText } from "./text_mode.ts";
 import { VERSION } from "./version.ts";
 import { Accounts } from "./accounts/accounts.ts";
+import { Guard } from "./guard.ts";
 import { DEFAULT_SCRYPT, type ScryptParams } from "./accounts/password.ts";
 
 export interface ServerOptions {
@@ -46,6 +52,14 @@ export interface ServerOptions {
 const READ_BUFFER_BYTES = 8 * 1024;
 /** How long shutdown waits for each connection's queued frames to be written. */
 const SHUTDOWN_FLUSH_MS = 2000;
+/** How long a closed session waits for its peer to close too, and how much of what the peer
+ *  still sends meanwhile is read and discarded (see closeSession). */
+const LINGER_MS = 2000;
+const LINGER_BYTES = 16 * 1024 * 1024;
+/** Wait after a failed accept (e.g. no file descriptors left) before accepting again. */
+const ACCEPT_RETRY_MS = 100;
+/** The first byte of a TLS handshake record: a TLS client dialled the plain-text port. */
+const TLS_HANDSHAKE = 0x16;
 
 export class ChatServer {
   readonly registry = new Registry();
@@ -61,15 +75,13 @@ export class ChatServer {
   pluginNames: string[] = [];
   /** True when the listener speaks TLS. */
   tls = false;
+  /** Connection limits, the frame budget and bad-frame allowance, the idle sweep. */
+  readonly guard: Guard;
   #nextId = 1;
-  /** Connections refused for a limit, for a log line every hundred. */
-  #refusedLogged = 0;
   #listener: Deno.Listener | undefined;
   #tasks = new Set<Promise<void>>();
   #closing: Promise<void> | undefined;
   #stopping = false;
-  /** Open connections per client address (maxConnectionsPerAddress). */
-  readonly #perAddress = new Map<string, number>();
   /** The welcome frame, the same for every connection: encoded once. */
   #welcome: Uint8Array | undefined;
 
@@ -81,6 +93,7 @@ export class ChatServer {
     this.admins = new Set((opts.admins ?? []).map((n) => n.toLowerCase()));
     this.pluginOptions = opts.pluginOptions ?? {};
     this.dataDir = opts.dataDir;
+    this.guard = new Guard(this);
   }
 
   static async start(opts: ServerOptions): Promise<ChatServer> {
@@ -103,6 +116,7 @@ export class ChatServer {
       throw e;
     }
     server.#acceptLoop(server.#listener);
+    server.guard.start();
     return server;
   }
 
@@ -130,6 +144,7 @@ export class ChatServer {
       ? { type: "error", code, message, ...extra }
       : { type: "error", re, code, message, ...extra };
     this.send(s, frame);
+    if (VIOLATION_CODES.has(code)) this.guard.violation(s, code, message);
   }
 
   /** Runs plugin hooks one by one; a hook that throws is logged and does not stop the rest. */
@@ -164,26 +179,38 @@ export class ChatServer {
     s.closed = true;
     clearTimeout(s.loginTimer);
     if (this.sessions.release(s)) this.runHooks(this.registry.logout, s, reason);
-    if (this.sessions.all.delete(s)) {
-      const left = (this.#perAddress.get(s.address) ?? 1) - 1;
-      if (left > 0) this.#perAddress.set(s.address, left);
-      else this.#perAddress.delete(s.address);
-    }
-    if (reason !== "SEND_QUEUE_EXCEEDED") await withTimeout(s.outbox.drain(), SHUTDOWN_FLUSH_MS);
-    try {
-      s.conn.close();
-    } catch { /* already closed by the peer */ }
+    if (this.sessions.all.delete(s)) this.guard.release(s);
+    if (reason === "SEND_QUEUE_EXCEEDED" || reason === "disconnected") return closeConn(s);
+    const flushed = await withTimeout(s.outbox.drain(), SHUTDOWN_FLUSH_MS);
+    // A connection without a read loop (refused at accept) has nobody to linger for, and
+    // one whose queue did not flush has a stalled reader: close those at once.
+    if (!flushed || !s.reading) return closeConn(s);
+    // Half-close, then close when the peer does (the read loop discards what it still sends)
+    // or after LINGER_MS: closing with input unread makes the kernel send a reset, which
+    // destroys what was just written, the closing frame included. The timer is armed first:
+    // a TLS closeWrite can wait on a write or a handshake that never completes.
+    s.lingerTimer = setTimeout(() => closeConn(s), LINGER_MS);
+    s.conn.closeWrite().catch(() => closeConn(s));
   }
 
   async #acceptLoop(listener: Deno.Listener) {
-    try {
-      for await (const conn of listener) {
-        const task = this.#serveConnection(conn).catch((e) => this.log.error(`connection: ${e}`));
-        this.#tasks.add(task);
-        task.finally(() => this.#tasks.delete(task));
+    let failures = 0;
+    while (!this.#stopping) {
+      let conn: Deno.Conn;
+      try {
+        conn = await listener.accept();
+        failures = 0;
+      } catch (e) {
+        if (this.#stopping || e instanceof Deno.errors.BadResource) return;
+        // Out of file descriptors (a flood) or another passing failure: wait and go on
+        // accepting, rather than stop serving for good.
+        if (failures++ % 100 === 0) this.log.error(`accept failed (retrying): ${e}`);
+        await new Promise((r) => setTimeout(r, ACCEPT_RETRY_MS));
+        continue;
       }
-    } catch (e) {
-      if (!this.#stopping) this.log.error(`listener failed: ${e}`);
+      const task = this.#serveConnection(conn).catch((e) => this.log.error(`connection: ${e}`));
+      this.#tasks.add(task);
+      task.finally(() => this.#tasks.delete(task));
     }
   }
 
@@ -206,23 +233,9 @@ export class ChatServer {
       () => this.closeLater(s, "disconnected"),
     );
     if (this.#stopping) return void this.closeSession(s, "SERVER_SHUTDOWN");
-    const fromHere = this.#perAddress.get(remote.hostname) ?? 0;
-    const full = this.sessions.all.size >= this.limits.maxConnections
-      ? `the server has its maximum of ${this.limits.maxConnections} connections`
-      : fromHere >= this.limits.maxConnectionsPerAddress
-      ? `${remote.hostname} has its maximum of ${this.limits.maxConnectionsPerAddress} connections`
-      : undefined;
-    if (full) {
-      // Counted per refusal burst, not per connection: a flood must not flood the log too.
-      if (this.#refusedLogged++ % 100 === 0) this.log.warn(`refusing connections: ${full}`);
-      return void this.closeSession(s, "TOO_MANY_CONNECTIONS", `${full}; try again later`);
-    }
-    s.address = remote.hostname;
-    this.#perAddress.set(s.address, fromHere + 1);
+    const refused = this.guard.admit(s, remote.hostname);
+    if (refused) return void this.closeSession(s, "TOO_MANY_CONNECTIONS", refused);
     this.sessions.all.add(s);
-    s.loginTimer = setTimeout(() => {
-      if (!s.name) this.closeLater(s, "LOGIN_TIMEOUT");
-    }, this.limits.loginTimeoutMs);
     s.outbox.push(
       this.#welcome ??= encodeFrame({
         type: "welcome",
@@ -234,15 +247,31 @@ export class ChatServer {
           maxFrameBytes: this.limits.maxFrameBytes,
           maxTextLength: this.limits.maxTextLength,
           maxNameLength: this.limits.maxNameLength,
+          framesPerSecond: this.limits.framesPerSecond,
+          frameBurst: this.limits.frameBurst,
+          idleTimeoutMs: this.limits.idleTimeoutMs,
         },
       }),
     );
     const splitter = new LineSplitter(this.limits.maxFrameBytes);
     const buf = new Uint8Array(READ_BUFFER_BYTES);
     try {
-      while (!s.closed) {
+      let discarded = 0;
+      s.reading = true;
+      while (true) {
         const n = await conn.read(buf);
         if (n === null) break;
+        if (s.closed) {
+          if ((discarded += n) > LINGER_BYTES) break;
+          continue;
+        }
+        s.lastHeard = performance.now();
+        s.pinged = false;
+        if (!s.modeChosen && !this.tls && buf[0] === TLS_HANDSHAKE && splitter.buffered === 0) {
+          this.log.info(`session ${s.id} (${s.remote}): a TLS handshake on the plain port`);
+          await this.closeSession(s, "NOT_CHAT_PROTOCOL", "this port speaks plain TCP, not TLS");
+          break;
+        }
         for (const ev of splitter.push(buf.subarray(0, n))) {
           if (s.closed) break;
           if (ev.kind === "oversize") {
@@ -257,6 +286,7 @@ export class ChatServer {
       this.#readFailed(s, e);
     }
     await this.closeSession(s, "disconnected");
+    closeConn(s);
   }
 
   /** One log line per failed connection, at a level that matches how unusual it is. */
@@ -273,14 +303,17 @@ export class ChatServer {
   }
 
   /** Closes from a callback that cannot await; a failure is logged, never unhandled. */
-  closeLater(s: ServerSession, reason: LogoutReason) {
-    this.closeSession(s, reason).catch((e) => this.log.error(`closing session ${s.id}: ${e}`));
+  closeLater(s: ServerSession, reason: LogoutReason, message?: string) {
+    this.closeSession(s, reason, message).catch((e) =>
+      this.log.error(`closing session ${s.id}: ${e}`)
+    );
   }
 
   /** Stops accepting, tells every client, flushes what is queued, closes the store. */
   close(): Promise<void> {
     this.#closing ??= (async () => {
       this.#stopping = true;
+      this.guard.stop();
       this.#listener?.close();
       await Promise.all([...this.sessions.all].map((s) => this.closeSession(s, "SERVER_SHUTDOWN")));
       await Promise.allSettled([...this.#tasks]);
@@ -293,9 +326,21 @@ export class ChatServer {
   }
 }
 
-/** Waits for p, but no longer than ms; the timer is cleared either way. */
-async function withTimeout(p: Promise<void>, ms: number): Promise<void> {
+/** Closes the socket, once, and ends any linger (see closeSession). */
+function closeConn(s: ServerSession) {
+  clearTimeout(s.lingerTimer);
+  try {
+    s.conn.close();
+  } catch { /* already closed */ }
+}
+
+/** Waits for p, but no longer than ms; true if p settled in time. */
+async function withTimeout(p: Promise<void>, ms: number): Promise<boolean> {
   let timer: ReturnType<typeof setTimeout> | undefined;
-  await Promise.race([p, new Promise<void>((resolve) => (timer = setTimeout(resolve, ms)))]);
+  const done = await Promise.race([
+    p.then(() => true, () => true),
+    new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), ms))),
+  ]);
   clearTimeout(timer);
+  return done;
 }

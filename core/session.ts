@@ -1,6 +1,7 @@
 /** Server-side connection state, and the table of logged-in sessions by name. */
 import type { HandlerCtx, Session, SessionView } from "../plugins/types.ts";
 import { Outbox } from "./outbox.ts";
+import { TokenBucket } from "./token_bucket.ts";
 
 export class ServerSession implements Session {
   name: string | undefined;
@@ -10,10 +11,22 @@ export class ServerSession implements Session {
   /** Set by session.quit: close once the ack has been queued. */
   quitting = false;
   closed = false;
+  /** Set once the read loop runs: only then can a closed session linger (closeSession). */
+  reading = false;
+  /** Closes the socket after a half-close if the peer does not (see ChatServer.closeSession). */
+  lingerTimer: ReturnType<typeof setTimeout> | undefined;
   /** Closes the connection if it has not logged in in time (cleared at close). */
   loginTimer: ReturnType<typeof setTimeout> | undefined;
   /** The client address, counted against maxConnectionsPerAddress while open. */
   address = "";
+  /** framesPerSecond/frameBurst, and maxBadFramesPerMinute (set by the server at accept). */
+  frames = new TokenBucket(0, 0);
+  badFrames = new TokenBucket(0, 0);
+  /** Whether a bad frame was logged already: one log line per connection, not per frame. */
+  badLogged = false;
+  /** performance.now() when bytes last arrived, and whether a ping went out since (idle). */
+  lastHeard = performance.now();
+  pinged = false;
   /** The handler context for this session, made once (see plugin_host.ts). */
   ctx: HandlerCtx | undefined;
   /** The answer of the last pipelined request still waiting (see router.ts), and how many

@@ -15,6 +15,23 @@ const MAX_INPUT_LINE_BYTES = 1024 * 1024;
 const ansi = (code: string) => (s: string) => `\x1b[${code}m${s}\x1b[0m`;
 const plain = (s: string) => s;
 
+/** Control characters but tab (C0, DEL, C1): what the protocol's `text` fields refuse. */
+// deno-lint-ignore no-control-regex
+const CONTROLS = /[\u0000-\u0008\u000a-\u001f\u007f-\u009f]/g;
+/** The same, matching colour (SGR) sequences whole first, so they can be kept. */
+// deno-lint-ignore no-control-regex
+const CONTROLS_BUT_COLOUR = /\x1b\[[0-9;]*m|[\u0000-\u0008\u000a-\u001f\u007f-\u009f]/g;
+
+/**
+ * The last line of defence for the terminal: decoders refuse control characters in shown text,
+ * but a field a decoder missed must still not move the cursor, clear the screen or forge a line
+ * (a newline). Each control character becomes U+FFFD; with colour, the colour sequences the
+ * styles make are kept (a colour is all an unchecked field could then add).
+ */
+export function safeText(text: string, color: boolean): string {
+  return text.replace(color ? CONTROLS_BUT_COLOUR : CONTROLS, (c) => c.length > 1 ? c : "\uFFFD");
+}
+
 /** NO_COLOR (https://no-color.org) turns colour off whatever the terminal can do. */
 export function colorWanted(): boolean {
   return Deno.stdout.isTerminal() && !Deno.env.get("NO_COLOR");
@@ -30,11 +47,12 @@ export function makeUi(
     : { name: plain, dim: plain, bold: plain };
   const red = color ? ansi("1;31") : plain;
   const yellow = color ? ansi("33") : plain;
+  const safe = (text: string) => safeText(text, color);
   return {
-    line: (text) => write(text),
-    notice: (text) => write(yellow("* ") + text),
-    error: (code, message) => write(red(`! ${code}: `) + message),
-    progress: status,
+    line: (text) => write(safe(text)),
+    notice: (text) => write(yellow("* ") + safe(text)),
+    error: (code, message) => write(red(`! ${safe(code)}: `) + safe(message)),
+    progress: (id, text) => status(id, text === undefined ? undefined : safe(text)),
     style,
   };
 }

@@ -35,10 +35,10 @@ export function parseFrame(line: string): RawFrame {
 
 /** welcome {server, version, protocol, plugins[], limits}: the first frame on every connection. */
 export const Welcome = message("welcome", (f) => ({
-  server: field.string(f, "server"),
-  version: field.string(f, "version"),
+  server: field.text(f, "server", { max: 200 }),
+  version: field.text(f, "version", { max: 100 }),
   protocol: field.number(f, "protocol"),
-  plugins: field.stringArray(f, "plugins"),
+  plugins: field.textArray(f, "plugins"),
   limits: field.object(f, "limits"),
 }));
 

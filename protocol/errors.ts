@@ -33,6 +33,7 @@ export const ERROR_CODES = {
   ANNOUNCE_ONLY: "the room is announce-only: only its owners and server admins post",
   INVITE_ONLY: "the room is private: an owner must invite you first",
   CLASS_ROOM: "the class room cannot be left: every account is in it",
+  TOO_MANY_ROOMS: "the account is in as many rooms as the server allows (--max-rooms-per-account)",
   // File transfer (plugin sendfile); the NO_SUCH_FILE .. FILE_UNREADABLE ones are reported by
   // the sending client before anything is sent.
   FILE_TOO_LARGE: "the file is larger than the server keeps for recipients away (--max-file-size)",
@@ -53,6 +54,9 @@ export const ERROR_CODES = {
   TOO_MANY_CONNECTIONS:
     "the server, or your address, has as many connections as it takes; try again later",
   LOGIN_TIMEOUT: "the connection did not log in in time",
+  IDLE_TIMEOUT: "nothing was heard from the peer for the idle time, not even a ping answer",
+  TOO_MANY_ERRORS: "the connection sent too many malformed or refused frames",
+  NOT_CHAT_PROTOCOL: "the first bytes were a TLS handshake or other non-chat data",
   // Plain-text mode.
   UNKNOWN_COMMAND: "the plain-text line matched no command",
   INTERNAL: "the server failed while handling the request; it was logged",

@@ -35,6 +35,25 @@ export interface Limits {
    *  (slowloris: connections that never log in would hold slots for ever). 60 s leaves a
    *  person time to answer the client's first-contact and new-password prompts. */
   loginTimeoutMs: number;
+  /** Frames per second a connection may send, steadily (a token bucket refilled at this rate;
+   *  0 turns the limit off, e.g. for load generation). A person types a few lines a second and
+   *  the client paces itself to this; a script gone wrong is answered RATE_LIMITED with the
+   *  time to wait. Frames of a windowed stream (file chunks) are bounded by their own window
+   *  and cost nothing unless refused. */
+  framesPerSecond: number;
+  /** Frames a connection may send at once before the steady rate applies (the bucket's size):
+   *  a login with its key and room lookups, or a pasted paragraph, fits in 200. */
+  frameBurst: number;
+  /** Malformed or refused frames (codes in VIOLATION_CODES) a connection may send per minute;
+   *  one more closes it with TOO_MANY_ERRORS. 10 tolerates a buggy client's occasional slip,
+   *  while a fuzzer or netcat pasting binary is cut off at once. */
+  maxBadFramesPerMinute: number;
+  /** Milliseconds of silence from a protocol client after which it is closed with
+   *  IDLE_TIMEOUT; after half of it the server sends session.ping, which a live client
+   *  answers. 120 s finds a laptop that vanished (no FIN) within two minutes at a cost of one
+   *  small frame a minute per idle connection. Plain-text (nc) sessions cannot answer pings
+   *  and are not timed out. */
+  idleTimeoutMs: number;
   /** Days the message log keeps a message; 0 keeps everything. Keeping forever is the safe
    *  default: pruning also deletes messages whose recipient has not connected since. */
   retentionDays: number;
@@ -52,7 +71,24 @@ export const DEFAULT_LIMITS: Readonly<Limits> = Object.freeze({
   maxConnections: 5000,
   maxConnectionsPerAddress: 200,
   loginTimeoutMs: 60_000,
+  framesPerSecond: 50,
+  frameBurst: 200,
+  maxBadFramesPerMinute: 10,
+  idleTimeoutMs: 120_000,
 });
+
+/** Error codes that mean the peer broke the protocol (rather than asked for something it may
+ *  not have): each counts against maxBadFramesPerMinute. */
+export const VIOLATION_CODES: ReadonlySet<string> = new Set([
+  "FRAME_TOO_LARGE",
+  "BAD_UTF8",
+  "BAD_JSON",
+  "BAD_FRAME",
+  "UNKNOWN_TYPE",
+  "NOT_LOGGED_IN",
+  "ALREADY_LOGGED_IN",
+  "RATE_LIMITED",
+]);
 
 /** Protocol version spoken by this build; bumped only for incompatible changes. */
 export const PROTOCOL_VERSION = 1;

@@ -15,16 +15,23 @@ export interface MessageSpec<T> {
   readonly type: string;
   /** Checks an untrusted frame and returns the typed body, or throws ChatError(BAD_FRAME). */
   decode(frame: RawFrame): T;
+  /** Frames of a stream bounded by its own credit window (file chunks and their acks): they
+   *  are exempt from the frames-per-second limit on both sides unless refused. */
+  readonly windowed?: boolean;
 }
 
-export function message<T>(type: string, decode: (frame: RawFrame) => T): MessageSpec<T> {
-  return { type, decode };
+export function message<T>(
+  type: string,
+  decode: (frame: RawFrame) => T,
+  opts: { windowed?: boolean } = {},
+): MessageSpec<T> {
+  return { type, decode, windowed: opts.windowed === true };
 }
 
 /** Field readers for decoders: each names the field in its error so a client knows what to fix. */
 export const field = {
   string(f: RawFrame, key: string, opts: { min?: number; max?: number } = {}): string {
-    const v = f[key];
+    const v = at(f, key);
     if (typeof v !== "string") throw bad(key, "must be a string");
     if (opts.min !== undefined && v.length < opts.min) {
       throw bad(key, `is shorter than ${opts.min}`);
@@ -41,26 +48,26 @@ export const field = {
   },
   /** `read()` when the field is present, undefined when it is absent. */
   optional<T>(f: RawFrame, key: string, read: () => T): T | undefined {
-    return f[key] === undefined ? undefined : read();
+    return at(f, key) === undefined ? undefined : read();
   },
   optionalString(f: RawFrame, key: string): string | undefined {
-    return f[key] === undefined ? undefined : field.string(f, key);
+    return at(f, key) === undefined ? undefined : field.string(f, key);
   },
   number(f: RawFrame, key: string): number {
-    const v = f[key];
+    const v = at(f, key);
     if (typeof v !== "number" || !Number.isFinite(v)) throw bad(key, "must be a finite number");
     return v;
   },
   optionalNumber(f: RawFrame, key: string): number | undefined {
-    return f[key] === undefined ? undefined : field.number(f, key);
+    return at(f, key) === undefined ? undefined : field.number(f, key);
   },
   boolean(f: RawFrame, key: string): boolean {
-    const v = f[key];
+    const v = at(f, key);
     if (typeof v !== "boolean") throw bad(key, "must be true or false");
     return v;
   },
   stringArray(f: RawFrame, key: string): string[] {
-    const v = f[key];
+    const v = at(f, key);
     if (!Array.isArray(v) || !v.every((x) => typeof x === "string")) {
       throw bad(key, "must be an array of strings");
     }
@@ -73,7 +80,7 @@ export const field = {
     return v;
   },
   object(f: RawFrame, key: string): Record<string, unknown> {
-    const v = f[key];
+    const v = at(f, key);
     if (typeof v !== "object" || v === null || Array.isArray(v)) {
       throw bad(key, "must be an object");
     }
@@ -83,6 +90,15 @@ export const field = {
 
 // deno-lint-ignore no-control-regex
 const CONTROL = /[\u0000-\u0008\u000a-\u001f\u007f-\u009f]/;
+
+/** The field's value; a non-object in place of a frame (an entry of an array field, say) is
+ *  BAD_FRAME like any other wrong shape, never a TypeError. */
+function at(f: RawFrame, key: string): unknown {
+  if (typeof f !== "object" || f === null || Array.isArray(f)) {
+    throw bad(key, "is not in an object");
+  }
+  return Object.hasOwn(f, key) ? f[key] : undefined;
+}
 
 function bad(key: string, why: string): ChatError {
   return new ChatError("BAD_FRAME", `field "${key}" ${why}`);

@@ -53,6 +53,9 @@ export async function startServer(opts: TestServerOptions = {}): Promise<Harness
     logLevel: "silent",
     scrypt: TEST_SCRYPT,
     ...opts,
+    // Test clients are scripts that send as fast as a test needs; the frame rate limit has
+    // its own tests, which set it.
+    limits: { framesPerSecond: 0, ...opts.limits },
     tls,
   });
   const port = server.addr.port;

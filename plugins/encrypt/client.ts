@@ -53,7 +53,17 @@ export function encryptClient(api: ClientApi) {
     st.me = identity;
     st.peers = await PeerKeys.load(ctx.server, ctx.me);
     st.keys.clear();
-    const ack = await ctx.request(EncryptPublish, { key: identity.publicKey });
+    let ack;
+    try {
+      ack = await ctx.request(EncryptPublish, { key: identity.publicKey });
+    } catch (e) {
+      // A server run with --disable encrypt: chat on, unsealed (no peer could get our key).
+      if (!(e instanceof ChatError) || e.code !== "UNKNOWN_TYPE") throw e;
+      st.me = undefined;
+      return ctx.ui.notice(
+        "this server does not offer end-to-end encryption: the server can read your messages",
+      );
+    }
     const fp = await keyFingerprint(identity.publicKey);
     if (created) ctx.ui.notice(`made your end-to-end encryption key (fingerprint ${fp})`);
     if (ack.replaced) {

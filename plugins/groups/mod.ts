@@ -5,6 +5,7 @@ import { groupsClient } from "./client.ts";
 import { groupsServer } from "./server.ts";
 import { GROUPS_MIGRATIONS } from "./store.ts";
 import { roomNameProblem } from "./protocol.ts";
+import { DEFAULT_MAX_ROOMS_PER_ACCOUNT, maxRoomsProblem } from "./limits.ts";
 
 export const groups: Plugin = {
   name: "groups",
@@ -14,6 +15,11 @@ export const groups: Plugin = {
     flags: "--class-room <room>",
     description: "an announcement room every account is in, e.g. the course's (cs350)",
     check: roomNameProblem,
+  }, {
+    flags: "--max-rooms-per-account <n>",
+    description: "rooms one account may be in, the class room not counted (1-100000)",
+    default: String(DEFAULT_MAX_ROOMS_PER_ACCOUNT),
+    check: maxRoomsProblem,
   }],
   server: groupsServer,
   client: groupsClient,

@@ -29,14 +29,15 @@ export function roomNameProblem(name: string): string | undefined {
   return m && m[1].length <= MAX_ROOM_NAME ? undefined : ROOM_RULE;
 }
 
-/** groups.create {room, private?} -> ack {room, private} | ROOM_EXISTS | BAD_ROOM_NAME; the
- *  creator joins and owns it. A private room is joined only by invitation. */
+/** groups.create {room, private?} -> ack {room, private} | ROOM_EXISTS | BAD_ROOM_NAME |
+ *  TOO_MANY_ROOMS; the creator joins and owns it. A private room is joined only by invitation. */
 export const GroupCreate = message("groups.create", (f) => ({
   room: roomName(f),
   private: f.private === undefined ? false : field.boolean(f, "private"),
 }));
-/** groups.join {room} -> ack {room, members} | NO_SUCH_ROOM | INVITE_ONLY | KICKED; joining
- *  twice is fine. */
+/** groups.join {room} -> ack {room, members} | NO_SUCH_ROOM | INVITE_ONLY | KICKED |
+ *  TOO_MANY_ROOMS (--max-rooms-per-account; the class room does not count); joining twice is
+ *  fine. */
 export const GroupJoin = message("groups.join", (f) => ({ room: roomName(f) }));
 /** groups.leave {room} -> ack {room} | NO_SUCH_ROOM | NOT_A_MEMBER | CLASS_ROOM */
 export const GroupLeave = message("groups.leave", (f) => ({ room: roomName(f) }));
@@ -62,8 +63,9 @@ const target = (f: RawFrame) => ({ room: roomName(f), name: field.text(f, "name"
 export const GroupKick = message("groups.kick", target);
 /** groups.op {room, name} -> ack {room, name} | NOT_A_MEMBER: makes a member an owner. */
 export const GroupOp = message("groups.op", target);
-/** groups.invite {room, name} -> ack {room, name}: lets them join a private room (or rejoin
- *  after a kick); they are told if online, and see it in groups.list. */
+/** groups.invite {room, name} -> ack {room, name} | TOO_MANY_ROOMS (they could not join): lets
+ *  them join a private room (or rejoin after a kick); they are told if online, and see it in
+ *  groups.list. */
 export const GroupInvite = message("groups.invite", target);
 /** groups.announce {room, on} -> ack {room, on}: announce-only on (only owners and admins
  *  post) or off. */

@@ -19,6 +19,7 @@ import {
 import { type Room, Rooms } from "./store.ts";
 import { groupsModeration } from "./server_moderation.ts";
 import { groupsText } from "./server_text.ts";
+import { DEFAULT_MAX_ROOMS_PER_ACCOUNT, roomLimit } from "./limits.ts";
 
 /** The "groups.audience" service: the room's canonical name and who a post by `sender` goes
  *  to, or a ChatError (NO_SUCH_ROOM, NOT_A_MEMBER, KICKED, ANNOUNCE_ONLY). */
@@ -33,12 +34,18 @@ export interface Groups {
   /** May this account moderate the room (an owner of it, or a server admin)? */
   moderates(room: Room, name: string): boolean;
   isMember(room: Room, name: string): boolean;
+  /** TOO_MANY_ROOMS unless the account may join `room` (or, undefined, a new one); see
+   *  limits.ts. Call it with no await between it and the join. */
+  roomLimit(room: Room | undefined, name: string, invitee?: boolean): void;
 }
 
 export function groupsServer(api: ServerApi) {
   const rooms = new Rooms(api.db);
   const classRoomName = api.option("class-room")[0];
   let classRoom: Room | undefined;
+  const maxRooms = Number(
+    api.option("max-rooms-per-account")[0] ?? DEFAULT_MAX_ROOMS_PER_ACCOUNT,
+  );
 
   const online = (room: Room, except?: string): Session[] => {
     const out: Session[] = [];
@@ -57,6 +64,7 @@ export function groupsServer(api: ServerApi) {
     moderates: (room, name) =>
       api.accounts.isAdmin(name) || room.members.get(name.toLowerCase())?.owner === true,
     isMember: (room, name) => room.members.has(name.toLowerCase()),
+    roomLimit: roomLimit(rooms, maxRooms),
   };
 
   /** Adds accounts to the class room, but not those kicked from it. */
@@ -74,6 +82,7 @@ export function groupsServer(api: ServerApi) {
     const name = roomName({ type: "", room: classRoomName });
     classRoom = rooms.get(name) ??
       await rooms.create(name, undefined, { announce: true, by: "--class-room" });
+    rooms.counts.uncount(classRoom);
     await joinClassRoom(api.accounts.names());
     api.log.info(`class room #${classRoom.name}: ${classRoom.members.size} members`);
   });
@@ -84,13 +93,16 @@ export function groupsServer(api: ServerApi) {
     }
   });
 
-  // groups.create {room, private?} -> ack {room, private} | ROOM_EXISTS | BAD_ROOM_NAME
+  // groups.create {room, private?} -> ack {room, private} | ROOM_EXISTS | BAD_ROOM_NAME |
+  //   TOO_MANY_ROOMS
   api.on(GroupCreate, async ({ room, private: priv }, ctx) => {
+    if (!rooms.get(room)) g.roomLimit(undefined, ctx.session.name!);
     const r = await rooms.create(room, ctx.session.name!, { private: priv });
     return { room: r.name, private: r.private };
   });
 
-  // groups.join {room} -> ack {room, members} | NO_SUCH_ROOM | INVITE_ONLY | KICKED
+  // groups.join {room} -> ack {room, members} | NO_SUCH_ROOM | INVITE_ONLY | KICKED |
+  //   TOO_MANY_ROOMS
   api.on(GroupJoin, async ({ room }, ctx) => {
     const r = rooms.find(room);
     const me = ctx.session.name!;
@@ -106,6 +118,7 @@ export function groupsServer(api: ServerApi) {
         ctx.fail("INVITE_ONLY", `#${r.name} is private: an owner must /invite you first`);
       }
     }
+    g.roomLimit(r, me);
     if ((await rooms.join(r, [me])).length) g.push(r, GroupJoined, { room: r.name, name: me }, me);
     return { room: r.name, members: r.members.size };
   });

@@ -62,11 +62,13 @@ export function groupsModeration(g: Groups) {
     return { room: r.name, name: who };
   });
 
-  // groups.invite {room, name} -> ack {room, name} | NOT_ALLOWED | NO_SUCH_USER
+  // groups.invite {room, name} -> ack {room, name} | NOT_ALLOWED | NO_SUCH_USER |
+  //   TOO_MANY_ROOMS (the invitee could not join)
   api.on(GroupInvite, async ({ room, name }, ctx) => {
     const r = moderated(room, ctx);
     const who = account(name, ctx);
     if (!g.isMember(r, who)) {
+      g.roomLimit(r, who, true);
       await rooms.invite(r, who, ctx.session.name!);
       const target = api.sessions.get(who);
       if (target) api.send(target, GroupInvited, { room: r.name, by: ctx.session.name! });

@@ -6,6 +6,7 @@
  */
 import { ChatError } from "../../protocol/errors.ts";
 import type { Db, Migration } from "../types.ts";
+import { RoomCounts } from "./limits.ts";
 
 export const GROUPS_MIGRATIONS: Migration[] = [{
   sql: `
@@ -58,6 +59,8 @@ export interface Room {
 
 export class Rooms {
   readonly #rooms = new Map<string, Room>();
+  /** Rooms per account, for the per-account limit (limits.ts): kept up to date here. */
+  readonly counts = new RoomCounts();
 
   constructor(private readonly db: Db) {}
 
@@ -80,10 +83,10 @@ export class Rooms {
         "SELECT room_key, account, owner FROM groups_members",
       )
     ) {
-      this.#rooms.get(m.room_key)?.members.set(m.account.toLowerCase(), {
-        name: m.account,
-        owner: m.owner === 1,
-      });
+      const room = this.#rooms.get(m.room_key);
+      if (!room || room.members.has(m.account.toLowerCase())) continue;
+      room.members.set(m.account.toLowerCase(), { name: m.account, owner: m.owner === 1 });
+      this.counts.add(room, m.account, 1);
     }
     for (
       const a of await this.db.all<
@@ -121,6 +124,7 @@ export class Rooms {
     const key = name.toLowerCase();
     if (this.#rooms.has(key)) throw exists(name);
     const now = Date.now();
+    if (owner !== undefined) this.counts.add(undefined, owner, 1);
     await this.db.tx(async (t) => {
       const r = await t.run(
         "INSERT INTO groups_rooms (room_key, name, created_by, created_at, private, announce)" +
@@ -134,6 +138,9 @@ export class Rooms {
         "INSERT INTO groups_members (room_key, account, owner, joined_at) VALUES (?, ?, 1, ?)",
         [key, owner, now],
       );
+    }).catch((e) => {
+      if (owner !== undefined) this.counts.add(undefined, owner, -1);
+      throw e;
     });
     const room: Room = {
       name,
@@ -154,6 +161,7 @@ export class Rooms {
     if (added.length === 0) return added;
     const key = room.name.toLowerCase();
     const now = Date.now();
+    for (const a of added) this.counts.add(room, a, 1);
     await this.db.tx(async (t) => {
       for (const a of added) {
         await t.run(
@@ -166,8 +174,12 @@ export class Rooms {
           a.toLowerCase(),
         ]);
       }
+    }).catch((e) => {
+      for (const a of added) this.counts.add(room, a, -1);
+      throw e;
     });
     for (const a of added) {
+      if (room.members.has(a.toLowerCase())) this.counts.add(room, a, -1); // a concurrent join won
       room.members.set(a.toLowerCase(), { name: a, owner: false });
       room.access.delete(a.toLowerCase());
     }
@@ -186,7 +198,7 @@ export class Rooms {
       ]);
       if (kickedBy !== undefined) await setAccess(t, roomKey, key, "kicked", kickedBy);
     });
-    room.members.delete(key);
+    if (room.members.delete(key)) this.counts.add(room, key, -1);
     if (kickedBy !== undefined) room.access.set(key, { state: "kicked", by: kickedBy });
     return true;
   }

@@ -123,15 +123,19 @@ export const FileChunk = message("sendfile.chunk", (f) => {
   const data = field.string(f, "data", { max: CHUNK_FRAME_BYTES });
   if (data.length % 4 !== 0) throw bad("data", "must be base64 (a multiple of 4 characters)");
   return { file: fileId(f), n: index(f, "n"), data };
-});
+}, { windowed: true });
 
 /** sendfile.ack {file, n}: the receiver has written chunks up to n. */
-export const FileAck = message("sendfile.ack", (f) => ({ file: fileId(f), n: index(f, "n") }));
+export const FileAck = message(
+  "sendfile.ack",
+  (f) => ({ file: fileId(f), n: index(f, "n") }),
+  { windowed: true },
+);
 /** sendfile.credit {file, n}: relayed to the sender; it may send up to n + window. */
 export const FileCredit = message("sendfile.credit", (f) => ({
   file: fileId(f),
   n: index(f, "n"),
-}));
+}), { windowed: true });
 
 /** sendfile.end {file, sha256, check?}: every chunk is sent; the SHA-256 (hex) of the bytes
  *  sent. For an encrypted file those are ciphertext, and `check` is the plaintext's SHA-256

@@ -4,16 +4,24 @@ import type { ServerSession } from "../../core/session.ts";
 
 const MiB = 1024 * 1024;
 
-Deno.test("slow consumer - a client that stops reading never delays the others, is cut off, and gets everything when it comes back", () =>
+/** The 20 who chat while Slow stalls; each posts ROUNDS times to a room Slow is in too. */
+const CHATTERS = Array.from({ length: 20 }, (_, i) => `C${String(i + 1).padStart(2, "0")}`);
+const ROUNDS = 5;
+
+Deno.test("slow consumer - a client that stops reading never delays the 20 others chatting (in a room with it too), is cut off, and gets everything when it comes back", () =>
   withServer(async (h) => {
-    const [alice, bob, carol] = await h.users("Alice", "Bob", "Carol");
+    const [alice, ...chatters] = await h.users("Alice", ...CHATTERS);
+    await chatters[0].ok("groups.create", { room: "lab" });
+    for (const c of chatters.slice(1)) await c.ok("groups.join", { room: "lab" });
     // Slow logs in, then never reads its socket again.
     const caCert = (await testCertificate()).cert;
     const slow = await TestClient.connect(h.port, { read: false, caCert });
     await slow.send("session.login", { id: "l", name: "Slow", password: pw("Slow") });
-    for (const c of [alice, bob, carol]) {
+    await slow.send("groups.join", { id: "j", room: "lab" });
+    for (const c of [alice, ...chatters]) {
       await c.expect("presence.joined", (f) => f.name === "Slow");
     }
+    await chatters[0].expect("groups.joined", (f) => f.name === "Slow");
     const slowSession = h.server.sessions.get("Slow") as ServerSession;
     const text = "z".repeat(7990); // a number goes in front
 
@@ -24,12 +32,22 @@ Deno.test("slow consumer - a client that stops reading never delays the others, 
       // Each acked, so delivered: deliveries follow the log's commit.
       await alice.ok("dm.send", { receiver: "Slow", text: `${sent++} ${text}` });
     }
-    // 2. With Slow stuck, Bob and Carol chat; each message is delivered while Slow still waits.
-    for (let i = 0; i < 20; i++) {
-      await bob.ok("dm.send", { receiver: "Carol", text: `b${i}` });
-      assert.equal((await carol.expect("dm.message")).text, `b${i}`);
-      await carol.ok("dm.send", { receiver: "Bob", text: `c${i}` });
-      assert.equal((await bob.expect("dm.message")).text, `c${i}`);
+    // 2. With Slow stuck, 20 others chat: each round every one posts to the room (which
+    //    Slow is in, so every post is queued for Slow too) and writes to the next one; each
+    //    gets the 19 posts and the message of that round while Slow still waits.
+    for (let r = 0; r < ROUNDS; r++) {
+      await Promise.all(chatters.map(async (c, i) => {
+        await c.ok("groups.send", { room: "lab", text: `${CHATTERS[i]} r${r}` });
+        await c.ok("dm.send", { receiver: CHATTERS[(i + 1) % 20], text: `dm r${r}` });
+      }));
+      await Promise.all(chatters.map(async (c, i) => {
+        const posts = [];
+        for (let k = 0; k < 19; k++) posts.push((await c.expect("groups.message")).text);
+        const want = CHATTERS.filter((n) => n !== CHATTERS[i]).map((n) => `${n} r${r}`);
+        assert.deepEqual(posts.sort(), want.sort(), `${CHATTERS[i]} got round ${r}'s posts`);
+        const dm = await c.expect("dm.message");
+        assert.deepEqual([dm.sender, dm.text], [CHATTERS[(i + 19) % 20], `dm r${r}`]);
+      }));
     }
     assert.equal(h.server.sessions.get("Slow"), slowSession, "Slow was still connected throughout");
     assert.ok(slowSession.outbox.queuedBytes > 0);
@@ -39,11 +57,11 @@ Deno.test("slow consumer - a client that stops reading never delays the others, 
       assert.ok(i < 2000, "Slow was never cut off");
       await alice.send("dm.send", { receiver: "Slow", text: `${sent++} ${text}` });
     }
-    const left = await bob.expect("presence.left", (f) => f.name === "Slow");
+    const left = await chatters[0].expect("presence.left", (f) => f.name === "Slow");
     assert.equal(left.reason, "SEND_QUEUE_EXCEEDED");
     assert.ok(slowSession.outbox.queuedBytes <= 4 * MiB, "the queue never grew past its bound");
     // Everyone else is still connected and served; Slow's name is free again.
-    assert.deepEqual((await carol.ok("presence.who")).users, ["Alice", "Bob", "Carol"]);
+    assert.deepEqual((await chatters[5].ok("presence.who")).users, ["Alice", ...CHATTERS]);
     // What Alice sends now is stored for Slow; everything she sent reaches Slow once it is back.
     const last = await alice.ok("dm.send", { receiver: "Slow", text: `${sent++} last` });
     assert.equal(last.status, "stored");
@@ -51,11 +69,17 @@ Deno.test("slow consumer - a client that stops reading never delays the others, 
     const back = await TestClient.connect(h.port, { caCert });
     await back.login("Slow");
     const summary = await back.expect("offline.summary");
-    assert.equal(summary.count, sent);
-    for (let i = 0; i < sent; i++) {
-      const m = await back.expect("dm.message");
-      assert.equal(String(m.text).split(" ")[0], String(i), "in order, none lost");
+    const posts = CHATTERS.length * ROUNDS;
+    assert.equal(summary.count, sent + posts);
+    const got: string[] = [];
+    for (let i = 0; i < sent + posts; i++) {
+      const m = await back.expect((f) => f.type === "dm.message" || f.type === "groups.message");
       assert.equal(m.replay, "missed");
+      if (m.type === "dm.message") {
+        assert.equal(String(m.text).split(" ")[0], String(got.length), "in order, none lost");
+        got.push(String(m.text));
+      }
     }
+    assert.equal(got.length, sent);
     back.close();
   }, { limits: { sendQueueBytes: 4 * MiB, maxTextLength: 8000 } }));

@@ -96,6 +96,27 @@ Deno.test("cli - a scripted client sends everything before it quits at end of in
   });
 });
 
+Deno.test("cli - a client pasting faster than --frames-per-second is paced by itself, never refused", async () => {
+  // 60 lines at once against a burst of 10: without pacing the server would refuse 50 of them
+  // with RATE_LIMITED, and close the connection after the tenth refusal (TOO_MANY_ERRORS).
+  const server = await spawnServer(["--frames-per-second", "20", "--frame-burst", "10"]);
+  try {
+    const bob = spawnClient("Bob", server);
+    await bob.waitFor(/^\* logged in as Bob/);
+    const lines = Array.from({ length: 60 }, (_, i) => `Bob: paced ${i}`).join("\n");
+    const { args, env } = connectArgs("Alice", server);
+    const alice = await runCli(args, lines + "\n", env);
+    assert.equal(alice.code, 0, alice.stderr);
+    assert.doesNotMatch(alice.stdout, /RATE_LIMITED|TOO_MANY_ERRORS/);
+    await bob.waitFor(/^Alice: paced 59$/);
+    const got = bob.lines.filter((l) => l.startsWith("Alice: paced "));
+    assert.deepEqual(got, Array.from({ length: 60 }, (_, i) => `Alice: paced ${i}`));
+    await bob.end();
+  } finally {
+    await server.stop();
+  }
+});
+
 Deno.test("cli - a taken name fails a scripted client with exit 1 and the code", async () => {
   await withServerProcess(async (server) => {
     const alice = spawnClient("Alice", server);

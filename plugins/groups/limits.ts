@@ -1,0 +1,78 @@
+/** The rooms-per-account limit (`serve --max-rooms-per-account <n>`): joining, creating or being
+ *  invited to one room more than it allows is TOO_MANY_ROOMS. The class room does not count. */
+import { ChatError } from "../../protocol/errors.ts";
+import type { Room, Rooms } from "./store.ts";
+
+/** Rooms an account may be in unless the server says otherwise. A student is in a handful of
+ *  course and project rooms, so 100 never gets in anyone's way; the bound keeps one account
+ *  from creating thousands of rooms and the per-member state (store rows, memory, fan-out)
+ *  each one costs. */
+export const DEFAULT_MAX_ROOMS_PER_ACCOUNT = 100;
+/** The largest value the option takes: beyond it the limit would not bound anything. */
+export const MAX_ROOMS_PER_ACCOUNT_CEILING = 100_000;
+
+/** Plugin option check: what is wrong with a --max-rooms-per-account value, if anything. */
+export function maxRoomsProblem(value: string): string | undefined {
+  const n = Number(value);
+  return /^\d+$/.test(value) && n >= 1 && n <= MAX_ROOMS_PER_ACCOUNT_CEILING
+    ? undefined
+    : `expected a whole number from 1 to ${MAX_ROOMS_PER_ACCOUNT_CEILING}`;
+}
+
+/**
+ * A check to run right before a join (no await in between: the store counts a join from
+ * before its write): throws TOO_MANY_ROOMS if `account` may not be in one room more: `room`,
+ * or a new one if undefined. Being in `room` already, or `room` being the class room (see
+ * RoomCounts.uncount), is always fine. `invitee` words the message for an owner inviting `account`.
+ */
+export function roomLimit(rooms: Rooms, max: number) {
+  return (room: Room | undefined, account: string, invitee = false): void => {
+    if (room && (!rooms.counts.counted(room) || room.members.has(account.toLowerCase()))) return;
+    const n = rooms.counts.of(account);
+    if (n < max) return;
+    const inRooms = `${n} room${n === 1 ? "" : "s"}`;
+    const count = n === max
+      ? `${inRooms}, the most this server allows`
+      : `${inRooms}, more than the ${max} this server allows`;
+    throw new ChatError(
+      "TOO_MANY_ROOMS",
+      invitee
+        ? `${account} is in ${count}; they must leave one first`
+        : `you are in ${count}; leave one first`,
+    );
+  };
+}
+
+/** Rooms per account (lower-cased account -> count), kept by the store (Rooms) as members come
+ *  and go, so the limit is checked in O(1). A join counts from before its write (and is taken
+ *  back if the write fails), so a check and the join it allows have no await between them. */
+export class RoomCounts {
+  readonly #n = new Map<string, number>();
+  #uncounted: Room | undefined;
+
+  /** Rooms the account is in or joining, the uncounted one (the class room) not included. */
+  of(account: string): number {
+    return this.#n.get(account.toLowerCase()) ?? 0;
+  }
+
+  /** Stops counting memberships of `room` (the class room, which every account is in). Once,
+   *  at start-up, before any join. */
+  uncount(room: Room): void {
+    if (this.#uncounted) throw new Error("uncount: one room only");
+    this.#uncounted = room;
+    for (const m of room.members.keys()) this.add(undefined, m, -1);
+  }
+
+  counted(room: Room): boolean {
+    return room !== this.#uncounted;
+  }
+
+  /** Counts a membership of `room` (undefined: a room being created) in or out (by 1 or -1). */
+  add(room: Room | undefined, account: string, by: number): void {
+    if (room !== undefined && !this.counted(room)) return;
+    const key = account.toLowerCase();
+    const n = (this.#n.get(key) ?? 0) + by;
+    if (n > 0) this.#n.set(key, n);
+    else this.#n.delete(key);
+  }
+}
