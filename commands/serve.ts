@@ -114,6 +114,12 @@ export function serveCommand(done: (code: number) => void): Command {
       DEFAULT_LIMITS.idleTimeoutMs / 1000,
     )
     .option(
+      "--text-idle-timeout <seconds>",
+      "close a plain-text (nc) session that sends no line for this long (told after half of it)",
+      intOption(2, 7 * 24 * 3600),
+      DEFAULT_LIMITS.textIdleTimeoutMs / 1000,
+    )
+    .option(
       "--scrypt-cost <log2N>",
       "password hashing cost (scrypt N = 2^cost, r=8, p=1); lower only for tests and load runs",
       intOption(MIN_SCRYPT_LOG_N, MAX_SCRYPT_LOG_N),
@@ -182,6 +188,7 @@ export function serveCommand(done: (code: number) => void): Command {
           frameBurst: o.frameBurst,
           maxBadFramesPerMinute: o.maxBadFrames,
           idleTimeoutMs: o.idleTimeout * 1000,
+          textIdleTimeoutMs: o.textIdleTimeout * 1000,
         },
       });
       const { hostname, port } = server.addr;

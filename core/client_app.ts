@@ -139,10 +139,13 @@ export class ClientApp {
       );
       return true;
     } catch (e) {
+      // A drop once #lost watches the connection is its to report and retry (a second retry
+      // loop here would race it). Anything else, such as a login hook the server refused, is
+      // this call's error: #lost must not take our own close below for a drop and reconnect
+      // for ever without saying why.
+      if (watched && conn.isClosed) return true;
+      if (this.#conn === conn) this.#conn = undefined;
       conn.close();
-      // Once #lost watches the connection, the close above is its to report and retry; a
-      // second retry loop here would race it.
-      if (watched) return true;
       throw e;
     } finally {
       release();

@@ -7,6 +7,7 @@
  */
 import { ErrorFrame, loggedFields } from "../protocol/core.ts";
 import { ChatError } from "../protocol/errors.ts";
+import { TrustError } from "./tls/client_tls.ts";
 import type { RawFrame } from "../protocol/spec.ts";
 import type { ClientCtx, Ui } from "../plugins/types.ts";
 import type { ClientRegistry } from "./client_registry.ts";
@@ -95,8 +96,13 @@ export class FrameShow {
   }
 
   report(e: unknown) {
-    if (e instanceof ChatError) this.ui.error(e.code, e.message);
-    else this.ui.error("CLIENT", e instanceof Error ? e.message : String(e));
+    // The server's text is one line: a newline in it is shown as a control character.
+    if (e instanceof ChatError) return this.ui.error(e.code, e.message);
+    // Our own may span lines (a changed server key): each is cleaned and shown on its own.
+    const code = e instanceof TrustError ? e.code : "CLIENT";
+    const [first, ...more] = (e instanceof Error ? e.message : String(e)).split("\n");
+    this.ui.error(code, first);
+    for (const line of more) this.ui.line(line);
   }
 }
 

@@ -4,9 +4,10 @@
  * sweep (keepalive). Every limit is in protocol/limits.ts; the router takes the frame budget
  * (router.ts `refused`), and ChatServer.error reports violations here.
  */
-import type { ErrorCode } from "../protocol/errors.ts";
+import { ChatError, type ErrorCode } from "../protocol/errors.ts";
 import type { ChatServer } from "./server.ts";
 import type { ServerSession } from "./session.ts";
+import { say } from "./text_mode.ts";
 import { TokenBucket } from "./token_bucket.ts";
 
 /** Refusals between two log lines: a flood of connections must not flood the log too. */
@@ -20,10 +21,11 @@ export class Guard {
 
   constructor(private readonly server: ChatServer) {}
 
-  /** Starts the idle sweep: every quarter of the timeout, so a dead peer is found within
-   *  1.25 times it, with one timer for all connections. */
+  /** Starts the idle sweep: every quarter of the (shorter) timeout, so a dead peer is found
+   *  within 1.25 times it, with one timer for all connections. */
   start() {
-    const every = this.server.limits.idleTimeoutMs / 4;
+    const { idleTimeoutMs, textIdleTimeoutMs } = this.server.limits;
+    const every = Math.min(idleTimeoutMs, textIdleTimeoutMs) / 4;
     this.#idleTimer = setInterval(() => this.#sweepIdle(), every);
   }
 
@@ -63,6 +65,19 @@ export class Guard {
     else this.#perAddress.delete(s.address);
   }
 
+  /** Takes a token from the connection's frame budget; when it is empty, the RATE_LIMITED error
+   *  to answer, with the time to wait. */
+  spend(s: ServerSession): ChatError | undefined {
+    const wait = s.frames.take();
+    if (wait === 0) return undefined;
+    const { framesPerSecond, frameBurst } = this.server.limits;
+    const rate = `${framesPerSecond} frames a second after a burst of ${frameBurst}`;
+    return new ChatError("RATE_LIMITED", `too many frames (${rate}); try again in ${wait} ms`, {
+      retryAfterMs: wait,
+      limit: "frames",
+    });
+  }
+
   /** Counts a malformed or refused frame; past maxBadFramesPerMinute the connection is closed.
    *  Logged once when it starts and once when it is closed, never per frame. */
   violation(s: ServerSession, code: ErrorCode, message: string) {
@@ -82,20 +97,24 @@ export class Guard {
     }
   }
 
-  /** Pings protocol sessions quiet for half the idle time; closes those silent for all of it.
-   *  Plain-text sessions are skipped: nc cannot answer a ping. */
+  /** Pings protocol sessions quiet for half the idle time and closes those silent for all of
+   *  it; plain-text sessions (nc cannot answer a ping) are told in a line instead, on their
+   *  longer clock. */
   #sweepIdle() {
     const now = performance.now();
-    const idle = this.server.limits.idleTimeoutMs;
+    const { idleTimeoutMs, textIdleTimeoutMs } = this.server.limits;
     for (const s of this.server.sessions.all) {
-      if (s.mode === "text" || s.closed) continue;
+      if (s.closed) continue;
+      const text = s.mode === "text";
+      const idle = text ? textIdleTimeoutMs : idleTimeoutMs;
       const quiet = now - s.lastHeard;
       if (quiet >= idle) {
         this.server.log.info(`session ${s.id} (${s.name ?? s.remote}): idle for ${idle / 1000} s`);
         this.server.closeLater(s, "IDLE_TIMEOUT", `nothing heard for ${idle / 1000} s`);
       } else if (quiet >= idle / 2 && !s.pinged) {
         s.pinged = true;
-        this.server.send(s, { type: "session.ping" });
+        if (!text) this.server.send(s, { type: "session.ping" });
+        else say(s, `* idle: type anything within ${Math.round(idle / 2000)} s to stay connected`);
       }
     }
   }

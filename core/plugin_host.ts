@@ -70,6 +70,10 @@ export function handlerCtx(server: ChatServer, s: ServerSession): HandlerCtx {
     fail(code: ErrorCode, message?: string): never {
       throw new ChatError(code, message);
     },
+    meter() {
+      const over = server.guard.spend(s);
+      if (over) throw over;
+    },
   };
 }
 

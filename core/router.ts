@@ -32,7 +32,7 @@ export function handleLine(
 ): Promise<void> | void {
   const line = decodeUtf8(bytes);
   if (line === undefined) return server.error(s, "BAD_UTF8", "the line was not valid UTF-8");
-  if (line.trim() === "") return;
+  if (line.trim() === "") return void refused(server, s); // free lines would be a free flood
   if (!s.modeChosen) {
     // The first non-empty line decides: JSON clients start with "{", anything else is nc/telnet.
     s.modeChosen = true;
@@ -48,6 +48,8 @@ export function handleLine(
   } catch (e) {
     return server.error(s, (e as ChatError).code, (e as ChatError).message);
   }
+  // A windowed frame (a file chunk or its ack) is free while it moves its stream; its handler
+  // charges it otherwise (HandlerCtx.meter).
   const entry = server.registry.handlers.get(frame.type);
   if (!entry?.spec.windowed && refused(server, s, frame.id)) return;
   const pipelined = entry?.pipelined === true;
@@ -56,18 +58,12 @@ export function handleLine(
   return route(server, s, frame, pipelined);
 }
 
-/** Takes a token from the session's frame bucket; when empty, answers RATE_LIMITED with the
+/** Takes a token from the session's frame budget; when empty, answers RATE_LIMITED with the
  *  time to wait and the frame is dropped (the refusal counts as a bad frame). */
 function refused(server: ChatServer, s: ServerSession, re?: string): boolean {
-  const wait = s.frames.take();
-  if (wait === 0) return false;
-  const rate = `${server.limits.framesPerSecond} frames a second after a burst of ` +
-    server.limits.frameBurst;
-  server.error(s, "RATE_LIMITED", `too many frames (${rate}); try again in ${wait} ms`, re, {
-    retryAfterMs: wait,
-    limit: "frames",
-  });
-  return true;
+  const over = server.guard.spend(s);
+  if (over) server.error(s, over.code, over.message, re, over.extra);
+  return over !== undefined;
 }
 
 /** Frames one connection may have waiting for their answers while it reads on: 64 one-line

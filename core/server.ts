@@ -265,8 +265,6 @@ export class ChatServer {
           if ((discarded += n) > LINGER_BYTES) break;
           continue;
         }
-        s.lastHeard = performance.now();
-        s.pinged = false;
         if (!s.modeChosen && !this.tls && buf[0] === TLS_HANDSHAKE && splitter.buffered === 0) {
           this.log.info(`session ${s.id} (${s.remote}): a TLS handshake on the plain port`);
           await this.closeSession(s, "NOT_CHAT_PROTOCOL", "this port speaks plain TCP, not TLS");
@@ -277,6 +275,9 @@ export class ChatServer {
           if (ev.kind === "oversize") {
             this.error(s, "FRAME_TOO_LARGE", `a line exceeded ${this.limits.maxFrameBytes} bytes`);
           } else {
+            // Heard only on whole lines: a line that never ends keeps nothing alive.
+            s.lastHeard = performance.now();
+            s.pinged = false;
             const pending = handleLine(this, s, ev.bytes);
             if (pending) await pending;
           }

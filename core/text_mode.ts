@@ -12,7 +12,8 @@ import { dispatch } from "./router.ts";
 
 const HELP = /^(?:server:|\/)help$/i;
 
-function say(s: ServerSession, text: string) {
+/** Sends one line to a plain-text session. */
+export function say(s: ServerSession, text: string) {
   if (!s.closed) s.outbox.push(encodeLine(text));
 }
 
@@ -37,14 +38,15 @@ export async function handleTextLine(server: ChatServer, s: ServerSession, line:
       frame = cmd.toFrame(m) as RawFrame;
     } catch (e) {
       if (!(e instanceof ChatError)) throw e;
-      return say(s, `error ${e.code}: ${e.message}`);
+      return server.error(s, e.code, e.message);
     }
     const out = await dispatch(server, s, frame);
     if (out.ok) say(s, cmd.ack ? cmd.ack({ type: "ack", re: "", ...out.result }) : "ok");
-    else say(s, `error ${out.code}: ${out.message}`);
+    else server.error(s, out.code, out.message, undefined, out.extra);
     return;
   }
-  say(s, `error UNKNOWN_COMMAND: ${ERROR_CODES.UNKNOWN_COMMAND}; type server:help`);
+  // Not a violation: people mistype (the frame budget still holds a script sending junk).
+  server.error(s, "UNKNOWN_COMMAND", `${ERROR_CODES.UNKNOWN_COMMAND}; type server:help`);
 }
 
 /** One pushed frame as one readable line. */
@@ -53,6 +55,7 @@ export function renderText(server: ChatServer, frame: Record<string, unknown>): 
   const render = server.registry.renderers.get(type);
   if (render) return replayPrefix(frame) + render(frame);
   if (type === "error") return `error ${frame.code}: ${frame.message}`;
+  if (type === "session.closing") return `closing ${frame.code}: ${frame.message}`;
   const { type: _t, ...rest } = frame;
   return `${type} ${JSON.stringify(rest)}`;
 }

@@ -74,6 +74,11 @@ export interface HandlerCtx {
   reply<T>(spec: MessageSpec<T>, body: T): void;
   /** Ends the handler with an error frame carrying `code`. */
   fail(code: ErrorCode, message?: string): never;
+  /** Charges this frame to the connection's frame budget, throwing RATE_LIMITED when it is
+   *  empty. Windowed frames (MessageSpec.windowed) skip the budget at the edge; a handler calls
+   *  this for one that did not move its stream (no such transfer, a repeated ack), so a
+   *  client cannot flood with them. */
+  meter(): void;
 }
 
 /** One conversation message: `conv` names the conversation (`dm:<a>:<b>` with the two names

@@ -38,8 +38,8 @@ export interface Limits {
   /** Frames per second a connection may send, steadily (a token bucket refilled at this rate;
    *  0 turns the limit off, e.g. for load generation). A person types a few lines a second and
    *  the client paces itself to this; a script gone wrong is answered RATE_LIMITED with the
-   *  time to wait. Frames of a windowed stream (file chunks) are bounded by their own window
-   *  and cost nothing unless refused. */
+   *  time to wait. Frames of a windowed stream (file chunks and acks) cost nothing while they
+   *  move a live transfer, which its window bounds; stray ones pay (HandlerCtx.meter). */
   framesPerSecond: number;
   /** Frames a connection may send at once before the steady rate applies (the bucket's size):
    *  a login with its key and room lookups, or a pasted paragraph, fits in 200. */
@@ -51,9 +51,13 @@ export interface Limits {
   /** Milliseconds of silence from a protocol client after which it is closed with
    *  IDLE_TIMEOUT; after half of it the server sends session.ping, which a live client
    *  answers. 120 s finds a laptop that vanished (no FIN) within two minutes at a cost of one
-   *  small frame a minute per idle connection. Plain-text (nc) sessions cannot answer pings
-   *  and are not timed out. */
+   *  small frame a minute per idle connection. Only whole lines count as being heard: a line
+   *  that never ends does not keep a connection open. */
   idleTimeoutMs: number;
+  /** The same for plain-text (nc) sessions, which cannot answer a ping: a person reading along
+   *  types nothing for a while, so 30 minutes; at half of it the session is told, in a line,
+   *  to type anything to stay. Closes the nc windows left open overnight. */
+  textIdleTimeoutMs: number;
   /** Days the message log keeps a message; 0 keeps everything. Keeping forever is the safe
    *  default: pruning also deletes messages whose recipient has not connected since. */
   retentionDays: number;
@@ -75,6 +79,7 @@ export const DEFAULT_LIMITS: Readonly<Limits> = Object.freeze({
   frameBurst: 200,
   maxBadFramesPerMinute: 10,
   idleTimeoutMs: 120_000,
+  textIdleTimeoutMs: 30 * 60_000,
 });
 
 /** Error codes that mean the peer broke the protocol (rather than asked for something it may

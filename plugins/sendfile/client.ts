@@ -114,7 +114,7 @@ export function sendfileClient(api: ClientApi) {
     }
   }
 
-  api.on(FileCredit, ({ file, n }) => sending.get(file)?.credit(n));
+  api.on(FileCredit, ({ file, n }) => void sending.get(file)?.credit(n));
   api.on(FileStored, ({ file, to, now, later }) => {
     sending.get(file)?.finish({ kind: "stored", to, now, later });
   });

@@ -67,8 +67,8 @@ class Delivery implements Flow {
   chunk(): void {}
   end(): void {}
 
-  ack(n: number): void {
-    this.#out.credit(n);
+  ack(n: number): boolean {
+    return this.#out.credit(n);
   }
 
   verdict(ok: boolean): void {

@@ -24,8 +24,9 @@ export interface Flow {
   /** From `from`: sendfile.chunk and sendfile.end. */
   chunk(n: number, data: string): void;
   end(sha256: string, check: string | undefined): void;
-  /** From `to`: sendfile.ack and sendfile.verdict. */
-  ack(n: number): void;
+  /** From `to`: sendfile.ack (true if it moved the window: a repeated or early one does not,
+   *  and pays the frame budget) and sendfile.verdict. */
+  ack(n: number): boolean;
   verdict(ok: boolean): void;
   /** Ends it unfinished because `by` cancelled or left (`why` says which), and tells the other
    *  side, if there is one; with no `by` (it stalled), tells both. */

@@ -58,9 +58,13 @@ export class Relay implements Flow {
     this.flows.api.send(this.to, FileEnd, { file: this.id, sha256, check });
   }
 
-  ack(n: number): void {
-    if (n > this.#acked && n < this.#next) this.#acked = n;
+  /** Forwarded only when it moves the window: a receiver repeating acks must not fill the
+   *  sender's queue with credits. */
+  ack(n: number): boolean {
+    if (n <= this.#acked || n >= this.#next) return false;
+    this.#acked = n;
     this.flows.api.send(this.from, FileCredit, { file: this.id, n });
+    return true;
   }
 
   verdict(ok: boolean): void {

@@ -36,9 +36,12 @@ export class Outgoing {
     if (this.#failure) throw this.#failure;
   }
 
-  credit(n: number): void {
-    if (n > this.#acked) this.#acked = n;
+  /** Takes the receiver's ack of chunks up to n; false if it moved nothing. */
+  credit(n: number): boolean {
+    if (n <= this.#acked) return false;
+    this.#acked = n;
     this.#wakeUp();
+    return true;
   }
 
   finish(v: Outcome): void {

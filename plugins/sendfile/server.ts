@@ -121,14 +121,19 @@ export function sendfileServer(api: ServerApi) {
   });
 
   // Chunks and their end come from the sending side; acks and verdicts from the receiving one.
-  api.on(
-    FileChunk,
-    ({ file, n, data }, ctx) => flows.find(file, ctx.session, "from")?.chunk(n, data),
-  );
+  // Chunks and acks skip the frame budget while they move a transfer; a stray one (its
+  // transfer ended: a few chunks in flight after a cancel are normal) or a repeated ack pays.
+  api.on(FileChunk, ({ file, n, data }, ctx) => {
+    const flow = flows.find(file, ctx.session, "from");
+    if (flow) flow.chunk(n, data);
+    else ctx.meter();
+  });
   api.on(FileEnd, ({ file, sha256, check }, ctx) => {
     flows.find(file, ctx.session, "from")?.end(sha256, check);
   });
-  api.on(FileAck, ({ file, n }, ctx) => flows.find(file, ctx.session, "to")?.ack(n));
+  api.on(FileAck, ({ file, n }, ctx) => {
+    if (!flows.find(file, ctx.session, "to")?.ack(n)) ctx.meter();
+  });
   api.on(FileVerdict, ({ file, ok }, ctx) => flows.find(file, ctx.session, "to")?.verdict(ok));
 
   // sendfile.cancel {file, reason}: either side; the other is told.

@@ -134,7 +134,9 @@ export class Upload implements Flow {
     this.kept(recipients);
   }
 
-  ack(): void {}
+  ack(): boolean {
+    return false; // the server is the receiver: a client has no acks to give
+  }
   verdict(): void {}
 
   stop(_by: Session | undefined, why: string): void {

@@ -218,6 +218,38 @@ Deno.test("client robustness - reconnect attempts that fail in new ways are retr
   });
 });
 
+Deno.test("client robustness - a login step the server refuses on a reconnect is reported and retried, not taken for a drop", async () => {
+  await withFake({ greet: false }, async (fake) => {
+    const bob = client("Bob", at(fake.port));
+    const first = await fake.conn(0);
+    first.answering = true;
+    await first.greet();
+    await bob.waitFor(/^\* logged in as Bob/);
+    first.close();
+    await bob.waitFor(/^! DISCONNECTED: /);
+    // The resume works, but the encrypt plugin's login step is refused.
+    const odd = await fake.conn(1);
+    odd.answers["encrypt.publish"] = {
+      type: "error",
+      code: "INTERNAL",
+      message: "the key store is broken",
+    };
+    odd.answering = true;
+    await odd.greet();
+    await bob.waitFor(/^\* still offline: the key store is broken$/);
+    const good = await fake.conn(2, 20_000);
+    good.answering = true;
+    await good.greet();
+    await bob.waitFor(/^\* reconnected as Bob$/, 20_000);
+    const r = await bob.end();
+    assert.equal(r.code, 0, r.stdout + r.stderr);
+    // One drop was reported: the refused step was not taken for a second one.
+    assert.equal((r.stdout + r.stderr).match(/DISCONNECTED/g)?.length, 1, r.stdout + r.stderr);
+    assertNoCrash(r.stdout, "stdout");
+    assertNoCrash(r.stderr, "stderr");
+  });
+});
+
 Deno.test({
   name: "client robustness - a connection that drops while the session resumes is retried",
   // A drop before the resume is answered is #connect's to report (nothing else watches that
@@ -385,6 +417,32 @@ Deno.test("client robustness - a server run with --disable encrypt: clients log 
       assertNoCrash(r.stdout, "stdout");
       assertNoCrash(r.stderr, "stderr");
     }
+  } finally {
+    await killLeftovers();
+    await server.stop();
+  }
+});
+
+Deno.test("client robustness - a server whose key changed during a reconnect: the warning is shown line by line, and the client stops", async () => {
+  let server = await spawnServer();
+  try {
+    const alice = client("Alice", server);
+    await alice.waitFor(/^\* logged in as Alice/);
+    assert.equal(await server.stop("SIGTERM", true), 0);
+    await alice.waitFor(/^\* reconnecting in /);
+    // The same port, a new data directory: a new certificate.
+    server = await spawnServer(["--port", String(server.port)]);
+    await alice.waitFor(/^! KEY_CHANGED: @+$/, 20_000);
+    await alice.waitFor(/^IT IS POSSIBLE THAT SOMEONE IS DOING SOMETHING NASTY!$/);
+    await alice.waitFor(/^ {2}server now shows: {4}[0-9a-f:]+$/i);
+    const r = await alice.end();
+    assert.notEqual(r.code, 0, "the session ended as lost");
+    assert.ok(
+      !r.stdout.includes("\uFFFD"),
+      `a newline was shown as a control character:\n${r.stdout}`,
+    );
+    assertNoCrash(r.stdout, "stdout");
+    assertNoCrash(r.stderr, "stderr");
   } finally {
     await killLeftovers();
     await server.stop();

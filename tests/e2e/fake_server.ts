@@ -67,6 +67,8 @@ export interface FakeConn {
   frames: RawFrame[];
   /** Answers the client's requests like the real server while true. */
   answering: boolean;
+  /** Answers to use instead, by request type (`re` is added). */
+  answers: Record<string, Record<string, unknown>>;
   /** Sends raw bytes, a raw string, or a frame (one JSON line). */
   send(data: Uint8Array | string | Record<string, unknown>): Promise<void>;
   greet(): Promise<void>;
@@ -134,6 +136,7 @@ export function fakeServer(opts: { greet?: boolean; welcome?: Record<string, unk
         index: conns.length,
         frames,
         answering: opts.greet !== false,
+        answers: {},
         async send(data) {
           const bytes = data instanceof Uint8Array
             ? data
@@ -182,7 +185,10 @@ export function fakeServer(opts: { greet?: boolean; welcome?: Record<string, unk
               const f = JSON.parse(dec.decode(ev.bytes)) as RawFrame;
               frames.push(f);
               frameWake();
-              if (c.answering && f.id !== undefined) await c.send(answer(f, c, token));
+              if (c.answering && f.id !== undefined) {
+                const instead = c.answers[f.type];
+                await c.send(instead ? { ...instead, re: f.id } : answer(f, c, token));
+              }
               if (f.type === "session.quit" && c.answering) c.close();
             }
           }
