@@ -12,10 +12,20 @@ import { TokenBucket } from "./token_bucket.ts";
 
 /** Refusals between two log lines: a flood of connections must not flood the log too. */
 const REFUSALS_PER_LOG_LINE = 100;
+/** Sockets beyond maxConnections accepted only to be told TOO_MANY_CONNECTIONS; past that the
+ *  server stops accepting until one closes. A refused TLS peer that never handshakes holds its
+ *  socket (see ServerSession.closeSocket), so without this bound refusals could use up every
+ *  file descriptor. */
+export const REFUSING_AT_ONCE = 64;
 
 export class Guard {
-  /** Open connections per client address (maxConnectionsPerAddress). */
+  /** Admitted connections per client address (maxConnectionsPerAddress). */
   readonly #perAddress = new Map<string, number>();
+  /** Every socket from accept until it is really closed, admitted or not. */
+  readonly #sockets = new Set<ServerSession>();
+  #admitted = 0;
+  /** Wakes the accept loop waiting for a socket to close (roomToAccept). */
+  #room: PromiseWithResolvers<void> | undefined;
   #refused = 0;
   #idleTimer: ReturnType<typeof setInterval> | undefined;
 
@@ -31,6 +41,42 @@ export class Guard {
 
   stop() {
     clearInterval(this.#idleTimer);
+    this.#room?.resolve();
+  }
+
+  /** Sockets open now, admitted or not. */
+  get open(): number {
+    return this.#sockets.size;
+  }
+
+  /** Counts a socket just accepted, until ended(). */
+  opened(s: ServerSession) {
+    this.#sockets.add(s);
+  }
+
+  /** The socket is really closed: frees its place and, if it was admitted, its slot. */
+  ended(s: ServerSession) {
+    this.#sockets.delete(s);
+    clearTimeout(s.loginTimer);
+    if (s.address) {
+      this.#admitted--;
+      const left = (this.#perAddress.get(s.address) ?? 1) - 1;
+      if (left > 0) this.#perAddress.set(s.address, left);
+      else this.#perAddress.delete(s.address);
+    }
+    this.#room?.resolve();
+    this.#room = undefined;
+  }
+
+  /** Resolves when the server may accept another socket (at once unless it is full). */
+  roomToAccept(): Promise<void> | void {
+    if (this.#sockets.size < this.server.limits.maxConnections + REFUSING_AT_ONCE) return;
+    return (this.#room ??= Promise.withResolvers()).promise;
+  }
+
+  /** Closes every socket, even those mid-handshake: the server is stopping. */
+  closeAll() {
+    for (const s of this.#sockets) s.closeSocket(true);
   }
 
   /** Admits a new connection from `address` (counting it and arming its limits), or says why
@@ -38,7 +84,7 @@ export class Guard {
   admit(s: ServerSession, address: string): string | undefined {
     const { limits, log } = this.server;
     const fromHere = this.#perAddress.get(address) ?? 0;
-    const full = this.server.sessions.all.size >= limits.maxConnections
+    const full = this.#admitted >= limits.maxConnections
       ? `the server has its maximum of ${limits.maxConnections} connections`
       : fromHere >= limits.maxConnectionsPerAddress
       ? `${address} has its maximum of ${limits.maxConnectionsPerAddress} connections`
@@ -48,6 +94,7 @@ export class Guard {
       return `${full}; try again later`;
     }
     s.address = address;
+    this.#admitted++;
     this.#perAddress.set(address, fromHere + 1);
     s.frames = new TokenBucket(limits.framesPerSecond, limits.frameBurst);
     s.badFrames = new TokenBucket(limits.maxBadFramesPerMinute / 60, limits.maxBadFramesPerMinute);
@@ -55,14 +102,6 @@ export class Guard {
       if (!s.name) this.server.closeLater(s, "LOGIN_TIMEOUT");
     }, limits.loginTimeoutMs);
     return undefined;
-  }
-
-  /** Frees an admitted connection's slot. */
-  release(s: ServerSession) {
-    clearTimeout(s.loginTimer);
-    const left = (this.#perAddress.get(s.address) ?? 1) - 1;
-    if (left > 0) this.#perAddress.set(s.address, left);
-    else this.#perAddress.delete(s.address);
   }
 
   /** Takes a token from the connection's frame budget; when it is empty, the RATE_LIMITED error

@@ -4,7 +4,7 @@
  * next, which keeps a connection's frames in order and gives read backpressure. Everything
  * feature-specific lives in plugins; the core only knows sessions, names and frames.
  */
-import { encodeFrame, encodeLine, LineSplitter } from "../protocol/framing.ts";
+import { encodeFrame, encodeLine } from "../protocol/framing.ts";
 import { ERROR_CODES, type ErrorCode } from "../protocol/errors.ts";
 import {
   DEFAULT_LIMITS,
@@ -19,7 +19,7 @@ import { createLogger, type Logger, type LogLevel } from "./log.ts";
 import { Registry } from "./registry.ts";
 import { ServerSession, SessionTable } from "./session.ts";
 import { installPlugins } from "./plugin_host.ts";
-import { handleLine } from "./router.ts";
+import { readLoop } from "./read_loop.ts";
 import { renderText } from "./text_mode.ts";
 import { VERSION } from "./version.ts";
 import { Accounts } from "./accounts/accounts.ts";
@@ -47,19 +47,13 @@ export interface ServerOptions {
   pluginOptions?: Record<string, string[]>;
 }
 
-/** Bytes read from a socket at a time: one buffer per connection, reused, so it is most of an
- *  idle connection's cost; 8 KiB holds a burst of chat lines, and longer frames span reads. */
-const READ_BUFFER_BYTES = 8 * 1024;
 /** How long shutdown waits for each connection's queued frames to be written. */
 const SHUTDOWN_FLUSH_MS = 2000;
-/** How long a closed session waits for its peer to close too, and how much of what the peer
- *  still sends meanwhile is read and discarded (see closeSession). */
+/** How long a closed session waits for its peer to close too (see closeSession; the read
+ *  loop discards what the peer still sends meanwhile, up to LINGER_BYTES). */
 const LINGER_MS = 2000;
-const LINGER_BYTES = 16 * 1024 * 1024;
 /** Wait after a failed accept (e.g. no file descriptors left) before accepting again. */
 const ACCEPT_RETRY_MS = 100;
-/** The first byte of a TLS handshake record: a TLS client dialled the plain-text port. */
-const TLS_HANDSHAKE = 0x16;
 
 export class ChatServer {
   readonly registry = new Registry();
@@ -179,23 +173,27 @@ export class ChatServer {
     s.closed = true;
     clearTimeout(s.loginTimer);
     if (this.sessions.release(s)) this.runHooks(this.registry.logout, s, reason);
-    if (this.sessions.all.delete(s)) this.guard.release(s);
-    if (reason === "SEND_QUEUE_EXCEEDED" || reason === "disconnected") return closeConn(s);
+    this.sessions.all.delete(s);
+    if (reason === "SEND_QUEUE_EXCEEDED" || reason === "disconnected") return s.closeSocket();
     const flushed = await withTimeout(s.outbox.drain(), SHUTDOWN_FLUSH_MS);
     // A connection without a read loop (refused at accept) has nobody to linger for, and
     // one whose queue did not flush has a stalled reader: close those at once.
-    if (!flushed || !s.reading) return closeConn(s);
+    if (!flushed || !s.reading) return s.closeSocket();
     // Half-close, then close when the peer does (the read loop discards what it still sends)
     // or after LINGER_MS: closing with input unread makes the kernel send a reset, which
     // destroys what was just written, the closing frame included. The timer is armed first:
     // a TLS closeWrite can wait on a write or a handshake that never completes.
-    s.lingerTimer = setTimeout(() => closeConn(s), LINGER_MS);
-    s.conn.closeWrite().catch(() => closeConn(s));
+    s.lingerTimer = setTimeout(() => s.closeSocket(), LINGER_MS);
+    s.conn.closeWrite().catch(() => s.closeSocket());
   }
 
   async #acceptLoop(listener: Deno.Listener) {
     let failures = 0;
     while (!this.#stopping) {
+      // Sockets count until they are really closed; with the server full, accept no more
+      // than a few to refuse and leave the rest waiting in the kernel's backlog.
+      await this.guard.roomToAccept();
+      if (this.#stopping) return;
       let conn: Deno.Conn;
       try {
         conn = await listener.accept();
@@ -232,6 +230,20 @@ export class ChatServer {
       },
       () => this.closeLater(s, "disconnected"),
     );
+    this.guard.opened(s);
+    if (this.tls) {
+      s.handshaking = (conn as Deno.TlsConn).handshake().then(() => {}, () => {})
+        .finally(() => (s.handshaking = undefined));
+    }
+    try {
+      await this.#serveSession(s, remote);
+    } finally {
+      await s.socketClosed.promise;
+      this.guard.ended(s);
+    }
+  }
+
+  async #serveSession(s: ServerSession, remote: Deno.NetAddr) {
     if (this.#stopping) return void this.closeSession(s, "SERVER_SHUTDOWN");
     const refused = this.guard.admit(s, remote.hostname);
     if (refused) return void this.closeSession(s, "TOO_MANY_CONNECTIONS", refused);
@@ -253,54 +265,9 @@ export class ChatServer {
         },
       }),
     );
-    const splitter = new LineSplitter(this.limits.maxFrameBytes);
-    const buf = new Uint8Array(READ_BUFFER_BYTES);
-    try {
-      let discarded = 0;
-      s.reading = true;
-      while (true) {
-        const n = await conn.read(buf);
-        if (n === null) break;
-        if (s.closed) {
-          if ((discarded += n) > LINGER_BYTES) break;
-          continue;
-        }
-        if (!s.modeChosen && !this.tls && buf[0] === TLS_HANDSHAKE && splitter.buffered === 0) {
-          this.log.info(`session ${s.id} (${s.remote}): a TLS handshake on the plain port`);
-          await this.closeSession(s, "NOT_CHAT_PROTOCOL", "this port speaks plain TCP, not TLS");
-          break;
-        }
-        for (const ev of splitter.push(buf.subarray(0, n))) {
-          if (s.closed) break;
-          if (ev.kind === "oversize") {
-            this.error(s, "FRAME_TOO_LARGE", `a line exceeded ${this.limits.maxFrameBytes} bytes`);
-          } else {
-            // Heard only on whole lines: a line that never ends keeps nothing alive.
-            s.lastHeard = performance.now();
-            s.pinged = false;
-            const pending = handleLine(this, s, ev.bytes);
-            if (pending) await pending;
-          }
-        }
-      }
-    } catch (e) {
-      this.#readFailed(s, e);
-    }
+    await readLoop(this, s);
     await this.closeSession(s, "disconnected");
-    closeConn(s);
-  }
-
-  /** One log line per failed connection, at a level that matches how unusual it is. */
-  #readFailed(s: ServerSession, e: unknown) {
-    if (s.closed || e instanceof Deno.errors.ConnectionReset) return;
-    // A TLS peer that leaves without close_notify is just a peer that left.
-    if (e instanceof Deno.errors.UnexpectedEof) return;
-    if (e instanceof Deno.errors.InvalidData) {
-      // Failed TLS: a client refusing our self-signed certificate before its person trusts it
-      // (expected on first contact), or plain text sent to the TLS port.
-      return this.log.info(`session ${s.id} (${s.remote}): TLS failed: ${e.message}`);
-    }
-    this.log.warn(`session ${s.id} (${s.remote}): read failed: ${e}`);
+    s.closeSocket();
   }
 
   /** Closes from a callback that cannot await; a failure is logged, never unhandled. */
@@ -317,6 +284,7 @@ export class ChatServer {
       this.guard.stop();
       this.#listener?.close();
       await Promise.all([...this.sessions.all].map((s) => this.closeSession(s, "SERVER_SHUTDOWN")));
+      this.guard.closeAll(); // sockets still in a TLS handshake: nobody to wait for now
       await Promise.allSettled([...this.#tasks]);
       for (const fn of this.registry.shutdown) {
         await Promise.resolve().then(fn).catch((e) => this.log.error(`shutdown hook: ${e}`));
@@ -325,14 +293,6 @@ export class ChatServer {
     })();
     return this.#closing;
   }
-}
-
-/** Closes the socket, once, and ends any linger (see closeSession). */
-function closeConn(s: ServerSession) {
-  clearTimeout(s.lingerTimer);
-  try {
-    s.conn.close();
-  } catch { /* already closed */ }
 }
 
 /** Waits for p, but no longer than ms; true if p settled in time. */

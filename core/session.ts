@@ -17,8 +17,13 @@ export class ServerSession implements Session {
   lingerTimer: ReturnType<typeof setTimeout> | undefined;
   /** Closes the connection if it has not logged in in time (cleared at close). */
   loginTimer: ReturnType<typeof setTimeout> | undefined;
-  /** The client address, counted against maxConnectionsPerAddress while open. */
+  /** The client address, counted against maxConnectionsPerAddress while the socket is open;
+   *  empty if the connection was refused. */
   address = "";
+  /** A TLS handshake not yet finished (see closeSocket). */
+  handshaking: Promise<void> | undefined;
+  /** Resolves once the socket is really closed: until then it counts against the limits. */
+  readonly socketClosed = Promise.withResolvers<void>();
   /** framesPerSecond/frameBurst, and maxBadFramesPerMinute (set by the server at accept). */
   frames = new TokenBucket(0, 0);
   badFrames = new TokenBucket(0, 0);
@@ -46,6 +51,23 @@ export class ServerSession implements Session {
     onWriteError: (e: unknown) => void,
   ) {
     this.outbox = new Outbox(conn, sendQueueBytes, onOverflow, onWriteError);
+  }
+
+  /** Closes the socket, once, ending any linger (see ChatServer.closeSession). Deno cannot
+   *  free a TLS socket whose handshake is still pending: closing it then leaves the socket
+   *  open, uncounted, until the peer sends or hangs up. So unless `force`d (the server is
+   *  stopping) the close waits for the handshake to end, and the connection keeps counting
+   *  against the connection limits meanwhile. */
+  closeSocket(force = false): void {
+    clearTimeout(this.lingerTimer);
+    if (this.handshaking && !force) {
+      this.handshaking.then(() => this.closeSocket(true));
+      return;
+    }
+    try {
+      this.conn.close();
+    } catch { /* already closed */ }
+    this.socketClosed.resolve();
   }
 }
 

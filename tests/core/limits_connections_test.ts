@@ -4,7 +4,8 @@
  * serving the connections within the limits.
  */
 import assert from "node:assert/strict";
-import { pw, type TestClient, withServer } from "../harness.ts";
+import { pw, TestClient, withServer } from "../harness.ts";
+import { REFUSING_AT_ONCE } from "../../core/guard.ts";
 
 /** Waits until the server closed this connection (bounded). */
 async function closedByServer(c: TestClient, ms = 5000) {
@@ -60,4 +61,35 @@ Deno.test("limits - a connection that does not log in within --login-timeout is 
     await new Promise((r) => setTimeout(r, 400));
     assert.deepEqual((await user.ok("presence.who")).users, ["Una"]);
   }, { limits: { loginTimeoutMs: 300 } });
+});
+
+/** Polls until check() holds (bounded). */
+async function until(check: () => boolean, what: string, ms = 5000) {
+  const deadline = Date.now() + ms;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error(`timed out: ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+Deno.test("limits - TLS peers that never handshake keep their slots until their sockets close, and a flood of them stops at the accept bound", async () => {
+  await withServer(async (h) => {
+    const dial = () => Deno.connect({ hostname: "127.0.0.1", port: h.port });
+    const silent = [await dial(), await dial()];
+    await new Promise((r) => setTimeout(r, 600)); // past --login-timeout
+    // Deno cannot free a socket mid-handshake, so both still count: the server is full.
+    const late = await TestClient.connect(h.port, { caCert: h.caCert });
+    assert.equal((await late.expect("session.closing")).code, "TOO_MANY_CONNECTIONS");
+    late.close();
+    // A flood: accepted up to the bound, the rest wait in the kernel's backlog.
+    const flood = await Promise.all(Array.from({ length: REFUSING_AT_ONCE + 20 }, dial));
+    await new Promise((r) => setTimeout(r, 500));
+    assert.ok(h.server.guard.open <= 2 + REFUSING_AT_ONCE, `${h.server.guard.open} sockets`);
+    // Once the peers hang up, every place is free again and the server serves.
+    for (const c of [...silent, ...flood]) c.close();
+    await until(() => h.server.guard.open === 0, "every socket closed");
+    const ok = await TestClient.connect(h.port, { caCert: h.caCert });
+    await ok.ok("session.login", { name: "Ola", password: pw("Ola") });
+    ok.close();
+  }, { limits: { maxConnections: 2, loginTimeoutMs: 300 } });
 });
