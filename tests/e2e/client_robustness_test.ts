@@ -11,6 +11,7 @@ import {
   assertNoCrash,
   at,
   client,
+  type fakeServer,
   killLeftovers,
   WELCOME,
   withFake,
@@ -180,15 +181,21 @@ Deno.test("client robustness - a server that goes silent (no reset, no answers) 
   });
 });
 
+/** Bob logs in on the fake's first connection, which then drops; he is about to reconnect. */
+async function droppedAfterLogin(fake: ReturnType<typeof fakeServer>) {
+  const bob = client("Bob", at(fake.port));
+  const first = await fake.conn(0);
+  first.answering = true;
+  await first.greet();
+  await bob.waitFor(/^\* logged in as Bob/);
+  first.close();
+  await bob.waitFor(/^! DISCONNECTED: /);
+  return bob;
+}
+
 Deno.test("client robustness - reconnect attempts that fail in new ways are retried until one works", async () => {
   await withFake({ greet: false }, async (fake) => {
-    const bob = client("Bob", at(fake.port));
-    const first = await fake.conn(0);
-    first.answering = true;
-    await first.greet();
-    await bob.waitFor(/^\* logged in as Bob/);
-    first.close();
-    await bob.waitFor(/^! DISCONNECTED: /);
+    const bob = await droppedAfterLogin(fake);
     // Attempt 1: something else answers on the port (an HTTP server), then hangs up.
     const http = await fake.conn(1);
     await http.send("HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
@@ -220,13 +227,7 @@ Deno.test("client robustness - reconnect attempts that fail in new ways are retr
 
 Deno.test("client robustness - a login step the server refuses on a reconnect is reported and retried, not taken for a drop", async () => {
   await withFake({ greet: false }, async (fake) => {
-    const bob = client("Bob", at(fake.port));
-    const first = await fake.conn(0);
-    first.answering = true;
-    await first.greet();
-    await bob.waitFor(/^\* logged in as Bob/);
-    first.close();
-    await bob.waitFor(/^! DISCONNECTED: /);
+    const bob = await droppedAfterLogin(fake);
     // The resume works, but the encrypt plugin's login step is refused.
     const odd = await fake.conn(1);
     odd.answers["encrypt.publish"] = {
