@@ -1,4 +1,5 @@
 /** Server-side connection state, and the table of logged-in sessions by name. */
+import { NAME_ORDER } from "../protocol/limits.ts";
 import type { HandlerCtx, Session, SessionView } from "../plugins/types.ts";
 import { Outbox } from "./outbox.ts";
 import { TokenBucket } from "./token_bucket.ts";
@@ -81,9 +82,7 @@ export class SessionTable implements SessionView {
   }
 
   names(): string[] {
-    return [...this.#byName.values()].map((s) => s.name!).sort((a, b) =>
-      a.localeCompare(b, "en", { sensitivity: "base" })
-    );
+    return [...this.#byName.values()].map((s) => s.name!).sort((a, b) => NAME_ORDER.compare(a, b));
   }
 
   get count(): number {

@@ -63,6 +63,11 @@ export interface Limits {
   retentionDays: number;
 }
 
+/** The order names are listed in (who, members): case- and accent-insensitive. One collator,
+ *  made once: \`localeCompare\` with a locale makes an ICU collator per call, in native memory
+ *  V8 does not count, which held the soak's RSS ~100 MB high between collections. */
+export const NAME_ORDER = new Intl.Collator("en", { sensitivity: "base" });
+
 export const DEFAULT_LIMITS: Readonly<Limits> = Object.freeze({
   maxFrameBytes: 64 * 1024,
   maxTextLength: 8000,

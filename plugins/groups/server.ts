@@ -1,6 +1,7 @@
 /** The groups plugin's server half: rooms, membership and posts (through the message log), and
  *  the class room every account is in (`serve --class-room`). Moderation is in
  *  server_moderation.ts, plain-text mode in server_text.ts. */
+import { NAME_ORDER } from "../../protocol/limits.ts";
 import { ChatError } from "../../protocol/errors.ts";
 import type { MessageSpec } from "../../protocol/spec.ts";
 import type { PostResult, ServerApi, Session } from "../types.ts";
@@ -170,7 +171,7 @@ export function groupsServer(api: ServerApi) {
         owner: m.owner,
         admin: api.accounts.isAdmin(m.name),
       }))
-      .sort((a, b) => a.name.localeCompare(b.name, "en", { sensitivity: "base" }));
+      .sort((a, b) => NAME_ORDER.compare(a.name, b.name));
     return { room: r.name, members };
   });
 

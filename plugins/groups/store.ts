@@ -4,6 +4,7 @@
  * awaiting the store (which keeps group.send pipelined and one room's order the order of
  * arrival). Every change is written first and mirrored after the write succeeded.
  */
+import { NAME_ORDER } from "../../protocol/limits.ts";
 import { ChatError } from "../../protocol/errors.ts";
 import type { Db, Migration } from "../types.ts";
 import { RoomCounts } from "./limits.ts";
@@ -112,7 +113,7 @@ export class Rooms {
   }
 
   all(): Room[] {
-    return [...this.#rooms.values()].sort((a, b) => a.name.localeCompare(b.name));
+    return [...this.#rooms.values()].sort((a, b) => NAME_ORDER.compare(a.name, b.name));
   }
 
   /** Creates a room, owned and joined by `owner` if given; ROOM_EXISTS if the name is taken. */
