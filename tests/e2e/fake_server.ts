@@ -25,6 +25,16 @@ export function assertNoCrash(out: string, what: string) {
   assert.ok(!out.includes("\x1b"), `${what}: a raw ESC reached the terminal\n${out}`);
 }
 
+/** Ends a client (closes its input) and checks it quit cleanly: exit 0, nothing that looks
+ *  like a crash on either stream. Returns what it printed, for further checks. */
+export async function endsClean(c: ReturnType<typeof spawnClient>) {
+  const r = await c.end();
+  assert.equal(r.code, 0, r.stdout + r.stderr);
+  assertNoCrash(r.stdout, "stdout");
+  assertNoCrash(r.stderr, "stderr");
+  return r;
+}
+
 /** True while the process runs (not exited, not a zombie). */
 export async function alive(pid: number): Promise<boolean> {
   try {
