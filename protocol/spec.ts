@@ -39,11 +39,13 @@ export const field = {
     if (opts.max !== undefined && v.length > opts.max) throw bad(key, `is longer than ${opts.max}`);
     return v;
   },
-  /** Text shown to people: no control characters but tab (C0, DEL, C1). A newline or an ANSI
-   *  escape in a message could forge lines or repaint someone else's terminal. */
+  /** Text shown to people: no control characters but tab (C0, DEL, C1), and well-formed
+   *  Unicode. A newline or an ANSI escape in a message could forge lines or repaint someone
+   *  else's terminal; a lone surrogate (`"\ud800"` in JSON) is text no one can read, which
+   *  would be stored and relayed as it is. */
   text(f: RawFrame, key: string, opts: { min?: number; max?: number } = {}): string {
     const v = field.string(f, key, opts);
-    if (CONTROL.test(v)) throw bad(key, "must not contain control characters (newlines, escapes)");
+    shown(key, v);
     return v;
   },
   /** `read()` when the field is present, undefined when it is absent. */
@@ -76,7 +78,7 @@ export const field = {
   /** An array of `text` strings (see text). */
   textArray(f: RawFrame, key: string): string[] {
     const v = field.stringArray(f, key);
-    if (v.some((x) => CONTROL.test(x))) throw bad(key, "must not contain control characters");
+    for (const x of v) shown(key, x);
     return v;
   },
   object(f: RawFrame, key: string): Record<string, unknown> {
@@ -90,6 +92,12 @@ export const field = {
 
 // deno-lint-ignore no-control-regex
 const CONTROL = /[\u0000-\u0008\u000a-\u001f\u007f-\u009f]/;
+
+/** Throws BAD_FRAME unless `v` is text fit to show (see field.text). */
+function shown(key: string, v: string) {
+  if (CONTROL.test(v)) throw bad(key, "must not contain control characters (newlines, escapes)");
+  if (!v.isWellFormed()) throw bad(key, "must be well-formed Unicode (no lone surrogates)");
+}
 
 /** The field's value; a non-object in place of a frame (an entry of an array field, say) is
  *  BAD_FRAME like any other wrong shape, never a TypeError. */

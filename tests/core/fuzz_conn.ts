@@ -14,6 +14,13 @@ type Test = (f: Record<string, unknown> | undefined, line: string) => boolean;
 /** A raw client: writes bytes as given, reads and checks every line the server sends. */
 export class FuzzConn {
   readonly codes = new Map<string, number>();
+  /** Frames received, by type. */
+  readonly types = new Map<string, number>();
+  /** Transfer ids this connection was given (its offers' acks, sendfile.incoming); the next
+   *  chunk index it sends for each, and the last it received (for FuzzConn.fill). */
+  readonly #files: string[] = [];
+  readonly #nextChunk = new Map<string, number>();
+  readonly #gotChunk = new Map<string, number>();
   /** Lines that looked like a leaked stack trace or internal error. */
   readonly leaks: string[] = [];
   closing: string | undefined;
@@ -52,6 +59,22 @@ export class FuzzConn {
     }
   }
 
+  /** Fills in the placeholders of fuzz_gen's file-transfer frames: `"@F<k>"` becomes the
+   *  k-th (modulo) transfer id this connection knows, `"@C"` its next chunk index for that
+   *  transfer and `"@A"` the last chunk index it received of it. */
+  fill(line: Uint8Array): Uint8Array {
+    const text = new TextDecoder().decode(line);
+    const m = text.match(/"@F(\d+)"/);
+    if (!m) return line;
+    const file = this.#files[Number(m[1]) % this.#files.length] ?? `f${m[1]}`;
+    const next = this.#nextChunk.get(file) ?? 0;
+    if (text.includes('"@C"')) this.#nextChunk.set(file, next + 1);
+    return new TextEncoder().encode(
+      text.replace(m[0], JSON.stringify(file)).replace('"@C"', String(next))
+        .replace('"@A"', String(this.#gotChunk.get(file) ?? 0)),
+    );
+  }
+
   /** Waits for a line (f is undefined if it is not a JSON object); false if the connection
    *  closed or ms passed first. */
   waitFor(test: Test, ms = 10_000): Promise<boolean> {
@@ -85,7 +108,16 @@ export class FuzzConn {
       ? (f.type === "error" ? String(f.code) : undefined)
       : line.match(/^error (\w+)/)?.[1];
     if (code) this.codes.set(code, (this.codes.get(code) ?? 0) + 1);
-    if (f?.type === "session.closing") this.closing = String(f.code);
+    if (f) this.types.set(String(f.type), (this.types.get(String(f.type)) ?? 0) + 1);
+    if (typeof f?.file === "string") {
+      if (f.type === "ack" || f.type === "sendfile.incoming") this.#files.push(f.file);
+      if (f.type === "sendfile.chunk") this.#gotChunk.set(f.file, Number(f.n));
+    }
+    // session.closing, or its plain-text rendering `closing CODE: message`.
+    const closing = f
+      ? (f.type === "session.closing" ? f.code : undefined)
+      : line.match(/^closing (\w+): /)?.[1];
+    if (closing !== undefined) this.closing = String(closing);
     for (const w of [...this.#want]) if (w.test(f, line)) w.done(true);
   }
 

@@ -43,14 +43,23 @@ Deno.test("dm - text longer than the limit is TEXT_TOO_LONG; at the limit it pas
     assert.equal((await bob.expect("dm.message")).text, "y".repeat(100));
   }, { limits: { maxTextLength: 100 } }));
 
-Deno.test("dm - control characters that could forge lines or repaint terminals are BAD_FRAME", () =>
+Deno.test("dm - control characters that could forge lines or repaint terminals, and lone surrogates, are BAD_FRAME", () =>
   withServer(async (h) => {
     const [alice, bob] = await h.users("Alice", "Bob");
-    for (const text of ["two\nlines", "cr\rhere", "\x1b[2Jcleared", "nul\0", "c1\u009b"]) {
+    const bad = [
+      "two\nlines",
+      "cr\rhere",
+      "\x1b[2Jcleared",
+      "nul\0",
+      "c1\u009b",
+      "\ud83d",
+      "x\udc00",
+    ];
+    for (const text of bad) {
       assert.equal(await alice.fails("dm.send", { receiver: "Bob", text }), "BAD_FRAME", text);
     }
-    await alice.ok("dm.send", { receiver: "Bob", text: "tab\tis fine, ünïcode too" });
-    assert.equal((await bob.expect("dm.message")).text, "tab\tis fine, ünïcode too");
+    await alice.ok("dm.send", { receiver: "Bob", text: "tab\tis fine, ünïcode too 😀" });
+    assert.equal((await bob.expect("dm.message")).text, "tab\tis fine, ünïcode too 😀");
   }));
 
 Deno.test("dm - one sender's messages arrive in the order sent", () =>
