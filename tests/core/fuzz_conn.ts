@@ -9,6 +9,10 @@ const STACK = [/\.(?:ts|js|mjs|cjs)\b:\d+/, /file:\/\//, /\bat (?:async )?\S+ \(
 const INTERNAL =
   /\b(?:TypeError|RangeError|ReferenceError|SyntaxError|Maximum call stack|Unexpected token|is not a function|Cannot read prop|at position \d)/;
 
+const enc = new TextEncoder();
+const dec = new TextDecoder();
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
 type Test = (f: Record<string, unknown> | undefined, line: string) => boolean;
 
 /** A raw client: writes bytes as given, reads and checks every line the server sends. */
@@ -59,17 +63,39 @@ export class FuzzConn {
     }
   }
 
+  /** Whether the server still answers a ping (or, in plain-text mode, help). The fuzzing may
+   *  have spent the connection's frame budget, so RATE_LIMITED means: wait as told, then ask
+   *  again. */
+  async stillAnswers(): Promise<boolean> {
+    for (let tries = 0; tries < 10; tries++) {
+      let retryMs: number | undefined;
+      await this.write(enc.encode('{"type":"session.ping","id":"alive"}\nserver:help\n'));
+      const heard = await this.waitFor((f, line) => {
+        if ((f?.re === "alive" && f.type === "ack") || line === "commands:") return true;
+        const wait = f?.re === "alive" && f.code === "RATE_LIMITED"
+          ? f.retryAfterMs
+          : line.match(/^error RATE_LIMITED: .* (\d+) ms$/)?.[1];
+        if (wait !== undefined) retryMs = Number(wait);
+        return retryMs !== undefined;
+      }, 20_000);
+      if (!heard) return false;
+      if (retryMs === undefined) return true;
+      await sleep(retryMs);
+    }
+    return false;
+  }
+
   /** Fills in the placeholders of fuzz_gen's file-transfer frames: `"@F<k>"` becomes the
    *  k-th (modulo) transfer id this connection knows, `"@C"` its next chunk index for that
    *  transfer and `"@A"` the last chunk index it received of it. */
   fill(line: Uint8Array): Uint8Array {
-    const text = new TextDecoder().decode(line);
+    const text = dec.decode(line);
     const m = text.match(/"@F(\d+)"/);
     if (!m) return line;
     const file = this.#files[Number(m[1]) % this.#files.length] ?? `f${m[1]}`;
     const next = this.#nextChunk.get(file) ?? 0;
     if (text.includes('"@C"')) this.#nextChunk.set(file, next + 1);
-    return new TextEncoder().encode(
+    return enc.encode(
       text.replace(m[0], JSON.stringify(file)).replace('"@C"', String(next))
         .replace('"@A"', String(this.#gotChunk.get(file) ?? 0)),
     );
@@ -124,7 +150,6 @@ export class FuzzConn {
   async #read() {
     const splitter = new LineSplitter(16 * 1024 * 1024);
     const buf = new Uint8Array(64 * 1024);
-    const dec = new TextDecoder();
     try {
       for (let n; (n = await this.conn.read(buf)) !== null;) {
         for (const ev of splitter.push(buf.subarray(0, n))) {

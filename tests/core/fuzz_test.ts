@@ -87,7 +87,7 @@ async function fuzzSlot(h: Harness, slot: number, st: Stats) {
     if (!c.isClosed) {
       // Still open after all that, as far as it knows: it must answer, unless the server is
       // closing it (its errors, a full send queue).
-      const answered = await stillAnswers(c);
+      const answered = await c.stillAnswers();
       assert.ok(answered || c.byServer, `slot ${slot}: a fuzzed connection stopped answering`);
     }
     c.close();
@@ -100,27 +100,6 @@ async function fuzzSlot(h: Harness, slot: number, st: Stats) {
     add(st.closes, c.closing ?? `${how}, no session.closing${c.textMode ? ", text mode" : ""}`);
     st.leaks.push(...c.leaks);
   }
-}
-
-/** Whether a connection still answers a ping (or, in plain-text mode, help). The fuzzing may
- *  have spent its frame budget, so RATE_LIMITED means: wait as told, then ask again. */
-async function stillAnswers(c: FuzzConn): Promise<boolean> {
-  for (let tries = 0; tries < 10; tries++) {
-    let retryMs: number | undefined;
-    await c.write(enc('{"type":"session.ping","id":"alive"}\nserver:help\n'));
-    const heard = await c.waitFor((f, line) => {
-      if ((f?.re === "alive" && f.type === "ack") || line === "commands:") return true;
-      const wait = f?.re === "alive" && f.code === "RATE_LIMITED"
-        ? f.retryAfterMs
-        : line.match(/^error RATE_LIMITED: .* (\d+) ms$/)?.[1];
-      if (wait !== undefined) retryMs = Number(wait);
-      return retryMs !== undefined;
-    }, 20_000);
-    if (!heard) return false;
-    if (retryMs === undefined) return true;
-    await sleep(retryMs);
-  }
-  return false;
 }
 
 /** Each well-behaved client sends a DM and a room post per round until the fuzzing ends;
