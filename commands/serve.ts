@@ -90,6 +90,12 @@ export function serveCommand(done: (code: number) => void): Command {
       DEFAULT_LIMITS.loginTimeoutMs / 1000,
     )
     .option(
+      "--handshake-timeout <seconds>",
+      "close a TLS connection whose handshake has not finished after this long",
+      intOption(1, 600),
+      DEFAULT_LIMITS.handshakeTimeoutMs / 1000,
+    )
+    .option(
       "--frames-per-second <n>",
       "frames a connection may send per second after its burst (0: no limit, for load runs)",
       intOption(0, 1_000_000),
@@ -184,6 +190,7 @@ export function serveCommand(done: (code: number) => void): Command {
           maxConnections: o.maxConnections,
           maxConnectionsPerAddress: o.maxConnectionsPerAddress,
           loginTimeoutMs: o.loginTimeout * 1000,
+          handshakeTimeoutMs: o.handshakeTimeout * 1000,
           framesPerSecond: o.framesPerSecond,
           frameBurst: o.frameBurst,
           maxBadFramesPerMinute: o.maxBadFrames,

@@ -9,24 +9,35 @@ import type { ChatServer } from "./server.ts";
 import type { ServerSession } from "./session.ts";
 import { say } from "./text_mode.ts";
 import { TokenBucket } from "./token_bucket.ts";
+import { addressKey } from "./conn.ts";
 
-/** Refusals between two log lines: a flood of connections must not flood the log too. */
+/** Refusals (and handshake failures) between two log lines: a flood of connections must not
+ *  flood the log too. */
 const REFUSALS_PER_LOG_LINE = 100;
-/** Sockets beyond maxConnections accepted only to be told TOO_MANY_CONNECTIONS; past that the
- *  server stops accepting until one closes. A refused TLS peer that never handshakes holds its
- *  socket (see ServerSession.closeSocket), so without this bound refusals could use up every
- *  file descriptor. */
+/** Refused connections told why (TOO_MANY_CONNECTIONS) at one time, from all addresses; past
+ *  it a refused socket is closed at once, without a word. Telling costs a TLS handshake and a
+ *  flush (bounded by handshakeTimeoutMs and the flush timeout), so it is kept to a few. */
 export const REFUSING_AT_ONCE = 64;
+/** The same from one address (see addressKey): one address's flood cannot take the places
+ *  in which other addresses are told, and each of its refused sockets beyond these two is
+ *  closed the moment it is accepted. */
+export const REFUSING_PER_ADDRESS = 2;
+/** Addresses whose first-contact trust check was logged (see #handshakeFailed); forgotten all
+ *  at once past this many, so a long-running server logs such a client again, rarely. */
+const TRUST_LOGGED_MAX = 10_000;
 
 export class Guard {
-  /** Admitted connections per client address (maxConnectionsPerAddress). */
+  /** Admitted connections per client address key (maxConnectionsPerAddress). */
   readonly #perAddress = new Map<string, number>();
-  /** Every socket from accept until it is really closed, admitted or not. */
+  /** Refused connections still being told why, per address key. */
+  readonly #refusingFrom = new Map<string, number>();
+  /** Every socket from accept until it is closed, admitted or not. */
   readonly #sockets = new Set<ServerSession>();
   #admitted = 0;
-  /** Wakes the accept loop waiting for a socket to close (roomToAccept). */
-  #room: PromiseWithResolvers<void> | undefined;
+  #refusing = 0;
   #refused = 0;
+  #handshakesLost = 0;
+  readonly #trustLogged = new Set<string>();
   #idleTimer: ReturnType<typeof setInterval> | undefined;
 
   constructor(private readonly server: ChatServer) {}
@@ -41,7 +52,6 @@ export class Guard {
 
   stop() {
     clearInterval(this.#idleTimer);
-    this.#room?.resolve();
   }
 
   /** Sockets open now, admitted or not. */
@@ -54,54 +64,104 @@ export class Guard {
     this.#sockets.add(s);
   }
 
-  /** The socket is really closed: frees its place and, if it was admitted, its slot. */
+  /** Arms a TLS connection's handshake deadline (handshakeTimeoutMs): a socket that has not
+   *  finished it by then is closed, freeing its slot. */
+  handshaking(s: ServerSession, handshake: Promise<void>) {
+    const { limits, log } = this.server;
+    const timer = setTimeout(() => {
+      if (this.#handshakesLost++ % REFUSALS_PER_LOG_LINE === 0) {
+        log.info(
+          `${s.remote}: no TLS handshake within ${limits.handshakeTimeoutMs / 1000} s; closed` +
+            ` (${this.#handshakesLost} so far)`,
+        );
+      }
+      s.closeSocket();
+    }, limits.handshakeTimeoutMs);
+    handshake.then(() => clearTimeout(timer), (e) => {
+      clearTimeout(timer);
+      this.#handshakeFailed(s, e);
+      s.closeSocket();
+    });
+  }
+
+  /** The socket is closed: frees its place and, if it was admitted, its slot. */
   ended(s: ServerSession) {
     this.#sockets.delete(s);
     clearTimeout(s.loginTimer);
-    if (s.address) {
+    if (s.admitted) {
+      s.admitted = false;
       this.#admitted--;
-      const left = (this.#perAddress.get(s.address) ?? 1) - 1;
-      if (left > 0) this.#perAddress.set(s.address, left);
-      else this.#perAddress.delete(s.address);
+      decrement(this.#perAddress, s.address);
     }
-    this.#room?.resolve();
-    this.#room = undefined;
-  }
-
-  /** Resolves when the server may accept another socket (at once unless it is full). */
-  roomToAccept(): Promise<void> | void {
-    if (this.#sockets.size < this.server.limits.maxConnections + REFUSING_AT_ONCE) return;
-    return (this.#room ??= Promise.withResolvers()).promise;
+    if (s.refusing) {
+      s.refusing = false;
+      this.#refusing--;
+      decrement(this.#refusingFrom, s.address);
+    }
   }
 
   /** Closes every socket, even those mid-handshake: the server is stopping. */
   closeAll() {
-    for (const s of this.#sockets) s.closeSocket(true);
+    for (const s of this.#sockets) s.closeSocket();
   }
 
-  /** Admits a new connection from `address` (counting it and arming its limits), or says why
-   *  not (TOO_MANY_CONNECTIONS). */
-  admit(s: ServerSession, address: string): string | undefined {
+  /** Admits a new connection from `hostname` (counting it and arming its limits), or refuses
+   *  it: with the reason to tell it (TOO_MANY_CONNECTIONS), or "closed" when too many refused
+   *  connections are being told already (overall or from its address) and it was closed at
+   *  once. A refused connection never counts against anyone's limits. */
+  admit(s: ServerSession, hostname: string): string | "closed" | undefined {
     const { limits, log } = this.server;
-    const fromHere = this.#perAddress.get(address) ?? 0;
+    const key = s.address = addressKey(hostname);
+    const fromHere = this.#perAddress.get(key) ?? 0;
     const full = this.#admitted >= limits.maxConnections
       ? `the server has its maximum of ${limits.maxConnections} connections`
       : fromHere >= limits.maxConnectionsPerAddress
-      ? `${address} has its maximum of ${limits.maxConnectionsPerAddress} connections`
+      ? `${key} has its maximum of ${limits.maxConnectionsPerAddress} connections`
       : undefined;
     if (full) {
-      if (this.#refused++ % REFUSALS_PER_LOG_LINE === 0) log.warn(`refusing connections: ${full}`);
+      if (this.#refused++ % REFUSALS_PER_LOG_LINE === 0) {
+        log.warn(`refusing connections: ${full} (${this.#refused} refused so far)`);
+      }
+      const telling = this.#refusingFrom.get(key) ?? 0;
+      if (this.#refusing >= REFUSING_AT_ONCE || telling >= REFUSING_PER_ADDRESS) {
+        s.closeSocket();
+        return "closed";
+      }
+      s.refusing = true;
+      this.#refusing++;
+      this.#refusingFrom.set(key, telling + 1);
       return `${full}; try again later`;
     }
-    s.address = address;
+    s.admitted = true;
     this.#admitted++;
-    this.#perAddress.set(address, fromHere + 1);
+    this.#perAddress.set(key, fromHere + 1);
     s.frames = new TokenBucket(limits.framesPerSecond, limits.frameBurst);
     s.badFrames = new TokenBucket(limits.maxBadFramesPerMinute / 60, limits.maxBadFramesPerMinute);
     s.loginTimer = setTimeout(() => {
       if (!s.name) this.server.closeLater(s, "LOGIN_TIMEOUT");
     }, limits.loginTimeoutMs);
     return undefined;
+  }
+
+  /** One log line for a failed TLS handshake. A client refusing our self-signed certificate is
+   *  a student's first contact, not a failure: its person is being shown the fingerprint to
+   *  compare. That is logged once per address, at info. */
+  #handshakeFailed(s: ServerSession, e: unknown) {
+    const { log } = this.server;
+    const why = e instanceof Error ? e.message : String(e);
+    if (/UnknownCA|BadCertificate|CertificateUnknown|unknown ca|certificate unknown/i.test(why)) {
+      if (this.#trustLogged.has(s.address)) return;
+      if (this.#trustLogged.size >= TRUST_LOGGED_MAX) this.#trustLogged.clear();
+      this.#trustLogged.add(s.address);
+      return log.info(
+        `${s.remote}: the client does not trust this server's certificate yet (first contact:` +
+          " its user is shown the fingerprint to compare with yours)",
+      );
+    }
+    if (/before the TLS handshake finished/.test(why)) return; // a port check, or a probe
+    if (this.#handshakesLost++ % REFUSALS_PER_LOG_LINE === 0) {
+      log.info(`${s.remote}: TLS handshake failed: ${why}`);
+    }
   }
 
   /** Takes a token from the connection's frame budget; when it is empty, the RATE_LIMITED error
@@ -157,4 +217,10 @@ export class Guard {
       }
     }
   }
+}
+
+function decrement(counts: Map<string, number>, key: string) {
+  const left = (counts.get(key) ?? 1) - 1;
+  if (left > 0) counts.set(key, left);
+  else counts.delete(key);
 }

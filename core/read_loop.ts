@@ -61,10 +61,7 @@ function readFailed(server: ChatServer, s: ServerSession, e: unknown) {
   if (s.closed || e instanceof Deno.errors.ConnectionReset) return;
   // A TLS peer that leaves without close_notify is just a peer that left.
   if (e instanceof Deno.errors.UnexpectedEof) return;
-  if (e instanceof Deno.errors.InvalidData) {
-    // Failed TLS: a client refusing our self-signed certificate before its person trusts it
-    // (expected on first contact), or plain text sent to the TLS port.
-    return server.log.info(`session ${s.id} (${s.remote}): TLS failed: ${e.message}`);
-  }
+  // Before its first line a TLS connection fails in its handshake, which the guard logs.
+  if (server.tls && !s.modeChosen) return;
   server.log.warn(`session ${s.id} (${s.remote}): read failed: ${e}`);
 }

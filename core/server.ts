@@ -20,6 +20,7 @@ import { Registry } from "./registry.ts";
 import { ServerSession, SessionTable } from "./session.ts";
 import { installPlugins } from "./plugin_host.ts";
 import { readLoop } from "./read_loop.ts";
+import { type Accepted, listen, type Listening } from "./listener.ts";
 import { renderText } from "./text_mode.ts";
 import { VERSION } from "./version.ts";
 import { Accounts } from "./accounts/accounts.ts";
@@ -52,8 +53,6 @@ const SHUTDOWN_FLUSH_MS = 2000;
 /** How long a closed session waits for its peer to close too (see closeSession; the read
  *  loop discards what the peer still sends meanwhile, up to LINGER_BYTES). */
 const LINGER_MS = 2000;
-/** Wait after a failed accept (e.g. no file descriptors left) before accepting again. */
-const ACCEPT_RETRY_MS = 100;
 
 export class ChatServer {
   readonly registry = new Registry();
@@ -72,7 +71,7 @@ export class ChatServer {
   /** Connection limits, the frame budget and bad-frame allowance, the idle sweep. */
   readonly guard: Guard;
   #nextId = 1;
-  #listener: Deno.Listener | undefined;
+  #listener: Listening | undefined;
   #tasks = new Set<Promise<void>>();
   #closing: Promise<void> | undefined;
   #stopping = false;
@@ -101,15 +100,22 @@ export class ChatServer {
     const server = new ChatServer(opts, db);
     try {
       await installPlugins(server, opts.plugins);
-      const where = { hostname: opts.hostname ?? "127.0.0.1", port: opts.port ?? 0 };
-      server.#listener = opts.tls ? Deno.listenTls({ ...where, ...opts.tls }) : Deno.listen(where);
       server.tls = opts.tls !== undefined;
+      let failures = 0;
+      server.#listener = await listen({
+        hostname: opts.hostname ?? "127.0.0.1",
+        port: opts.port ?? 0,
+        tls: opts.tls,
+        onConn: (a) => server.#accepted(a),
+        onError: (e) => {
+          if (failures++ % 100 === 0) server.log.error(`accept failed (retrying): ${e}`);
+        },
+      });
     } catch (e) {
       for (const fn of server.registry.shutdown) await Promise.resolve().then(fn).catch(() => {});
       await db.close();
       throw e;
     }
-    server.#acceptLoop(server.#listener);
     server.guard.start();
     return server;
   }
@@ -187,35 +193,14 @@ export class ChatServer {
     s.conn.closeWrite().catch(() => s.closeSocket());
   }
 
-  async #acceptLoop(listener: Deno.Listener) {
-    let failures = 0;
-    while (!this.#stopping) {
-      // Sockets count until they are really closed; with the server full, accept no more
-      // than a few to refuse and leave the rest waiting in the kernel's backlog.
-      await this.guard.roomToAccept();
-      if (this.#stopping) return;
-      let conn: Deno.Conn;
-      try {
-        conn = await listener.accept();
-        failures = 0;
-      } catch (e) {
-        if (this.#stopping || e instanceof Deno.errors.BadResource) return;
-        // Out of file descriptors (a flood) or another passing failure: wait and go on
-        // accepting, rather than stop serving for good.
-        if (failures++ % 100 === 0) this.log.error(`accept failed (retrying): ${e}`);
-        await new Promise((r) => setTimeout(r, ACCEPT_RETRY_MS));
-        continue;
-      }
-      const task = this.#serveConnection(conn).catch((e) => this.log.error(`connection: ${e}`));
-      this.#tasks.add(task);
-      task.finally(() => this.#tasks.delete(task));
-    }
+  #accepted(a: Accepted) {
+    if (this.#stopping) return a.conn.close();
+    const task = this.#serveConnection(a).catch((e) => this.log.error(`connection: ${e}`));
+    this.#tasks.add(task);
+    task.finally(() => this.#tasks.delete(task));
   }
 
-  async #serveConnection(conn: Deno.Conn) {
-    // Chat frames are small and latency matters: without TCP_NODELAY, Nagle's algorithm meets
-    // the peer's delayed ACKs and replies wait ~40 ms (measured: p99 43 ms vs 3 ms at 1 pair).
-    (conn as Deno.TcpConn).setNoDelay?.(true);
+  async #serveConnection({ conn, handshake }: Accepted) {
     const remote = conn.remoteAddr as Deno.NetAddr;
     const s: ServerSession = new ServerSession(
       this.#nextId++,
@@ -231,10 +216,7 @@ export class ChatServer {
       () => this.closeLater(s, "disconnected"),
     );
     this.guard.opened(s);
-    if (this.tls) {
-      s.handshaking = (conn as Deno.TlsConn).handshake().then(() => {}, () => {})
-        .finally(() => (s.handshaking = undefined));
-    }
+    if (handshake) this.guard.handshaking(s, handshake);
     try {
       await this.#serveSession(s, remote);
     } finally {
@@ -246,6 +228,7 @@ export class ChatServer {
   async #serveSession(s: ServerSession, remote: Deno.NetAddr) {
     if (this.#stopping) return void this.closeSession(s, "SERVER_SHUTDOWN");
     const refused = this.guard.admit(s, remote.hostname);
+    if (refused === "closed") return; // refused at once, without a word
     if (refused) return void this.closeSession(s, "TOO_MANY_CONNECTIONS", refused);
     this.sessions.all.add(s);
     s.outbox.push(

@@ -2,6 +2,7 @@
 import { NAME_ORDER } from "../protocol/limits.ts";
 import type { HandlerCtx, Session, SessionView } from "../plugins/types.ts";
 import { Outbox } from "./outbox.ts";
+import type { Conn } from "./conn.ts";
 import { TokenBucket } from "./token_bucket.ts";
 
 export class ServerSession implements Session {
@@ -18,12 +19,12 @@ export class ServerSession implements Session {
   lingerTimer: ReturnType<typeof setTimeout> | undefined;
   /** Closes the connection if it has not logged in in time (cleared at close). */
   loginTimer: ReturnType<typeof setTimeout> | undefined;
-  /** The client address, counted against maxConnectionsPerAddress while the socket is open;
-   *  empty if the connection was refused. */
+  /** The client's address key (see addressKey), which per-address limits count by. */
   address = "";
-  /** A TLS handshake not yet finished (see closeSocket). */
-  handshaking: Promise<void> | undefined;
-  /** Resolves once the socket is really closed: until then it counts against the limits. */
+  /** Counted against the connection limits (Guard.admit), or refused and being told why. */
+  admitted = false;
+  refusing = false;
+  /** Resolves once the socket is closed: until then it counts against the limits. */
   readonly socketClosed = Promise.withResolvers<void>();
   /** framesPerSecond/frameBurst, and maxBadFramesPerMinute (set by the server at accept). */
   frames = new TokenBucket(0, 0);
@@ -46,7 +47,7 @@ export class ServerSession implements Session {
   constructor(
     readonly id: number,
     readonly remote: string,
-    readonly conn: Deno.Conn,
+    readonly conn: Conn,
     sendQueueBytes: number,
     onOverflow: () => void,
     onWriteError: (e: unknown) => void,
@@ -54,17 +55,9 @@ export class ServerSession implements Session {
     this.outbox = new Outbox(conn, sendQueueBytes, onOverflow, onWriteError);
   }
 
-  /** Closes the socket, once, ending any linger (see ChatServer.closeSession). Deno cannot
-   *  free a TLS socket whose handshake is still pending: closing it then leaves the socket
-   *  open, uncounted, until the peer sends or hangs up. So unless `force`d (the server is
-   *  stopping) the close waits for the handshake to end, and the connection keeps counting
-   *  against the connection limits meanwhile. */
-  closeSocket(force = false): void {
+  /** Closes the socket, ending any linger (see ChatServer.closeSession); again is harmless. */
+  closeSocket(): void {
     clearTimeout(this.lingerTimer);
-    if (this.handshaking && !force) {
-      this.handshaking.then(() => this.closeSocket(true));
-      return;
-    }
     try {
       this.conn.close();
     } catch { /* already closed */ }

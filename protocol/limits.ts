@@ -31,6 +31,12 @@ export interface Limits {
   /** Connections open at once from one client address. 200 lets a whole class sit behind one
    *  campus NAT address while one machine cannot take every slot. */
   maxConnectionsPerAddress: number;
+  /** Milliseconds a TLS connection may take to finish its handshake before its socket is
+   *  closed. A real client finishes in one or two round trips (well under a second even on a
+   *  lossy Wi-Fi link, where a lost packet costs 1 s, then 2 s, to retransmit); a socket that
+   *  sends nothing would otherwise hold a connection slot and a file descriptor for as long
+   *  as its peer likes. 10 s leaves room for three retransmissions. */
+  handshakeTimeoutMs: number;
   /** Milliseconds a connection may take to log in before it is closed with LOGIN_TIMEOUT
    *  (slowloris: connections that never log in would hold slots for ever). 60 s leaves a
    *  person time to answer the client's first-contact and new-password prompts. */
@@ -80,6 +86,7 @@ export const DEFAULT_LIMITS: Readonly<Limits> = Object.freeze({
   maxConnections: 5000,
   maxConnectionsPerAddress: 200,
   loginTimeoutMs: 60_000,
+  handshakeTimeoutMs: 10_000,
   framesPerSecond: 50,
   frameBurst: 200,
   maxBadFramesPerMinute: 10,

@@ -11,6 +11,8 @@ import { encodeFrame, LineSplitter } from "../protocol/framing.ts";
 import type { RawFrame } from "../protocol/spec.ts";
 import { PLUGINS } from "../plugins/mod.ts";
 import { fingerprintOfPem, generateSelfSigned } from "../core/tls/cert.ts";
+import type { Conn } from "../core/conn.ts";
+import { dialFrom } from "./dial.ts";
 
 /** The cheapest scrypt cost the server accepts: tests log in hundreds of times. */
 const TEST_SCRYPT = { logN: 10, r: 8, p: 1 };
@@ -36,7 +38,8 @@ export interface Harness {
    *  TLS. */
   fingerprint: string | undefined;
   caCert: string | undefined;
-  connect(): Promise<TestClient>;
+  /** A client of this server (TLS if it speaks TLS), from 127.0.0.1 or `localAddress`. */
+  connect(opts?: { localAddress?: string }): Promise<TestClient>;
   /** Connects and logs in each name, consuming each login's ack and the others' join notices. */
   users(...names: string[]): Promise<TestClient[]>;
   close(): Promise<void>;
@@ -66,8 +69,8 @@ export async function startServer(opts: TestServerOptions = {}): Promise<Harness
     port,
     fingerprint: caCert && await fingerprintOfPem(caCert),
     caCert,
-    async connect() {
-      const c = await TestClient.connect(port, { caCert });
+    async connect(opts = {}) {
+      const c = await TestClient.connect(port, { caCert, ...opts });
       clients.push(c);
       return c;
     },
@@ -116,18 +119,21 @@ export class TestClient {
   #nextId = 1;
   #isClosed = false;
 
-  private constructor(readonly conn: Deno.Conn, opts: { read: boolean }) {
+  private constructor(readonly conn: Conn, opts: { read: boolean }) {
     this.closed = opts.read ? this.#readLoop() : Promise.resolve();
   }
 
   /** `read: false` makes a client that never reads its socket (a slow consumer); `caCert`
-   *  connects with TLS, trusting that certificate. */
+   *  connects with TLS, trusting that certificate; `localAddress` dials from another loopback
+   *  address such as 127.0.0.2 (per-address limits). */
   static async connect(
     port: number,
-    opts: { read?: boolean; caCert?: string } = {},
+    opts: { read?: boolean; caCert?: string; localAddress?: string } = {},
   ): Promise<TestClient> {
     const where = { hostname: "127.0.0.1", port };
-    const conn = opts.caCert
+    const conn = opts.localAddress
+      ? await dialFrom(port, { localAddress: opts.localAddress, caCert: opts.caCert })
+      : opts.caCert
       ? await Deno.connectTls({ ...where, caCerts: [opts.caCert] })
       : await Deno.connect(where);
     return new TestClient(conn, { read: opts.read ?? true });

@@ -4,8 +4,8 @@
  * serving the connections within the limits.
  */
 import assert from "node:assert/strict";
-import { pw, TestClient, withServer } from "../harness.ts";
-import { REFUSING_AT_ONCE } from "../../core/guard.ts";
+import { pw, type TestClient, withServer } from "../harness.ts";
+import { addressKey } from "../../core/conn.ts";
 
 /** Waits until the server closed this connection (bounded). */
 async function closedByServer(c: TestClient, ms = 5000) {
@@ -63,33 +63,15 @@ Deno.test("limits - a connection that does not log in within --login-timeout is 
   }, { limits: { loginTimeoutMs: 300 } });
 });
 
-/** Polls until check() holds (bounded). */
-async function until(check: () => boolean, what: string, ms = 5000) {
-  const deadline = Date.now() + ms;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out: ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
+Deno.test("limits - per-address limits count an IPv4 address, or an IPv6 /64; a mapped IPv4 is IPv4", () => {
+  assert.equal(addressKey("203.0.113.7"), "203.0.113.7");
+  assert.equal(addressKey("::ffff:203.0.113.7"), "203.0.113.7");
+  // Every address of one /64 (one host's, routinely) is one key; the next /64 is another.
+  const key = "2001:db8:aa:bb::/64";
+  for (const a of ["2001:db8:aa:bb::1", "2001:db8:aa:bb:ffff:1:2:3", "2001:0db8:00aa:00bb::9"]) {
+    assert.equal(addressKey(a), key);
   }
-}
-
-Deno.test("limits - TLS peers that never handshake keep their slots until their sockets close, and a flood of them stops at the accept bound", async () => {
-  await withServer(async (h) => {
-    const dial = () => Deno.connect({ hostname: "127.0.0.1", port: h.port });
-    const silent = [await dial(), await dial()];
-    await new Promise((r) => setTimeout(r, 600)); // past --login-timeout
-    // Deno cannot free a socket mid-handshake, so both still count: the server is full.
-    const late = await TestClient.connect(h.port, { caCert: h.caCert });
-    assert.equal((await late.expect("session.closing")).code, "TOO_MANY_CONNECTIONS");
-    late.close();
-    // A flood: accepted up to the bound, the rest wait in the kernel's backlog.
-    const flood = await Promise.all(Array.from({ length: REFUSING_AT_ONCE + 20 }, dial));
-    await new Promise((r) => setTimeout(r, 500));
-    assert.ok(h.server.guard.open <= 2 + REFUSING_AT_ONCE, `${h.server.guard.open} sockets`);
-    // Once the peers hang up, every place is free again and the server serves.
-    for (const c of [...silent, ...flood]) c.close();
-    await until(() => h.server.guard.open === 0, "every socket closed");
-    const ok = await TestClient.connect(h.port, { caCert: h.caCert });
-    await ok.ok("session.login", { name: "Ola", password: pw("Ola") });
-    ok.close();
-  }, { limits: { maxConnections: 2, loginTimeoutMs: 300 } });
+  assert.equal(addressKey("2001:db8:aa:bc::1"), "2001:db8:aa:bc::/64");
+  assert.equal(addressKey("::1"), "0:0:0:0::/64");
+  assert.equal(addressKey("fe80::1%eth0"), "fe80:0:0:0::/64");
 });

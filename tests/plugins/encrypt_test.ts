@@ -91,7 +91,7 @@ Deno.test("encrypt - the plaintext of a direct message is nowhere in the server'
     await server.stop("SIGTERM", true);
   }
   try {
-    assert.match(server.log(), /Alice|session/, "the log was captured");
+    assert.notEqual(server.log().trim(), "", "the log was captured");
     assert.ok(!server.log().includes(secret), "the secret is not in the server's log");
     for await (const f of walk(server.data)) {
       const bytes = new TextDecoder("latin1").decode(await Deno.readFile(f));
