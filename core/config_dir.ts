@@ -7,6 +7,7 @@
  * otherwise $XDG_CONFIG_HOME/classchat, %APPDATA%\classchat on Windows, ~/.config/classchat.
  */
 export function configDir(): string {
+  if (chosen) return chosen;
   const env = (k: string) => Deno.env.get(k) || undefined;
   const explicit = env("CLASSCHAT_CONFIG_DIR");
   if (explicit) return explicit;
@@ -16,6 +17,15 @@ export function configDir(): string {
   const home = homeDir();
   if (!home) throw new Error("no home directory: set CLASSCHAT_CONFIG_DIR");
   return `${home}/.config/classchat`;
+}
+
+/** A directory set by the program itself, before any of the above. For clients run inside
+ *  another program (the tests run many in one process): the environment is shared by every
+ *  worker of a process, a module's variable is not. */
+let chosen: string | undefined;
+
+export function setConfigDir(dir: string | undefined): void {
+  chosen = dir;
 }
 
 /** The user's home directory ($HOME, or %USERPROFILE% on Windows), if there is one. */

@@ -48,6 +48,10 @@ export const ERROR_CODES = {
   KEY_CHANGED: "a peer's end-to-end key changed; compare safety numbers before writing",
   NO_KEY: "the user has no end-to-end key yet",
   E2E_FAILED: "an end-to-end encrypted message could not be opened",
+  KEY_MISSING:
+    "the server has no end-to-end key for a peer whose key you pinned; nothing was sent unencrypted",
+  NOT_ENCRYPTED:
+    "a message or file from a peer whose key you pinned came without end-to-end encryption",
   // Connection-level reasons (sent in session.closing).
   SEND_QUEUE_EXCEEDED: "the client read too slowly and its outgoing queue overflowed",
   SERVER_SHUTDOWN: "the server is shutting down",

@@ -5,6 +5,7 @@
  */
 import { ClientApp } from "../core/client_app.ts";
 import { makeUi } from "../core/terminal.ts";
+import { setConfigDir } from "../core/config_dir.ts";
 import { PLUGINS } from "../plugins/mod.ts";
 import { type Harness, pw, testCertificate, WAIT_MS } from "./harness.ts";
 import { clientConfigDir } from "./process.ts";
@@ -21,13 +22,14 @@ export interface AppClient {
 }
 
 /**
- * Starts a logged-in client. The config directory is read from CLASSCHAT_CONFIG_DIR while the
- * client logs in (its keys are loaded then), so clients of one test start one at a time.
+ * Starts a logged-in client. Its config directory is this module's (setConfigDir) and is read
+ * while the client logs in (its keys are loaded then), so clients of one test start one at a
+ * time.
  */
 export async function appClient(h: Harness, name: string, config = clientConfigDir()) {
   const out: string[] = [];
   const { cert } = await testCertificate();
-  Deno.env.set("CLASSCHAT_CONFIG_DIR", config);
+  setConfigDir(config);
   const app = new ClientApp({
     name,
     server: `127.0.0.1:${h.port}`,

@@ -2,23 +2,27 @@
  * The client half of end-to-end encryption: publishes this account's public key at login,
  * seals outgoing direct messages and opens incoming ones (via intercepts on the dm plugin's
  * frames), pins each peer's key on first use and refuses to send to a changed key until the
- * person has compared safety numbers (/verify).
+ * person has compared safety numbers (/verify). A pinned peer's key the server stops offering
+ * is refused the same way (KEY_MISSING), never taken as "send it in the clear"; what comes
+ * unsealed from a pinned peer is marked as not end-to-end encrypted (NOT_ENCRYPTED).
  */
 import { ChatError } from "../../protocol/errors.ts";
 import type { ClientApi, ClientCtx } from "../types.ts";
 import { DmMessage, DmSend } from "../dm/protocol.ts";
-import { decodeSealed, type Identity, isPublicKey, keyFingerprint, open, seal } from "./crypto.ts";
+import { decodeSealed, isPublicKey, keyFingerprint, open, seal } from "./crypto.ts";
 import { fromB64u, toB64u } from "./encoding.ts";
 import { loadOrCreateIdentity, PeerKeys } from "./keystore.ts";
-import { EncryptChanged, EncryptKey, EncryptPublish, KeyAck } from "./protocol.ts";
+import { EncryptChanged, EncryptPublish } from "./protocol.ts";
 import { e2eCommand, verifyCommand } from "./commands.ts";
+import { type E2eState, keyMissing, keyOf, markUnsealed, pinOf, warnChanged } from "./peers.ts";
 
 /** The "encrypt.sealer" client service: seals a short text end to end for one peer, as an
  *  opaque base64url string, and opens one. `context` names what it is (e.g. "file"), bound
  *  in so a sealed thing of one kind cannot be passed off as another; `what` is for errors. */
 export interface Sealer {
-  /** undefined: it goes in the clear (encryption off, or the peer has no key yet). Throws
-   *  KEY_CHANGED if the peer's key changed since it was pinned. */
+  /** undefined: it goes in the clear (encryption off, or a peer never pinned has no key
+   *  yet). Throws KEY_CHANGED if the peer's key changed since it was pinned, KEY_MISSING if
+   *  the peer's key is pinned but the server no longer offers it. */
   seal(ctx: ClientCtx, peer: string, text: string, context: string): Promise<string | undefined>;
   /** Throws E2E_FAILED if it cannot be opened, KEY_CHANGED if the sender's key is not the
    *  one pinned (until the person accepts it with /verify). */
@@ -29,21 +33,13 @@ export interface Sealer {
     context: string,
     what: string,
   ): Promise<string>;
+  /** True if this computer has pinned `peer`'s key: something from them that arrives unsealed
+   *  may have been read or written by the server, and should be marked so. */
+  pinned(peer: string): boolean;
 }
 
 const enc = new TextEncoder();
 const dec = new TextDecoder();
-
-/** What one running client knows; made anew at each login. */
-export interface E2eState {
-  me?: Identity;
-  peers?: PeerKeys;
-  enabled: boolean;
-  /** The keys the server holds for peers, as last fetched or pushed (lower-cased names). */
-  keys: Map<string, { name: string; key: string | null }>;
-  /** Peers already told of once this session ("no key yet", "key changed"). */
-  told: Set<string>;
-}
 
 export function encryptClient(api: ClientApi) {
   const st: E2eState = { enabled: true, keys: new Map(), told: new Set() };
@@ -51,13 +47,15 @@ export function encryptClient(api: ClientApi) {
   api.onLogin(async (ctx) => {
     const { identity, created } = await loadOrCreateIdentity(ctx.server, ctx.me);
     st.me = identity;
+    // Loaded even from a server without encryption: the pins still guard the peers in them.
     st.peers = await PeerKeys.load(ctx.server, ctx.me);
     st.keys.clear();
     let ack;
     try {
       ack = await ctx.request(EncryptPublish, { key: identity.publicKey });
     } catch (e) {
-      // A server run with --disable encrypt: chat on, unsealed (no peer could get our key).
+      // A server run with --disable encrypt: chat on, unsealed (no peer could get our key),
+      // except to pinned peers (sealFor): to the server it looks the same as hiding their key.
       if (!(e instanceof ChatError) || e.code !== "UNKNOWN_TYPE") throw e;
       st.me = undefined;
       return ctx.ui.notice(
@@ -83,7 +81,7 @@ export function encryptClient(api: ClientApi) {
 
   // dm.message with sealed -> with text, opened with our key and the sender's.
   api.intercept(DmMessage, "in", async (msg, ctx) => {
-    if (!msg.sealed) return msg;
+    if (!msg.sealed) return markUnsealed(st, ctx, msg);
     const text = await openFrom(st, ctx, msg.sender, msg.receiver, msg.sealed, "a message");
     return { ...msg, sealed: undefined, text };
   });
@@ -103,6 +101,7 @@ export function encryptClient(api: ClientApi) {
       }
       return openFrom(st, ctx, sender, ctx.me, obj, what, context, true);
     },
+    pinned: (peer) => pinOf(st, peer) !== undefined,
   });
 
   api.on(EncryptChanged, (m, ui) => {
@@ -120,21 +119,23 @@ export function encryptClient(api: ClientApi) {
   api.command(e2eCommand(st));
 }
 
-/** The server's current key for `name`, fetched once per session (pushes keep it fresh). */
-export async function keyOf(st: E2eState, ctx: ClientCtx, name: string, fresh = false) {
-  const cached = st.keys.get(name.toLowerCase());
-  if (cached && !fresh) return cached;
-  const ack = KeyAck.decode(await ctx.request(EncryptKey, { name }));
-  st.keys.set(name.toLowerCase(), ack);
-  return ack;
-}
-
-/** Seals `text` for `peer`, or undefined when it goes in the clear: encryption is off, or the
- *  peer has no key yet (said once). A key that changed since it was pinned is refused. */
+/** Seals `text` for `peer`, or undefined when it goes in the clear: encryption is off, or a
+ *  peer never pinned has no key yet (said once). A pinned key that changed or that the server
+ *  no longer offers is refused: nothing goes out. */
 async function sealFor(st: E2eState, ctx: ClientCtx, peer: string, text: string, context?: string) {
-  if (!st.enabled || !st.me) return undefined;
-  const { name, key } = await keyOf(st, ctx, peer);
+  // Off by the person's own choice (/e2e off, announced loudly): in the clear, as asked.
+  if (!st.enabled) return undefined;
+  if (!st.me) {
+    // This server offers no encryption (said at login): fine for peers never pinned only.
+    if (pinOf(st, peer)) throw keyMissing(peer);
+    return undefined;
+  }
+  let { name, key } = await keyOf(st, ctx, peer);
+  // A cached "no key" may be stale: a key published to a server that had lost it pushes no
+  // encrypt.changed (that goes out only when a key replaces another), so ask again.
+  if (!key && pinOf(st, peer)) ({ name, key } = await keyOf(st, ctx, peer, true));
   if (!key) {
+    if (pinOf(st, name)) throw keyMissing(name);
     if (!st.told.has(`nokey:${name.toLowerCase()}`)) {
       st.told.add(`nokey:${name.toLowerCase()}`);
       ctx.ui.notice(`not end-to-end encrypted: ${name} has no key yet`);
@@ -199,13 +200,4 @@ async function openFrom(
   } catch (e) {
     throw new ChatError("E2E_FAILED", `${what} from ${sender}: ${(e as Error).message}`);
   }
-}
-
-function warnChanged(st: E2eState, ctx: ClientCtx, name: string) {
-  if (st.told.has(`changed:${name.toLowerCase()}`)) return;
-  st.told.add(`changed:${name.toLowerCase()}`);
-  ctx.ui.error(
-    "KEY_CHANGED",
-    `this message from ${name} was sealed with a new key. Compare /verify ${name} with them`,
-  );
 }

@@ -1,6 +1,6 @@
 /** /verify and /e2e: the person's side of end-to-end encryption. */
 import type { CommandDef } from "../types.ts";
-import { type E2eState, keyOf } from "./client.ts";
+import { type E2eState, keyMissing, keyOf, pinOf } from "./peers.ts";
 import { keyFingerprint, safetyNumber } from "./crypto.ts";
 
 // /verify <user> [accept]
@@ -15,9 +15,18 @@ export function verifyCommand(st: E2eState): CommandDef {
       if (!who || (word !== undefined && word !== "accept")) {
         return ui.error("USAGE", "/verify <user> [accept]");
       }
-      if (!st.me || !st.peers) return ui.error("E2E_FAILED", "encryption is not set up");
+      // A pinned key the server no longer offers is explained, never accepted away: there is
+      // nothing to compare, and dropping the pin would let everything go in the clear.
+      const missing = (name: string) => ui.error("KEY_MISSING", keyMissing(name).message);
+      if (!st.me || !st.peers) {
+        if (pinOf(st, who)) return missing(who);
+        return ui.error("E2E_FAILED", "this server does not offer end-to-end encryption");
+      }
       const { name, key } = await keyOf(st, ctx, who, true);
-      if (!key) return ui.error("NO_KEY", `${name} has no encryption key yet`);
+      if (!key) {
+        if (pinOf(st, name)) return missing(name);
+        return ui.error("NO_KEY", `${name} has no encryption key yet`);
+      }
       const number = await safetyNumber(
         { name: ctx.me, publicKey: st.me.publicKey },
         { name, publicKey: key },

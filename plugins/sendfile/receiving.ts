@@ -18,6 +18,10 @@ import {
 import { type FileSecret, openBytes, openCheck, openEnvelope } from "./sealing.ts";
 import { Progress } from "./progress.ts";
 
+/** How a file travelled, for the notices: sealed, or unsealed from a pinned peer. */
+const e2eNote = (t: { secret?: FileSecret; unsealed: boolean }) =>
+  t.secret ? ", end-to-end encrypted" : t.unsealed ? ", NOT end-to-end encrypted" : "";
+
 interface Receiving {
   from: string;
   name: string;
@@ -28,6 +32,8 @@ interface Receiving {
    *  cancel, so the server does not offer it again. */
   kept: boolean;
   secret?: FileSecret;
+  /** Unsealed from someone whose key is pinned: said so up to the end. */
+  unsealed: boolean;
   dir: string;
   part: string;
   file: Deno.FsFile;
@@ -81,6 +87,20 @@ export function receiveFiles(api: ClientApi, downloads: () => string) {
     const dir = downloads();
     const name = safeFileName(secret?.name ?? m.name);
     const size = secret?.size ?? m.size;
+    // A direct file that comes unsealed from someone whose key is pinned: the server could
+    // have read it, or made it up. Taken, but marked rather than refused: the sender may have
+    // turned /e2e off on purpose (their choice, which they were warned about), and a refused
+    // file cannot even be looked at; the person decides what to trust, warned here and at the
+    // end. (Room files are never sealed; our own coming back are another matter.)
+    const unsealed = !secret && m.room === undefined &&
+      m.from.toLowerCase() !== ctx.me.toLowerCase() && sealer()?.pinned(m.from) === true;
+    if (unsealed) {
+      ui.error(
+        "NOT_ENCRYPTED",
+        `${name} from ${m.from} is NOT end-to-end encrypted, though you pinned ${m.from}'s key:` +
+          ` the server could have read or forged it (or ${m.from} turned /e2e off)`,
+      );
+    }
     let part: { path: string; file: Deno.FsFile };
     try {
       part = await createPart(dir, name);
@@ -96,6 +116,7 @@ export function receiveFiles(api: ClientApi, downloads: () => string) {
       size,
       kept: m.kept === true,
       secret,
+      unsealed,
       dir,
       part: part.path,
       file: part.file,
@@ -110,9 +131,10 @@ export function receiveFiles(api: ClientApi, downloads: () => string) {
     const when = m.sent !== undefined
       ? `, sent ${new Date(m.sent).toLocaleString()} while you were away`
       : "";
-    const e2e = secret ? ", end-to-end encrypted" : "";
     ui.notice(
-      `${ui.style.name(m.from)} is sending you ${name} (${sizeText(size)})${where}${when}${e2e}`,
+      `${ui.style.name(m.from)} is sending you ${name} (${sizeText(size)})${where}${when}${
+        e2eNote({ secret, unsealed })
+      }`,
     );
   });
 
@@ -185,7 +207,7 @@ export function receiveFiles(api: ClientApi, downloads: () => string) {
     ctx.notify(FileVerdict, { file, ok });
     ui.notice(
       `received ${t.name} (${sizeText(t.size)}) from ${ui.style.name(t.from)} ${took}: ` +
-        `saved to ${saved} (SHA-256 verified${t.secret ? ", end-to-end encrypted" : ""})`,
+        `saved to ${saved} (SHA-256 verified${e2eNote(t)})`,
     );
   });
 

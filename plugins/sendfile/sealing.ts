@@ -38,7 +38,9 @@ export function sealedSize(size: number): number {
 }
 
 /** A new key for one file, and the envelope sealed for `peer`; undefined when the file goes
- *  in the clear (no encrypt plugin, encryption off, or the peer has no key yet). */
+ *  in the clear (no encrypt plugin, encryption off, or a peer never pinned has no key yet).
+ *  Throws, before anything is sent, KEY_CHANGED or KEY_MISSING when `peer`'s pinned key
+ *  changed or is no longer offered by the server: only /e2e off sends a file in the clear. */
 export async function sealFor(
   ctx: ClientCtx,
   sealer: Sealer | undefined,

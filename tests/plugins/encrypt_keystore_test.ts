@@ -1,21 +1,20 @@
 import assert from "node:assert/strict";
 import { generateIdentity, open, seal } from "../../plugins/encrypt/crypto.ts";
 import { loadOrCreateIdentity, PeerKeys, serverDirName } from "../../plugins/encrypt/keystore.ts";
+import { setConfigDir } from "../../core/config_dir.ts";
 
 const SERVER = "127.0.0.1:5757";
 const isWindows = Deno.build.os === "windows";
 
-/** Runs `fn` with CLASSCHAT_CONFIG_DIR pointing at a fresh temporary directory (env is per
- *  process, so test files running in parallel processes do not see each other's value). */
+/** Runs `fn` with the client's config directory set to a fresh temporary one (setConfigDir,
+ *  not the environment, which test modules running in one process share). */
 async function withConfigDir(fn: (dir: string) => Promise<void>): Promise<void> {
   const dir = await Deno.makeTempDir({ prefix: "classchat-e2e-" });
-  const before = Deno.env.get("CLASSCHAT_CONFIG_DIR");
-  Deno.env.set("CLASSCHAT_CONFIG_DIR", dir);
+  setConfigDir(dir);
   try {
     await fn(dir);
   } finally {
-    if (before === undefined) Deno.env.delete("CLASSCHAT_CONFIG_DIR");
-    else Deno.env.set("CLASSCHAT_CONFIG_DIR", before);
+    setConfigDir(undefined);
     await Deno.remove(dir, { recursive: true });
   }
 }

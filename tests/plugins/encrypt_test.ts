@@ -30,7 +30,9 @@ Deno.test("encrypt - a direct message crosses the server sealed, and its receive
     alice.type("/e2e off");
     await alice.waitFor(/encryption is OFF/);
     alice.type("Bob: in the clear");
-    await bob.waitFor(/^Alice: in the clear$/);
+    // Bob has pinned Alice's key, so he is told it was not end-to-end encrypted.
+    await bob.waitFor(/^Alice: \[NOT end-to-end encrypted\] in the clear$/);
+    await bob.waitFor(/^! NOT_ENCRYPTED: .*Alice/);
     assert.equal((seen[2] as Record<string, unknown>).text, "in the clear");
   }));
 

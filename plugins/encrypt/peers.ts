@@ -1,0 +1,92 @@
+/**
+ * What the encrypt plugin's client knows about peers, and the rules that guard them: the
+ * server's keys as fetched, the pins on this computer, and what happens when the two disagree
+ * (a changed key: KEY_CHANGED; a vanished one: KEY_MISSING; an unsealed message from a pinned
+ * peer: NOT_ENCRYPTED).
+ */
+import { ChatError } from "../../protocol/errors.ts";
+import { NAME_PATTERN } from "../../protocol/limits.ts";
+import type { ClientCtx } from "../types.ts";
+import type { Identity } from "./crypto.ts";
+import type { PeerKeys } from "./keystore.ts";
+import { EncryptKey, KeyAck } from "./protocol.ts";
+
+/** What one running client knows: one for the whole run, keys and identity renewed at login. */
+export interface E2eState {
+  me?: Identity;
+  peers?: PeerKeys;
+  enabled: boolean;
+  /** The keys the server holds for peers, as last fetched or pushed (lower-cased names). */
+  keys: Map<string, { name: string; key: string | null }>;
+  /** Peers already told of once this session ("no key yet", "key changed", "unsealed"). */
+  told: Set<string>;
+}
+
+/** Put before the text of an unsealed message from a pinned peer, on the line it is shown. */
+export const NOT_E2E_MARK = "[NOT end-to-end encrypted] ";
+
+/** The server's current key for `name`, fetched once per session (pushes keep it fresh). */
+export async function keyOf(st: E2eState, ctx: ClientCtx, name: string, fresh = false) {
+  const cached = st.keys.get(name.toLowerCase());
+  if (cached && !fresh) return cached;
+  const ack = KeyAck.decode(await ctx.request(EncryptKey, { name }));
+  // Pins are looked up by the name in the answer: one for someone else would slip past them.
+  if (ack.name.toLowerCase() !== name.toLowerCase()) {
+    throw new ChatError("E2E_FAILED", `asked for ${name}'s key, the server gave ${ack.name}'s`);
+  }
+  st.keys.set(name.toLowerCase(), ack);
+  return ack;
+}
+
+/** `name`'s pinned key, if any (undefined too for a string that is no user name). */
+export function pinOf(st: E2eState, name: string) {
+  return NAME_PATTERN.test(name) ? st.peers?.get(name) : undefined;
+}
+
+/** The refusal when the server no longer offers a pinned peer's key (or no encryption at all):
+ *  to the client, a key that vanished is as suspect as one that changed. */
+export function keyMissing(name: string): ChatError {
+  return new ChatError(
+    "KEY_MISSING",
+    `nothing was sent to ${name}: the server no longer offers ${name}'s end-to-end key, which ` +
+      `you pinned (a server fault, or an attack). When ${name} logs in again their client ` +
+      `publishes it; then check /verify ${name}. To write to ${name} unencrypted anyway, ` +
+      `turn encryption off with /e2e off`,
+  );
+}
+
+/**
+ * An unsealed message from a peer whose key is pinned: the server could have read it, or
+ * written it itself. Shown (the peer may have turned /e2e off), but marked on its own line and
+ * explained once per peer. Peers never pinned are trusted on first use, as before; our own
+ * messages coming back are not this check's business.
+ */
+export function markUnsealed<T extends { sender: string; text?: string }>(
+  st: E2eState,
+  ctx: ClientCtx,
+  msg: T,
+): T {
+  const { sender, text } = msg;
+  if (text === undefined || sender.toLowerCase() === ctx.me.toLowerCase()) return msg;
+  if (!pinOf(st, sender)) return msg;
+  if (!st.told.has(`unsealed:${sender.toLowerCase()}`)) {
+    st.told.add(`unsealed:${sender.toLowerCase()}`);
+    ctx.ui.error(
+      "NOT_ENCRYPTED",
+      `a message from ${sender} came without end-to-end encryption, though you pinned ` +
+        `${sender}'s key: the server could have read or forged it (or ${sender} turned /e2e ` +
+        `off). Such lines are marked ${NOT_E2E_MARK.trim()}; ask ${sender} another way`,
+    );
+  }
+  return { ...msg, text: NOT_E2E_MARK + text };
+}
+
+/** Says once per peer that a message came sealed with a key other than the pinned one. */
+export function warnChanged(st: E2eState, ctx: ClientCtx, name: string) {
+  if (st.told.has(`changed:${name.toLowerCase()}`)) return;
+  st.told.add(`changed:${name.toLowerCase()}`);
+  ctx.ui.error(
+    "KEY_CHANGED",
+    `this message from ${name} was sealed with a new key. Compare /verify ${name} with them`,
+  );
+}
