@@ -6,6 +6,7 @@
 import * as readline from "node:readline";
 import process from "node:process";
 import { LineSplitter } from "../protocol/framing.ts";
+import { withoutBidiControls } from "../protocol/spec.ts";
 import type { Ui } from "../plugins/types.ts";
 
 const enc = new TextEncoder();
@@ -26,10 +27,14 @@ const CONTROLS_BUT_COLOUR = /\x1b\[[0-9;]*m|[\u0000-\u0008\u000a-\u001f\u007f-\u
  * The last line of defence for the terminal: decoders refuse control characters in shown text,
  * but a field a decoder missed must still not move the cursor, clear the screen or forge a line
  * (a newline). Each control character becomes U+FFFD; with colour, the colour sequences the
- * styles make are kept (a colour is all an unchecked field could then add).
+ * styles make are kept (a colour is all an unchecked field could then add). Bidi overrides and
+ * isolates are removed (text fields have none; see withoutBidiControls).
  */
 export function safeText(text: string, color: boolean): string {
-  return text.replace(color ? CONTROLS_BUT_COLOUR : CONTROLS, (c) => c.length > 1 ? c : "\uFFFD");
+  return withoutBidiControls(text).replace(
+    color ? CONTROLS_BUT_COLOUR : CONTROLS,
+    (c) => c.length > 1 ? c : "\uFFFD",
+  );
 }
 
 /** NO_COLOR (https://no-color.org) turns colour off whatever the terminal can do. */

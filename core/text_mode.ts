@@ -5,7 +5,7 @@
  */
 import { ChatError, ERROR_CODES } from "../protocol/errors.ts";
 import { encodeLine } from "../protocol/framing.ts";
-import type { RawFrame } from "../protocol/spec.ts";
+import { type RawFrame, withoutBidiControls } from "../protocol/spec.ts";
 import type { ChatServer } from "./server.ts";
 import type { ServerSession } from "./session.ts";
 import { dispatch } from "./router.ts";
@@ -49,11 +49,12 @@ export async function handleTextLine(server: ChatServer, s: ServerSession, line:
   server.error(s, "UNKNOWN_COMMAND", `${ERROR_CODES.UNKNOWN_COMMAND}; type server:help`);
 }
 
-/** One pushed frame as one readable line. */
+/** One pushed frame as one readable line. Bidi overrides are removed here too: a message
+ *  logged before text fields dropped them is replayed as it was stored. */
 export function renderText(server: ChatServer, frame: Record<string, unknown>): string {
   const type = String(frame.type);
   const render = server.registry.renderers.get(type);
-  if (render) return replayPrefix(frame) + render(frame);
+  if (render) return withoutBidiControls(replayPrefix(frame) + render(frame));
   if (type === "error") return `error ${frame.code}: ${frame.message}`;
   if (type === "session.closing") return `closing ${frame.code}: ${frame.message}`;
   const { type: _t, ...rest } = frame;

@@ -42,9 +42,13 @@ export const field = {
   /** Text shown to people: no control characters but tab (C0, DEL, C1), and well-formed
    *  Unicode. A newline or an ANSI escape in a message could forge lines or repaint someone
    *  else's terminal; a lone surrogate (`"\ud800"` in JSON) is text no one can read, which
-   *  would be stored and relayed as it is. */
+   *  would be stored and relayed as it is. Bidi embeddings, overrides and isolates are removed
+   *  (see withoutBidiControls); `min` counts what is left. */
   text(f: RawFrame, key: string, opts: { min?: number; max?: number } = {}): string {
-    const v = field.string(f, key, opts);
+    const v = withoutBidiControls(field.string(f, key, { max: opts.max }));
+    if (opts.min !== undefined && v.length < opts.min) {
+      throw bad(key, `is shorter than ${opts.min} (bidi controls do not count)`);
+    }
     shown(key, v);
     return v;
   },
@@ -77,7 +81,7 @@ export const field = {
   },
   /** An array of `text` strings (see text). */
   textArray(f: RawFrame, key: string): string[] {
-    const v = field.stringArray(f, key);
+    const v = field.stringArray(f, key).map(withoutBidiControls);
     for (const x of v) shown(key, x);
     return v;
   },
@@ -89,6 +93,18 @@ export const field = {
     return v as Record<string, unknown>;
   },
 };
+
+/** Unicode's bidi embeddings and overrides (U+202A-U+202E) and isolates (U+2066-U+2069). An
+ *  override reorders the characters after it: "Bob: \u202Egnp.exe" reads "Bob: exe.png", and a
+ *  line can be made to say something its bytes do not. They are removed from shown text, as
+ *  from file names. The marks U+200E, U+200F and U+061C stay: they only give a direction, as
+ *  any Hebrew or Arabic letter does, and phones put them in text in those languages. */
+const BIDI_CONTROLS = /[\u202A-\u202E\u2066-\u2069]/g;
+
+/** `text` without bidi embeddings, overrides and isolates (see BIDI_CONTROLS). */
+export function withoutBidiControls(text: string): string {
+  return text.replace(BIDI_CONTROLS, "");
+}
 
 // deno-lint-ignore no-control-regex
 const CONTROL = /[\u0000-\u0008\u000a-\u001f\u007f-\u009f]/;
