@@ -20,6 +20,7 @@ import {
   GroupSend,
   ListAck,
   memberCount,
+  memberFlags,
   MembersAck,
   roomLine,
   SendAck,
@@ -77,11 +78,7 @@ export function groupsClient(api: ClientApi) {
   roomCommand("members", "who is in a room, and who of them is online", async (room, ctx) => {
     const ack = MembersAck.decode(await ctx.request(GroupMembers, { room }));
     const online = ack.members.filter((m) => m.online).length;
-    const names = ack.members.map((m) =>
-      `${ctx.ui.style.name(m.name)}${m.owner ? " (owner)" : ""}${m.admin ? " (admin)" : ""}${
-        m.online ? "" : " (away)"
-      }`
-    );
+    const names = ack.members.map((m) => `${ctx.ui.style.name(m.name)}${memberFlags(m)}`);
     ctx.ui.notice(
       `#${ack.room}: ${memberCount(ack.members.length)}, ${online} online: ${names.join(", ")}`,
     );

@@ -44,8 +44,9 @@ export const GroupLeave = message("groups.leave", (f) => ({ room: roomName(f) })
 /** groups.list {} -> ack {rooms: [RoomInfo]}: every room this account may see (private rooms
  *  only for their members, invitees and admins). */
 export const GroupList = message("groups.list", () => ({}));
-/** groups.members {room} -> ack {room, members: [{name, online, owner, admin}]} | NO_SUCH_ROOM
- *  | NOT_A_MEMBER (a private room, asked by an outsider) */
+/** groups.members {room} -> ack {room, members: [{name, online, owner, founder, admin}]} |
+ *  NO_SUCH_ROOM | NOT_A_MEMBER (a private room, asked by an outsider). `founder`: the account
+ *  that created the room (an owner too); the class room has none. */
 export const GroupMembers = message("groups.members", (f) => ({ room: roomName(f) }));
 /** groups.send {room, text} -> ack {room, ts, seq?, sent, stored} | NO_SUCH_ROOM |
  *  NOT_A_MEMBER | KICKED | ANNOUNCE_ONLY | TEXT_TOO_LONG: sent = members online now, stored = members who get it when
@@ -59,7 +60,8 @@ export const GroupSend = message("groups.send", (f) => ({
  *  for anyone else); `name` is an account (NO_SUCH_USER if none has it). */
 const target = (f: RawFrame) => ({ room: roomName(f), name: field.text(f, "name", { min: 1 }) });
 /** groups.kick {room, name} -> ack {room, name} | NOT_A_MEMBER (they are not in it) |
- *  NOT_ALLOWED: removes them and keeps them out until an owner invites them again. */
+ *  NOT_ALLOWED (also: kicking yourself, a server admin, or the room's founder unless you are a
+ *  server admin): removes them and keeps them out until an owner invites them again. */
 export const GroupKick = message("groups.kick", target);
 /** groups.op {room, name} -> ack {room, name} | NOT_A_MEMBER: makes a member an owner. */
 export const GroupOp = message("groups.op", target);
@@ -149,6 +151,7 @@ export const MembersAck = message("ack", (f) => ({
     name: field.text(m, "name"),
     online: field.boolean(m, "online"),
     owner: field.boolean(m, "owner"),
+    founder: field.boolean(m, "founder"),
     admin: field.boolean(m, "admin"),
   })),
 }));
@@ -158,6 +161,15 @@ export const SendAck = message("ack", (f) => ({
   sent: field.number(f, "sent"),
   stored: field.number(f, "stored"),
 }));
+
+/** ` (founder) (admin) (away)` and the like, after a member's name (client and plain-text
+ *  mode). The founder is an owner, so `(founder)` says both. */
+export function memberFlags(
+  m: { online: boolean; owner: boolean; founder: boolean; admin: boolean },
+): string {
+  const role = m.founder ? " (founder)" : m.owner ? " (owner)" : "";
+  return `${role}${m.admin ? " (admin)" : ""}${m.online ? "" : " (away)"}`;
+}
 
 /** `1 member`, `3 members`. */
 export function memberCount(n: number): string {

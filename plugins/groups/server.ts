@@ -17,7 +17,7 @@ import {
   GroupSend,
   roomName,
 } from "./protocol.ts";
-import { type Room, Rooms } from "./store.ts";
+import { isFounder, type Room, Rooms } from "./store.ts";
 import { groupsModeration } from "./server_moderation.ts";
 import { groupsText } from "./server_text.ts";
 import { DEFAULT_MAX_ROOMS_PER_ACCOUNT, roomLimit } from "./limits.ts";
@@ -103,19 +103,22 @@ export function groupsServer(api: ServerApi) {
   });
 
   // groups.join {room} -> ack {room, members} | NO_SUCH_ROOM | INVITE_ONLY | KICKED |
-  //   TOO_MANY_ROOMS
+  //   TOO_MANY_ROOMS. The founder needs no invitation to their own room.
   api.on(GroupJoin, async ({ room }, ctx) => {
     const r = rooms.find(room);
     const me = ctx.session.name!;
     const access = r.access.get(me.toLowerCase());
+    const founder = isFounder(r, me);
     if (!g.isMember(r, me) && !api.accounts.isAdmin(me)) {
-      if (access?.state === "kicked") {
+      // Only a server admin's kick keeps the founder out: one by an owner is from a server
+      // that let owners kick the founder (issue 16), and must not lock them out for good.
+      if (access?.state === "kicked" && (!founder || api.accounts.isAdmin(access.by))) {
         ctx.fail(
           "KICKED",
           `you were kicked from #${r.name} by ${access.by}; an owner may invite you back`,
         );
       }
-      if (r.private && access?.state !== "invited") {
+      if (r.private && !founder && access?.state !== "invited") {
         ctx.fail("INVITE_ONLY", `#${r.name} is private: an owner must /invite you first`);
       }
     }
@@ -157,7 +160,7 @@ export function groupsServer(api: ServerApi) {
     };
   });
 
-  // groups.members {room} -> ack {room, members: [{name, online, owner, admin}]}
+  // groups.members {room} -> ack {room, members: [{name, online, owner, founder, admin}]}
   api.on(GroupMembers, ({ room }, ctx) => {
     const r = rooms.find(room);
     const me = ctx.session.name!;
@@ -169,6 +172,7 @@ export function groupsServer(api: ServerApi) {
         name: m.name,
         online: api.sessions.get(m.name) !== undefined,
         owner: m.owner,
+        founder: isFounder(r, m.name),
         admin: api.accounts.isAdmin(m.name),
       }))
       .sort((a, b) => NAME_ORDER.compare(a.name, b.name));

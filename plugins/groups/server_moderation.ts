@@ -11,7 +11,7 @@ import {
   GroupOp,
   GroupOpped,
 } from "./protocol.ts";
-import type { Room } from "./store.ts";
+import { isFounder, type Room } from "./store.ts";
 import type { Groups } from "./server.ts";
 
 export function groupsModeration(g: Groups) {
@@ -34,7 +34,8 @@ export function groupsModeration(g: Groups) {
     return who;
   };
 
-  // groups.kick {room, name} -> ack {room, name} | NOT_ALLOWED | NO_SUCH_USER | NOT_A_MEMBER
+  // groups.kick {room, name} -> ack {room, name} | NOT_ALLOWED (yourself, a server admin, or
+  //   the room's founder unless you are an admin) | NO_SUCH_USER | NOT_A_MEMBER
   api.on(GroupKick, async ({ room, name }, ctx) => {
     const r = moderated(room, ctx);
     const me = ctx.session.name!;
@@ -42,6 +43,11 @@ export function groupsModeration(g: Groups) {
     if (who === me) ctx.fail("NOT_ALLOWED", `you cannot kick yourself; /leave ${r.name}`);
     if (api.accounts.isAdmin(who) && !api.accounts.isAdmin(me)) {
       ctx.fail("NOT_ALLOWED", `${who} is a server admin`);
+    }
+    // Owners made with /op moderate everyone but the founder, so the room cannot be taken
+    // from the account that made it; a server admin still can, e.g. to stop abuse.
+    if (isFounder(r, who) && !api.accounts.isAdmin(me)) {
+      ctx.fail("NOT_ALLOWED", `${who} founded #${r.name}; only a server admin may kick them`);
     }
     if (await rooms.leave(r, who, me)) {
       g.push(r, GroupLeft, { room: r.name, name: who, by: me }, me);

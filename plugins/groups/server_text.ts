@@ -11,6 +11,7 @@ import {
   GroupOpped,
   GroupSend,
   ListAck,
+  memberFlags,
   MembersAck,
   roomLine,
   TO_ROOM_LINE,
@@ -64,12 +65,7 @@ export function groupsText(api: ServerApi) {
     toFrame: (m) => ({ type: "groups.members", room: m[1] }),
     ack: (r) => {
       const a = MembersAck.decode(r);
-      return `#${a.room}: ` +
-        a.members.map((m) =>
-          `${m.name}${m.owner ? " (owner)" : ""}${m.admin ? " (admin)" : ""}${
-            m.online ? "" : " (away)"
-          }`
-        ).join(", ");
+      return `#${a.room}: ` + a.members.map((m) => `${m.name}${memberFlags(m)}`).join(", ");
     },
   });
   t.command({

@@ -4,7 +4,7 @@
  * awaiting the store (which keeps group.send pipelined and one room's order the order of
  * arrival). Every change is written first and mirrored after the write succeeded.
  */
-import { NAME_ORDER } from "../../protocol/limits.ts";
+import { NAME_ORDER, NAME_PATTERN } from "../../protocol/limits.ts";
 import { ChatError } from "../../protocol/errors.ts";
 import type { Db, Migration } from "../types.ts";
 import { RoomCounts } from "./limits.ts";
@@ -49,6 +49,11 @@ export interface Access {
 
 export interface Room {
   name: string;
+  /** The account that created the room (groups_rooms.created_by, as registered): an owner for
+   *  good, whom only a server admin may kick, and who may rejoin without an invitation.
+   *  Undefined for a room the server made (the class room), whose created_by says how
+   *  (`--class-room`), which no account name can be. */
+  founder: string | undefined;
   private: boolean;
   /** Only owners and server admins may post. */
   announce: boolean;
@@ -68,11 +73,12 @@ export class Rooms {
   async load(): Promise<void> {
     for (
       const r of await this.db.all<
-        { room_key: string; name: string; private: number; announce: number }
-      >("SELECT room_key, name, private, announce FROM groups_rooms")
+        { room_key: string; name: string; created_by: string; private: number; announce: number }
+      >("SELECT room_key, name, created_by, private, announce FROM groups_rooms")
     ) {
       this.#rooms.set(r.room_key, {
         name: r.name,
+        founder: NAME_PATTERN.test(r.created_by) ? r.created_by : undefined,
         private: r.private === 1,
         announce: r.announce === 1,
         members: new Map(),
@@ -86,7 +92,9 @@ export class Rooms {
     ) {
       const room = this.#rooms.get(m.room_key);
       if (!room || room.members.has(m.account.toLowerCase())) continue;
-      room.members.set(m.account.toLowerCase(), { name: m.account, owner: m.owner === 1 });
+      // A founder who left and rejoined before founders existed has owner = 0: still theirs.
+      const owner = m.owner === 1 || isFounder(room, m.account);
+      room.members.set(m.account.toLowerCase(), { name: m.account, owner });
       this.counts.add(room, m.account, 1);
     }
     for (
@@ -145,6 +153,7 @@ export class Rooms {
     });
     const room: Room = {
       name,
+      founder: owner,
       private: opts.private ?? false,
       announce: opts.announce ?? false,
       members: new Map(),
@@ -156,7 +165,7 @@ export class Rooms {
   }
 
   /** Adds members (one transaction); returns those who were not members already. Joining
-   *  uses up an invitation. */
+   *  uses up an invitation. The founder joins as an owner. */
   async join(room: Room, accounts: string[]): Promise<string[]> {
     const added = accounts.filter((a) => !room.members.has(a.toLowerCase()));
     if (added.length === 0) return added;
@@ -166,9 +175,9 @@ export class Rooms {
     await this.db.tx(async (t) => {
       for (const a of added) {
         await t.run(
-          "INSERT INTO groups_members (room_key, account, owner, joined_at) VALUES (?, ?, 0, ?)" +
+          "INSERT INTO groups_members (room_key, account, owner, joined_at) VALUES (?, ?, ?, ?)" +
             " ON CONFLICT DO NOTHING",
-          [key, a, now],
+          [key, a, isFounder(room, a) ? 1 : 0, now],
         );
         await t.run("DELETE FROM groups_access WHERE room_key = ? AND account = ?", [
           key,
@@ -181,7 +190,7 @@ export class Rooms {
     });
     for (const a of added) {
       if (room.members.has(a.toLowerCase())) this.counts.add(room, a, -1); // a concurrent join won
-      room.members.set(a.toLowerCase(), { name: a, owner: false });
+      room.members.set(a.toLowerCase(), { name: a, owner: isFounder(room, a) });
       room.access.delete(a.toLowerCase());
     }
     return added;
@@ -230,6 +239,11 @@ export class Rooms {
     ]);
     room.announce = on;
   }
+}
+
+/** Did `account` (any case) create the room? */
+export function isFounder(room: Room, account: string): boolean {
+  return room.founder !== undefined && room.founder.toLowerCase() === account.toLowerCase();
 }
 
 function setAccess(db: Db, roomKey: string, account: string, state: string, by: string) {

@@ -36,7 +36,7 @@ Deno.test("groups cli - the class room, a student room, moderation and /help, as
     await ann.type("/group team1 our draft is in the repo");
     await prof.waitFor(/^\[#team1\] Ann: our draft is in the repo$/);
     await ann.type("/members team1");
-    await ann.waitFor(/^\* #team1: 2 members, 2 online: Ann \(owner\), Prof \(admin\)$/);
+    await ann.waitFor(/^\* #team1: 2 members, 2 online: Ann \(founder\), Prof \(admin\)$/);
     await ann.type("/announce team1 maybe");
     await ann.waitFor(/^! USAGE: \/announce <room> on\|off$/);
     await prof.type("/kick team1 Ann");

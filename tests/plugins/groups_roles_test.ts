@@ -60,8 +60,8 @@ Deno.test("groups - server admins moderate every room; owners cannot kick an adm
     await prof.ok("groups.join", { room: "lab" });
     assert.equal(await alice.fails("groups.kick", { room: "lab", name: "prof" }), "NOT_ALLOWED");
     assert.deepEqual(await membersOf(alice, "lab"), [
-      { name: "Alice", online: true, owner: true, admin: false },
-      { name: "Prof", online: true, owner: false, admin: true },
+      { name: "Alice", online: true, owner: true, founder: true, admin: false },
+      { name: "Prof", online: true, owner: false, founder: false, admin: true },
     ]);
     // An admin may kick an owner.
     await prof.ok("groups.kick", { room: "lab", name: "Alice" });

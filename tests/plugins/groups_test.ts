@@ -35,8 +35,8 @@ Deno.test("groups - create, join, post: members online see it at once, the sende
     }]);
     const members = await carol.ok("groups.members", { room: "cs350" });
     assert.deepEqual(members.members, [
-      { name: "Alice", online: true, owner: true, admin: false },
-      { name: "Bob", online: true, owner: false, admin: false },
+      { name: "Alice", online: true, owner: true, founder: true, admin: false },
+      { name: "Bob", online: true, owner: false, founder: false, admin: false },
     ]);
     await bob.ok("groups.leave", { room: "cs350" });
     assert.equal((await alice.expect("groups.left")).name, "Bob");
@@ -120,7 +120,7 @@ Deno.test("groups - plain-text (nc) mode: /create, /join, @room, /rooms, /member
     await nc.sendRaw("server:groups\n"); // the course's name for the same list
     await nc.expectLine(/^#cs350 {2}2 members, 2 online \(you are in it\)$/);
     await nc.sendRaw("/members cs350\n");
-    await nc.expectLine(/^#cs350: Alice \(owner\), Carl$/);
+    await nc.expectLine(/^#cs350: Alice \(founder\), Carl$/);
     await nc.sendRaw("/invite side Alice\n");
     await nc.expectLine(/^ok: Alice, #side$/);
     assert.equal((await alice.expect("groups.invited")).by, "Carl");
