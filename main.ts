@@ -3,6 +3,8 @@
  *   classchat serve [--host H] [--port P] [--data DIR]
  *   classchat connect <name> [--host H] [--port P] [--password-file F] [--trust FP] [--no-tls]
  *   classchat admin reset-password <name> [--data DIR]
+ *   classchat admin add-admin <name> [--data DIR] [--password-file F]
+ *   classchat admin remove-admin <name> [--data DIR]
  * Exit codes: 0 ok, 1 runtime failure, 2 usage error.
  */
 import { Command, CommanderError } from "commander";

@@ -1,49 +1,141 @@
 /**
  * `classchat admin ...`: operator tasks run on the server's machine, against its data
- * directory (the store is SQLite in WAL mode, so this works while the server runs).
+ * directory (the store is SQLite in WAL mode, so this works while the server runs; the server
+ * notices a change to an account at that account's next login).
  *
  *   classchat admin reset-password <name> [--data DIR]
+ *   classchat admin add-admin <name> [--data DIR] [--password-file F]
+ *   classchat admin remove-admin <name> [--data DIR]
+ *
+ * Admin rights are given here, on the server's machine, to an account: never to a name, which
+ * would belong to whoever registered it first.
  */
 import { Command } from "commander";
-import { ACCOUNT_MIGRATIONS, Accounts, ACCOUNTS_OWNER } from "../core/accounts/accounts.ts";
-import { DEFAULT_SCRYPT } from "../core/accounts/password.ts";
-import { migrate } from "../core/storage/migrate.ts";
-import { openSqlite } from "../core/storage/sqlite.ts";
+import type { Accounts } from "../core/accounts/accounts.ts";
+import { withAccountStore } from "../core/accounts/store.ts";
+import { passwordProblem } from "../core/accounts/password.ts";
+import { checkName } from "../core/core_frames.ts";
+import { makeUi, terminal } from "../core/terminal.ts";
+import { ChatError } from "../protocol/errors.ts";
 import { DEFAULT_LIMITS } from "../protocol/limits.ts";
-import { EXIT_FAILURE, EXIT_OK } from "./options.ts";
+import { EXIT_FAILURE, EXIT_OK, UsageError } from "./options.ts";
+import { passwordSource } from "./password.ts";
+
+const DATA = ["--data <dir>", "the server's data directory", "./classchat-data"] as const;
 
 export function adminCommand(done: (code: number) => void): Command {
   const admin = new Command("admin").description("operator tasks on a server's data directory");
+  /** Prints a failure the way main() does and ends with exit 1. */
+  const fail = (message: string) => {
+    console.error(`classchat: error: ${message}`);
+    done(EXIT_FAILURE);
+  };
+
   admin.addCommand(
     new Command("reset-password")
       .description(
-        "give <name> a new random password (printed once) and end its saved sessions",
+        "give <name> a new random password (printed once), end its saved sessions and lift " +
+          "its login locks",
       )
       .exitOverride()
       .argument("<name>", "the account")
-      .option("--data <dir>", "the server's data directory", "./classchat-data")
-      .action(async (name: string, o: { data: string }) => {
-        const path = `${o.data}/classchat.db`;
-        // Opening would create an empty store; a wrong --data should say so instead.
-        if (!(await Deno.stat(path).catch(() => undefined))) {
-          throw new Error(`no ClassChat store at ${path}: check --data`);
-        }
-        const db = openSqlite(path);
-        try {
-          await migrate(db, ACCOUNTS_OWNER, ACCOUNT_MIGRATIONS);
-          const accounts = new Accounts(db, DEFAULT_SCRYPT, DEFAULT_LIMITS);
+      .option(...DATA)
+      .action((name: string, o: { data: string }) =>
+        existingStore(o.data, async (accounts) => {
           const password = await accounts.resetPassword(name);
-          if (password === undefined) {
-            console.error(`classchat: error: no account named "${name}"`);
-            return done(EXIT_FAILURE);
-          }
+          if (password === undefined) return fail(`no account named "${name}"`);
           console.log(`new password for ${name}: ${password}`);
           console.log("give it to them privately; they can change it with /passwd");
-        } finally {
-          await db.close();
+          done(EXIT_OK);
+        })
+      ),
+  );
+
+  admin.addCommand(
+    new Command("add-admin")
+      .description(
+        "make <name> a server admin, creating the account (asking for its password) if it " +
+          "does not exist yet",
+      )
+      .exitOverride()
+      .argument("<name>", "the account")
+      .option(...DATA)
+      .option("--password-file <file>", "read a new account's password from this file")
+      .action((name: string, o: { data: string; passwordFile?: string }) => {
+        try {
+          checkName(name, DEFAULT_LIMITS.maxNameLength);
+        } catch (e) {
+          throw new UsageError(e instanceof ChatError ? e.message : String(e));
         }
-        done(EXIT_OK);
+        return withAccountStore(o.data, true, async (accounts) => {
+          const existing = await accounts!.setAdmin(name, true);
+          if (existing) {
+            const when = new Date(existing.createdAt).toISOString().slice(0, 16).replace("T", " ");
+            console.log(
+              `made the existing account ${existing.name} (created ${when} UTC) a server admin`,
+            );
+            console.log("a running server applies it at that account's next login");
+            return done(EXIT_OK);
+          }
+          const password = await newPassword(name, o.passwordFile);
+          if (password === undefined) return fail(`${name} was not created`);
+          if (!(await accounts!.create(name, password, true))) {
+            return fail(`someone just created "${name}" through the server; run this again`);
+          }
+          console.log(`created the account ${name} and made it a server admin`);
+          done(EXIT_OK);
+        });
       }),
   );
+
+  admin.addCommand(
+    new Command("remove-admin")
+      .description("make <name> an ordinary account again")
+      .exitOverride()
+      .argument("<name>", "the account")
+      .option(...DATA)
+      .action((name: string, o: { data: string }) =>
+        existingStore(o.data, async (accounts) => {
+          const account = await accounts.setAdmin(name, false);
+          if (!account) return fail(`no account named "${name}"`);
+          console.log(`${account.name} is no longer a server admin`);
+          console.log(
+            "a running server applies it at that account's next login; `serve --admin " +
+              `${account.name}\` would still make it one`,
+          );
+          done(EXIT_OK);
+        })
+      ),
+  );
   return admin;
+}
+
+/** The store must exist already: opening would create an empty one, hiding a wrong --data. */
+function existingStore(data: string, fn: (accounts: Accounts) => Promise<unknown>) {
+  return withAccountStore(data, false, async (accounts) => {
+    if (!accounts) throw new Error(`no ClassChat store at ${data}/classchat.db: check --data`);
+    await fn(accounts);
+  });
+}
+
+/** A new account's password, by the client's rules (commands/password.ts): --password-file,
+ *  CLASSCHAT_PASSWORD, or asked twice without echo in a terminal; asked again while too
+ *  short. Undefined if there is none (the reason was shown). */
+async function newPassword(name: string, file: string | undefined) {
+  const ui = makeUi((line) => console.log(line), false);
+  ui.error = (_code, message) => console.error(`classchat: error: ${message}`);
+  const tty = file === undefined && Deno.stdin.isTerminal() ? terminal("") : undefined;
+  try {
+    const ask = passwordSource(file, ui, tty);
+    let problem: string | undefined;
+    while (true) {
+      const password = await ask({ name, isNew: true, problem });
+      if (password === undefined) return undefined;
+      problem = passwordProblem(password);
+      if (!problem) return password;
+      ui.error("WEAK_PASSWORD", problem);
+    }
+  } finally {
+    tty?.close();
+  }
 }

@@ -6,6 +6,7 @@ import { PLUGINS } from "../plugins/mod.ts";
 import type { Plugin } from "../plugins/types.ts";
 import type { LogLevel } from "../core/log.ts";
 import { DEFAULT_SCRYPT, MAX_SCRYPT_LOG_N, MIN_SCRYPT_LOG_N } from "../core/accounts/password.ts";
+import { missingAccounts } from "../core/accounts/store.ts";
 import { serverTls } from "./serve_tls.ts";
 import {
   addPluginOptions,
@@ -55,7 +56,8 @@ export function serveCommand(done: (code: number) => void): Command {
     )
     .option(
       "--login-failures-per-account <n>",
-      "failed logins per account within the login window before it is locked",
+      "wrong passwords for one account from one address within the login window before " +
+        "that address is refused for that account (the owner elsewhere is not)",
       intOption(1, 1000),
       DEFAULT_LIMITS.loginFailuresPerAccount,
     )
@@ -67,9 +69,28 @@ export function serveCommand(done: (code: number) => void): Command {
     )
     .option(
       "--login-window <seconds>",
-      "the sliding window for both login-failure limits",
+      "the sliding window for the login-failure limits",
       intOption(1, 7 * 24 * 3600),
       DEFAULT_LIMITS.loginWindowMs / 1000,
+    )
+    .option(
+      "--login-slowdown-after <n>",
+      "wrong passwords for one account from all addresses within the login window after " +
+        "which logins to it from addresses it never used wait their turn",
+      intOption(1, 1_000_000),
+      DEFAULT_LIMITS.loginSlowdownAfter,
+    )
+    .option(
+      "--login-slowdown <ms>",
+      "milliseconds between those turns (a delay, never a lock)",
+      intOption(0, 60_000),
+      DEFAULT_LIMITS.loginSlowdownMs,
+    )
+    .option(
+      "--login-slowdown-max-wait <seconds>",
+      "a login that would wait longer for its turn is refused with the time to wait",
+      intOption(1, 3600),
+      DEFAULT_LIMITS.loginSlowdownMaxWaitMs / 1000,
     )
     .option(
       "--max-connections <n>",
@@ -148,7 +169,8 @@ export function serveCommand(done: (code: number) => void): Command {
     )
     .option(
       "--admin <name>",
-      "make this account a server admin, e.g. the instructor (repeatable)",
+      "make this existing account a server admin, e.g. the instructor (repeatable; " +
+        "`classchat admin add-admin` creates one and marks it for good)",
       collect,
       [] as string[],
     )
@@ -164,6 +186,7 @@ export function serveCommand(done: (code: number) => void): Command {
         .default("info"),
     )
     .action(async (o) => {
+      await checkAdmins(o.data, o.admin);
       const plugins = enabledPlugins(o.disable);
       const pluginOptions = pluginOptionValues(o, plugins, "serve");
       const tls = await serverTls(o);
@@ -186,6 +209,9 @@ export function serveCommand(done: (code: number) => void): Command {
           loginFailuresPerAccount: o.loginFailuresPerAccount,
           loginFailuresPerAddress: o.loginFailuresPerAddress,
           loginWindowMs: o.loginWindow * 1000,
+          loginSlowdownAfter: o.loginSlowdownAfter,
+          loginSlowdownMs: o.loginSlowdown,
+          loginSlowdownMaxWaitMs: o.loginSlowdownMaxWait * 1000,
           retentionDays: o.retention,
           maxConnections: o.maxConnections,
           maxConnectionsPerAddress: o.maxConnectionsPerAddress,
@@ -223,6 +249,21 @@ export function serveCommand(done: (code: number) => void): Command {
   // Plugins' own options (e.g. groups' --class-room), listed in --help with the rest.
   addPluginOptions(cmd, "serve");
   return cmd;
+}
+
+/** --admin must name accounts that exist before the server listens: a name alone would make
+ *  an admin of whoever registers it first, a student who got there before the instructor. */
+async function checkAdmins(dataDir: string, names: string[]) {
+  if (names.length === 0) return;
+  const missing = await missingAccounts(dataDir, names);
+  if (missing.length === 0) return;
+  const name = missing[0];
+  throw new UsageError(
+    `--admin ${name}: there is no account "${name}" in ${dataDir} yet, and the first person ` +
+      `to register the name would become an admin. Create it on this machine first with ` +
+      `\`classchat admin add-admin ${name}\` (or \`deno task admin add-admin ${name}\`), ` +
+      `which asks for its password and marks it admin for good.`,
+  );
 }
 
 /** The plugin list without the disabled ones; an unknown name is a usage error. */

@@ -75,7 +75,8 @@ export function registerCore(server: ChatServer) {
   };
 
   // session.login {name, password} -> ack {name, created, token} | BAD_NAME | WEAK_PASSWORD |
-  //   BAD_PASSWORD | RATE_LIMITED | NAME_IN_USE | ALREADY_LOGGED_IN
+  //   BAD_PASSWORD | RATE_LIMITED | NAME_IN_USE | ALREADY_LOGGED_IN; the answer may be delayed
+  //   while the account is being guessed at (core/accounts/budget.ts).
   on(SessionLogin, async ({ name, password }, s) => {
     before(s, name);
     const r = await server.accounts.login(name, password, addressOf(s));
@@ -83,8 +84,9 @@ export function registerCore(server: ChatServer) {
     return { ...r };
   });
 
-  // session.resume {name, token} -> ack {name} | BAD_TOKEN | RATE_LIMITED | ...; replaces
-  // a session of the same account (closed with SESSION_REPLACED).
+  // session.resume {name, token} -> ack {name} | BAD_TOKEN | RATE_LIMITED (only a wrong token
+  // from an address out of budget: a valid one is never refused) | ...; replaces a session of
+  // the same account (closed with SESSION_REPLACED).
   on(SessionResume, async ({ name, token }, s) => {
     before(s, name, true);
     const r = await server.accounts.resume(name, token, addressOf(s));

@@ -119,7 +119,9 @@ function serverApi(server: ChatServer, plugin: string): ServerApi {
     accounts: {
       canonical: (name) => server.accounts.canonical(name),
       names: () => server.accounts.names(),
-      isAdmin: (name) => server.admins.has(name.toLowerCase()),
+      // Marked in the store (classchat admin add-admin), or named by serve --admin, which
+      // checks at start that the account exists (see commands/serve.ts).
+      isAdmin: (name) => server.admins.has(name.toLowerCase()) || server.accounts.isAdmin(name),
     },
     option: (name) => server.pluginOptions[name] ?? [],
     provide(name, service) {

@@ -42,7 +42,9 @@ export interface ServerOptions {
   scrypt?: ScryptParams;
   /** PEM certificate chain and private key: with them the server speaks only TLS. */
   tls?: { cert: string; key: string };
-  /** Server admins (e.g. the instructor): account names, case-insensitive. */
+  /** Server admins for this run besides those marked in the store (e.g. the instructor):
+   *  account names, case-insensitive. The caller checks they exist (commands/serve.ts does):
+   *  a name with no account would make an admin of whoever registers it first. */
   admins?: string[];
   /** Plugins' own serve options, by long name without dashes (see Plugin.options). */
   pluginOptions?: Record<string, string[]>;

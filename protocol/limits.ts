@@ -15,15 +15,32 @@ export interface Limits {
    *  of chat lines for a briefly slow reader; a reader further behind is disconnected with
    *  SEND_QUEUE_EXCEEDED rather than allowed to grow the server's memory. */
   sendQueueBytes: number;
-  /** Failed logins per account within loginWindowMs before it is locked until the oldest
-   *  failure leaves the window. 5 forgives typos and stops online guessing (5 per 15 min). */
+  /** Wrong passwords for one account from one client address within loginWindowMs; one
+   *  more and that (account, address) pair gets RATE_LIMITED until the oldest failure leaves
+   *  the window. Counted per pair, not per account, so a stranger's guesses lock out only the
+   *  stranger: the owner logs in from any other address, and resumes with a token from any.
+   *  5 forgives typos and holds one address to 5 guesses per 15 minutes per account. */
   loginFailuresPerAccount: number;
-  /** Failed logins per client address within loginWindowMs. Higher than per account because
-   *  a whole class may sit behind one campus NAT address; it stops one machine trying many
-   *  names. */
+  /** Failed logins (and wrong resume tokens) per client address within loginWindowMs, across
+   *  accounts. Higher than per account because a whole class may sit behind one campus NAT
+   *  address; it stops one machine trying many names. */
   loginFailuresPerAddress: number;
-  /** The sliding window for both login-failure limits: 15 minutes. */
+  /** The sliding window for the login-failure limits: 15 minutes. */
   loginWindowMs: number;
+  /** Wrong passwords for one account from all addresses within loginWindowMs past which
+   *  password logins from addresses the account has not logged in from are slowed (see
+   *  loginSlowdownMs): guessing from many addresses, which the per-pair limit cannot stop.
+   *  20 is four people's worth of typos, far below what guessing needs. */
+  loginSlowdownAfter: number;
+  /** While an account is slowed, password logins to it from unknown addresses are served one
+   *  at a time, this many milliseconds apart: a delay, never a lock. 2 s holds guessing to
+   *  450 tries per 15 minutes however many addresses it comes from, and costs a person on a
+   *  new device a few seconds. */
+  loginSlowdownMs: number;
+  /** Longest wait in that queue; an attempt that would wait longer is answered RATE_LIMITED
+   *  with retryAfterMs at once. 30 s stays well inside loginTimeoutMs (60 s), and bounds the
+   *  waiting attempts to 15 per account. */
+  loginSlowdownMaxWaitMs: number;
   /** Connections open at once, logged in or not. Past it a new connection is told
    *  TOO_MANY_CONNECTIONS and closed, so a flood cannot exhaust file descriptors and memory;
    *  5,000 is several devices for each student of a very large course. */
@@ -82,6 +99,9 @@ export const DEFAULT_LIMITS: Readonly<Limits> = Object.freeze({
   loginFailuresPerAccount: 5,
   loginFailuresPerAddress: 50,
   loginWindowMs: 15 * 60 * 1000,
+  loginSlowdownAfter: 20,
+  loginSlowdownMs: 2000,
+  loginSlowdownMaxWaitMs: 30_000,
   retentionDays: 0,
   maxConnections: 5000,
   maxConnectionsPerAddress: 200,

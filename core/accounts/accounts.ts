@@ -1,14 +1,15 @@
 /**
  * Accounts: a name belongs to whoever set its password first. Passwords are stored only as
- * scrypt hashes (password.ts); a successful login also issues a resume token, a random secret
- * of which the store keeps only the SHA-256, which a reconnecting client presents instead of
- * the password. Failures are counted per account and per address (limiter.ts).
+ * scrypt hashes (password.ts); a successful login also issues a resume token (tokens.ts),
+ * which a reconnecting client presents instead of the password. Failed logins are budgeted so that no stranger can keep the owner out
+ * (budget.ts). Server admins are marked in the store by the operator (`classchat admin
+ * add-admin`), so admin rights belong to an account, never to whoever registers a name first.
  */
 import { randomBytes } from "node:crypto";
 import { ChatError } from "../../protocol/errors.ts";
-import type { Limits } from "../../protocol/limits.ts";
 import type { Db, Migration } from "../storage/db.ts";
-import { FailureLimiter } from "./limiter.ts";
+import { LoginBudget, type LoginLimits } from "./budget.ts";
+import { Tokens } from "./tokens.ts";
 import {
   b64,
   hashPassword,
@@ -36,15 +37,21 @@ export const ACCOUNT_MIGRATIONS: Migration[] = [{
       created_at INTEGER NOT NULL,
       used_at INTEGER NOT NULL);
     CREATE INDEX session_tokens_by_account ON session_tokens(name_key, used_at)`,
+}, {
+  // Server admins, marked on the server's machine (classchat admin add-admin); the server
+  // reads the flag at start and whenever it reads the account's row (every login).
+  sql: `ALTER TABLE session_accounts ADD COLUMN admin INTEGER NOT NULL DEFAULT 0`,
 }];
 
-/** A resume token unused this long is forgotten; the person types the password again. */
-const TOKEN_IDLE_MS = 30 * 24 * 3600 * 1000;
-/** Tokens kept per account (one per device or client run); the least recently used go. */
-const MAX_TOKENS_PER_ACCOUNT = 10;
-const TOKEN_BYTES = 32;
-
-type AccountRow = { name_key: string; name: string; password: string };
+type AccountRow = {
+  name_key: string;
+  name: string;
+  password: string;
+  created_at: number;
+  /** When the password last changed: login failures before it no longer count. */
+  updated_at: number;
+  admin: number;
+};
 
 export interface LoginResult {
   /** The account's name as registered (its case may differ from what was typed). */
@@ -54,30 +61,40 @@ export interface LoginResult {
 }
 
 export class Accounts {
-  readonly #byAccount: FailureLimiter;
-  readonly #byAddress: FailureLimiter;
+  readonly #budget: LoginBudget;
+  readonly #tokens: Tokens;
   /** Every account: lower-cased name -> name as registered. */
   readonly #names = new Map<string, string>();
+  /** Lower-cased names of the accounts marked admin in the store, as last read. */
+  readonly #admins = new Set<string>();
 
   constructor(
     private readonly db: Db,
     private readonly scrypt: ScryptParams,
-    limits: Pick<Limits, "loginFailuresPerAccount" | "loginFailuresPerAddress" | "loginWindowMs">,
+    limits: LoginLimits,
   ) {
-    this.#byAccount = new FailureLimiter(limits.loginFailuresPerAccount, limits.loginWindowMs);
-    this.#byAddress = new FailureLimiter(limits.loginFailuresPerAddress, limits.loginWindowMs);
+    this.#budget = new LoginBudget(limits);
+    this.#tokens = new Tokens(db);
   }
 
   async exists(name: string): Promise<boolean> {
     return (await this.#row(name)) !== undefined;
   }
 
-  /** Loads every account name (see canonical); once, at start-up. */
+  /** Loads every account name (see canonical) and admin mark; once, at start-up. */
   async load(): Promise<void> {
-    const rows = await this.db.all<{ name_key: string; name: string }>(
-      "SELECT name_key, name FROM session_accounts",
+    const rows = await this.db.all<{ name_key: string; name: string; admin: number }>(
+      "SELECT name_key, name, admin FROM session_accounts",
     );
-    for (const r of rows) this.#names.set(r.name_key, r.name);
+    for (const r of rows) {
+      this.#names.set(r.name_key, r.name);
+      this.#noteAdmin(r.name_key, r.admin);
+    }
+  }
+
+  /** Marked admin in the store (classchat admin add-admin), as the server last read it. */
+  isAdmin(name: string): boolean {
+    return this.#admins.has(name.toLowerCase());
   }
 
   /** The account's name as registered (its case), or undefined if it never existed. From
@@ -93,16 +110,12 @@ export class Accounts {
   }
 
   /** Logs in, creating the account if the name is new. Throws BAD_PASSWORD, WEAK_PASSWORD,
-   *  RATE_LIMITED. */
+   *  RATE_LIMITED (budget.ts); may first wait its turn if the account is being guessed at. */
   async login(name: string, password: string, address: string): Promise<LoginResult> {
     const key = name.toLowerCase();
-    this.#checkBudget(key, address);
-    if (password.length > MAX_PASSWORD_LENGTH) {
-      throw new ChatError("WEAK_PASSWORD", passwordProblem(password));
-    }
     let row = await this.#row(key);
-    let created = false;
     if (!row) {
+      this.#budget.checkAddress(address);
       const problem = passwordProblem(password);
       if (problem) throw new ChatError("WEAK_PASSWORD", problem);
       const hash = await hashPassword(password, this.scrypt);
@@ -114,40 +127,47 @@ export class Accounts {
           " VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
         [key, name, hash, now, now],
       );
-      created = r.changes === 1;
-      if (created) this.#names.set(key, name);
-      row = created ? { name_key: key, name, password: hash } : await this.#row(key);
-    }
-    if (!created) {
-      // Counted before the slow hash, so parallel guesses cannot all pass the budget check;
-      // a correct password takes the count back.
-      this.#byAccount.fail(key);
-      this.#byAddress.fail(address);
-      if (!row || !(await verifyPassword(password, row.password))) {
-        throw new ChatError("BAD_PASSWORD", `wrong password for "${name}"`);
+      if (r.changes === 1) {
+        this.#names.set(key, name);
+        this.#budget.loggedIn(key, address);
+        return { name, created: true, token: await this.#tokens.issue(key) };
       }
-      this.#byAccount.reset(key);
-      this.#byAddress.forgive(address);
-      if (needsRehash(row.password, this.scrypt)) await this.#setHash(key, password);
+      row = await this.#row(key);
+      if (!row) throw new ChatError("INTERNAL", "the account vanished while being created");
     }
-    return { name: row!.name, created, token: await this.#issueToken(key) };
+    this.#budget.checkPassword(key, address, row.updated_at);
+    if (password.length > MAX_PASSWORD_LENGTH) {
+      throw new ChatError("WEAK_PASSWORD", passwordProblem(password));
+    }
+    const wait = this.#budget.turn(key, address, row.updated_at);
+    if (wait > 0) {
+      await new Promise((resolve) => setTimeout(resolve, wait));
+      // Its password may have changed while this attempt waited: check against the new one.
+      row = (await this.#row(key)) ?? row;
+      this.#budget.checkPassword(key, address, row.updated_at);
+    }
+    // No await since the last check: counted before the slow hash, taken back if right.
+    this.#budget.failed(key, address);
+    if (!(await verifyPassword(password, row.password))) {
+      throw new ChatError("BAD_PASSWORD", `wrong password for "${name}"`);
+    }
+    this.#budget.succeeded(key, address);
+    if (needsRehash(row.password, this.scrypt)) await this.#rehash(row, password);
+    return { name: row.name, created: false, token: await this.#tokens.issue(key) };
   }
 
-  /** Logs in with a resume token from an earlier login. Throws BAD_TOKEN, RATE_LIMITED. */
+  /** Logs in with a resume token from an earlier login. A valid token is always accepted,
+   *  whatever the failure counts (it is the owner's device); a wrong one counts against the
+   *  address. Throws BAD_TOKEN, RATE_LIMITED. */
   async resume(name: string, token: string, address: string): Promise<{ name: string }> {
     const key = name.toLowerCase();
-    this.#checkBudget(key, address);
-    const hash = await sha256(token);
-    const row = await this.db.get<{ name: string; used_at: number }>(
-      "SELECT a.name, t.used_at FROM session_tokens t JOIN session_accounts a USING (name_key)" +
-        " WHERE t.hash = ? AND t.name_key = ?",
-      [hash, key],
-    );
-    if (!row || row.used_at < Date.now() - TOKEN_IDLE_MS) {
-      this.#byAddress.fail(address);
+    const row = await this.#tokens.use(key, token);
+    if (!row) {
+      this.#budget.badToken(address);
       throw new ChatError("BAD_TOKEN", "the resume token is unknown or expired; log in again");
     }
-    await this.db.run("UPDATE session_tokens SET used_at = ? WHERE hash = ?", [Date.now(), hash]);
+    this.#noteAdmin(key, row.admin);
+    this.#budget.loggedIn(key, address);
     return { name: row.name };
   }
 
@@ -155,21 +175,24 @@ export class Accounts {
    *  revoked and a new one returned for the session that asked. */
   async changePassword(name: string, old: string, next: string, address: string) {
     const key = name.toLowerCase();
-    this.#checkBudget(key, address);
+    const row = await this.#row(key);
+    if (!row) throw new ChatError("INTERNAL", `no account "${name}"`);
+    this.#budget.checkPassword(key, address, row.updated_at);
     const problem = passwordProblem(next);
     if (problem) throw new ChatError("WEAK_PASSWORD", problem);
-    const row = await this.#row(key);
-    this.#byAccount.fail(key);
-    if (!row || !(await verifyPassword(old, row.password))) {
+    this.#budget.failed(key, address);
+    if (!(await verifyPassword(old, row.password))) {
       throw new ChatError("BAD_PASSWORD", "the current password is wrong");
     }
-    this.#byAccount.reset(key);
+    this.#budget.succeeded(key, address);
+    // The new updated_at lifts every lock on the account (budget.ts).
     await this.#setHash(key, next);
-    await this.db.run("DELETE FROM session_tokens WHERE name_key = ?", [key]);
-    return { token: await this.#issueToken(key) };
+    await this.#tokens.revokeAll(key);
+    return { token: await this.#tokens.issue(key) };
   }
 
-  /** Admin reset: a new random password, returned once; every resume token is revoked.
+  /** Admin reset: a new random password, returned once; every resume token is revoked, and
+   *  the new updated_at lifts every lock on the account in a running server (budget.ts).
    *  Undefined if there is no such account. */
   async resetPassword(name: string): Promise<string | undefined> {
     const key = name.toLowerCase();
@@ -177,26 +200,51 @@ export class Accounts {
     // 15 random bytes = 20 base64url characters: unguessable, and short enough to read out.
     const password = b64(new Uint8Array(randomBytes(15)));
     await this.#setHash(key, password);
-    await this.db.run("DELETE FROM session_tokens WHERE name_key = ?", [key]);
+    await this.#tokens.revokeAll(key);
     return password;
   }
 
-  #checkBudget(key: string, address: string) {
-    const wait = Math.max(this.#byAccount.blockedFor(key), this.#byAddress.blockedFor(address));
-    if (wait > 0) {
-      throw new ChatError(
-        "RATE_LIMITED",
-        `too many failed logins; try again in ${Math.ceil(wait / 1000)} s`,
-        { retryAfterMs: wait },
-      );
-    }
+  /** Creates an account for the operator (classchat admin add-admin), marked admin or not.
+   *  False if the name is taken (a login may have just created it). */
+  async create(name: string, password: string, admin: boolean): Promise<boolean> {
+    const problem = passwordProblem(password);
+    if (problem) throw new ChatError("WEAK_PASSWORD", problem);
+    const hash = await hashPassword(password, this.scrypt);
+    const now = Date.now();
+    const r = await this.db.run(
+      "INSERT INTO session_accounts (name_key, name, password, created_at, updated_at, admin)" +
+        " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
+      [name.toLowerCase(), name, hash, now, now, admin ? 1 : 0],
+    );
+    return r.changes === 1;
   }
 
-  #row(name: string): Promise<AccountRow | undefined> {
-    return this.db.get<AccountRow>(
-      "SELECT name_key, name, password FROM session_accounts WHERE name_key = ?",
+  /** Marks an account admin or not; returns its name and creation time, or undefined if
+   *  there is no such account. A running server sees it at the account's next login. */
+  async setAdmin(name: string, admin: boolean) {
+    const key = name.toLowerCase();
+    await this.db.run("UPDATE session_accounts SET admin = ? WHERE name_key = ?", [
+      admin ? 1 : 0,
+      key,
+    ]);
+    const row = await this.#row(key);
+    return row && { name: row.name, createdAt: row.created_at };
+  }
+
+  #noteAdmin(key: string, admin: number) {
+    if (admin) this.#admins.add(key);
+    else this.#admins.delete(key);
+  }
+
+  /** Reads an account's row, taking its admin mark on the way. */
+  async #row(name: string): Promise<AccountRow | undefined> {
+    const row = await this.db.get<AccountRow>(
+      "SELECT name_key, name, password, created_at, updated_at, admin FROM session_accounts" +
+        " WHERE name_key = ?",
       [name.toLowerCase()],
     );
+    if (row) this.#noteAdmin(row.name_key, row.admin);
+    return row;
   }
 
   async #setHash(key: string, password: string) {
@@ -207,25 +255,13 @@ export class Accounts {
     );
   }
 
-  async #issueToken(key: string): Promise<string> {
-    const token = b64(new Uint8Array(randomBytes(TOKEN_BYTES)));
-    const now = Date.now();
-    await this.db.tx(async (tx) => {
-      await tx.run(
-        "INSERT INTO session_tokens (hash, name_key, created_at, used_at) VALUES (?, ?, ?, ?)",
-        [await sha256(token), key, now, now],
-      );
-      await tx.run(
-        "DELETE FROM session_tokens WHERE name_key = ? AND (used_at < ? OR hash NOT IN" +
-          " (SELECT hash FROM session_tokens WHERE name_key = ? ORDER BY used_at DESC LIMIT ?))",
-        [key, now - TOKEN_IDLE_MS, key, MAX_TOKENS_PER_ACCOUNT],
-      );
-    });
-    return token;
+  /** The same password at the server's current cost. Leaves updated_at alone (it would lift
+   *  the account's login locks), and does nothing if the password changed meanwhile. */
+  async #rehash(row: AccountRow, password: string) {
+    const hash = await hashPassword(password, this.scrypt);
+    await this.db.run(
+      "UPDATE session_accounts SET password = ? WHERE name_key = ? AND password = ?",
+      [hash, row.name_key, row.password],
+    );
   }
-}
-
-async function sha256(text: string): Promise<string> {
-  const d = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(text));
-  return b64(new Uint8Array(d));
 }

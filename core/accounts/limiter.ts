@@ -1,7 +1,7 @@
 /**
- * Counts login failures per key (an account, or an address) in a sliding window. Once `max`
- * failures fall inside the window the key is blocked until the oldest of them leaves it, so
- * password guessing runs at `max` tries per window per account and per address.
+ * Counts login failures per key (an (account, address) pair, an address, or an account) in a
+ * sliding window. Once `max` failures fall inside the window the key is blocked until the
+ * oldest of them leaves it, so password guessing runs at `max` tries per window per key.
  */
 
 /** Keys tracked at most; beyond this the oldest entries are forgotten first. Bounds memory
@@ -14,10 +14,13 @@ export class FailureLimiter {
 
   constructor(readonly max: number, readonly windowMs: number) {}
 
-  /** Milliseconds until `key` may try again; 0 if it may try now. */
-  blockedFor(key: string, now = Date.now()): number {
+  /** Milliseconds until `key` may try again; 0 if it may try now. Failures at or before
+   *  `since` do not count: an account's password changed then (possibly by another process,
+   *  `classchat admin reset-password`, whose only trace here is the account's updated_at). */
+  blockedFor(key: string, now = Date.now(), since = 0): number {
     const times = this.#recent(key, now);
-    if (!times || times.length < this.max) return 0;
+    // At most `max` times are kept, so one at or before `since` leaves fewer than `max`.
+    if (!times || times.length < this.max || times[0] <= since) return 0;
     return times[0] + this.windowMs - now;
   }
 

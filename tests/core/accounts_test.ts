@@ -1,5 +1,9 @@
 import assert from "node:assert/strict";
 import { pw, startServer, withServer } from "../harness.ts";
+import { ACCOUNT_MIGRATIONS, ACCOUNTS_OWNER } from "../../core/accounts/accounts.ts";
+import { hashPassword } from "../../core/accounts/password.ts";
+import { migrate } from "../../core/storage/migrate.ts";
+import { openSqlite } from "../../core/storage/sqlite.ts";
 
 Deno.test("accounts - the first login sets the password; later logins need it", () =>
   withServer(async (h) => {
@@ -23,7 +27,7 @@ Deno.test("accounts - the first login sets the password; later logins need it", 
     assert.deepEqual([again.name, again.created], ["Alice", false]);
   }));
 
-Deno.test("accounts - failed logins are limited per account, then the right password waits too", () =>
+Deno.test("accounts - failed logins are limited per account and address, then the right password waits too", () =>
   withServer(async (h) => {
     const [bob] = await h.users("Bob");
     await bob.ok("session.quit");
@@ -150,3 +154,26 @@ Deno.test("accounts - /passwd checks the old password and revokes earlier resume
     );
     await c.ok("session.resume", { name: "Alice", token: newToken });
   }));
+
+Deno.test("accounts - a store made before admin marks is upgraded in place; its accounts keep working", async () => {
+  const dataDir = await Deno.makeTempDir({ prefix: "classchat-accounts-" });
+  try {
+    // The accounts schema as the first release made it (migration 1 only), with one account.
+    const db = openSqlite(`${dataDir}/classchat.db`);
+    await migrate(db, ACCOUNTS_OWNER, ACCOUNT_MIGRATIONS.slice(0, 1));
+    const hash = await hashPassword(pw("Alice"), { logN: 10, r: 8, p: 1 });
+    await db.run(
+      "INSERT INTO session_accounts (name_key, name, password, created_at, updated_at)" +
+        " VALUES ('alice', 'Alice', ?, 1, 1)",
+      [hash],
+    );
+    await db.close();
+    await withServer(async (h) => {
+      const [alice] = await h.users("Alice");
+      assert.equal(h.server.accounts.isAdmin("Alice"), false);
+      await alice.ok("session.quit");
+    }, { dataDir });
+  } finally {
+    await Deno.remove(dataDir, { recursive: true });
+  }
+});
