@@ -24,22 +24,30 @@ export interface AppClient {
 /**
  * Starts a logged-in client. Its config directory is this module's (setConfigDir) and is read
  * while the client logs in (its keys are loaded then), so clients of one test start one at a
- * time.
+ * time. `dial` replaces the TLS connection to the harness server (a proxy, say); the client
+ * still names that server, so its keys and pins are the server's.
  */
-export async function appClient(h: Harness, name: string, config = clientConfigDir()) {
+export async function appClient(
+  h: Harness,
+  name: string,
+  config = clientConfigDir(),
+  opts: { dial?: () => Promise<Deno.Conn>; pluginOptions?: Record<string, string[]> } = {},
+): Promise<AppClient> {
   const out: string[] = [];
   const { cert } = await testCertificate();
   setConfigDir(config);
   const app = new ClientApp({
     name,
     server: `127.0.0.1:${h.port}`,
-    dial: () => Deno.connectTls({ hostname: "127.0.0.1", port: h.port, caCerts: [cert] }),
+    dial: opts.dial ??
+      (() => Deno.connectTls({ hostname: "127.0.0.1", port: h.port, caCerts: [cert] })),
     plugins: PLUGINS,
     ui: makeUi((line) => out.push(line), false),
     creds: { password: ({ problem }) => Promise.resolve(problem ? undefined : pw(name)) },
+    pluginOptions: opts.pluginOptions,
   });
   if (!(await app.start())) throw new Error(`${name} could not log in:\n${out.join("\n")}`);
-  const c: AppClient = {
+  return {
     app,
     out,
     config,
@@ -54,5 +62,4 @@ export async function appClient(h: Harness, name: string, config = clientConfigD
       }
     },
   };
-  return c;
 }

@@ -10,14 +10,10 @@
  *   const alice = await proxiedClient(h, proxy, "Alice");
  *   proxy.mode = "strip";
  */
-import { ClientApp } from "../core/client_app.ts";
-import { makeUi } from "../core/terminal.ts";
-import { setConfigDir } from "../core/config_dir.ts";
 import { encodeFrame, LineSplitter } from "../protocol/framing.ts";
 import type { RawFrame } from "../protocol/spec.ts";
-import { PLUGINS } from "../plugins/mod.ts";
-import type { AppClient } from "./app.ts";
-import { type Harness, pw, WAIT_MS } from "./harness.ts";
+import { type AppClient, appClient } from "./app.ts";
+import type { Harness } from "./harness.ts";
 import { clientConfigDir } from "./process.ts";
 
 /** "pass" relays as is; "strip" says every user has no key (and drops key-change pushes);
@@ -150,34 +146,10 @@ export async function proxiedClient(
   name: string,
   opts: { config?: string; downloads?: string } = {},
 ): Promise<AppClient & { downloads: string }> {
-  const out: string[] = [];
-  const config = opts.config ?? clientConfigDir();
   const downloads = opts.downloads ?? tempDir("classchat-downloads-");
-  setConfigDir(config); // read while it logs in, as in tests/app.ts
-  const app = new ClientApp({
-    name,
-    server: `127.0.0.1:${h.port}`,
+  const c = await appClient(h, name, opts.config ?? clientConfigDir(), {
     dial: () => Deno.connect({ hostname: "127.0.0.1", port: proxy.port }),
-    plugins: PLUGINS,
-    ui: makeUi((line) => out.push(line), false),
-    creds: { password: ({ problem }) => Promise.resolve(problem ? undefined : pw(name)) },
     pluginOptions: { downloads: [downloads] },
   });
-  if (!(await app.start())) throw new Error(`${name} could not log in:\n${out.join("\n")}`);
-  return {
-    app,
-    out,
-    config,
-    downloads,
-    type: (line) => app.input(line),
-    async waitFor(re, from = 0) {
-      const deadline = Date.now() + WAIT_MS;
-      while (true) {
-        const hit = out.slice(from).find((l) => re.test(l));
-        if (hit) return hit;
-        if (Date.now() > deadline) throw new Error(`${name}: no line ${re} in:\n${out.join("\n")}`);
-        await new Promise((r) => setTimeout(r, 20));
-      }
-    },
-  };
+  return { ...c, downloads };
 }

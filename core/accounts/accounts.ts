@@ -116,19 +116,9 @@ export class Accounts {
     let row = await this.#row(key);
     if (!row) {
       this.#budget.checkAddress(address);
-      const problem = passwordProblem(password);
-      if (problem) throw new ChatError("WEAK_PASSWORD", problem);
-      const hash = await hashPassword(password, this.scrypt);
-      const now = Date.now();
       // Two first logins racing for one new name: the first insert wins, the other is
       // checked against the winner's password below.
-      const r = await this.db.run(
-        "INSERT INTO session_accounts (name_key, name, password, created_at, updated_at)" +
-          " VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
-        [key, name, hash, now, now],
-      );
-      if (r.changes === 1) {
-        this.#names.set(key, name);
+      if (await this.create(name, password, false)) {
         this.#budget.loggedIn(key, address);
         return { name, created: true, token: await this.#tokens.issue(key) };
       }
@@ -204,8 +194,9 @@ export class Accounts {
     return password;
   }
 
-  /** Creates an account for the operator (classchat admin add-admin), marked admin or not.
-   *  False if the name is taken (a login may have just created it). */
+  /** Creates an account (a first login, or the operator's classchat admin add-admin), marked
+   *  admin or not. Throws WEAK_PASSWORD; false if the name is taken (a login or another
+   *  creation may have just made it). */
   async create(name: string, password: string, admin: boolean): Promise<boolean> {
     const problem = passwordProblem(password);
     if (problem) throw new ChatError("WEAK_PASSWORD", problem);
@@ -216,6 +207,7 @@ export class Accounts {
         " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
       [name.toLowerCase(), name, hash, now, now, admin ? 1 : 0],
     );
+    if (r.changes === 1) this.#names.set(name.toLowerCase(), name);
     return r.changes === 1;
   }
 

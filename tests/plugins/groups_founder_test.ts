@@ -11,6 +11,14 @@ const membersOf = async (c: TestClient, room: string) =>
 const roles = async (c: TestClient, room: string) =>
   (await membersOf(c, room)).map((m) => [m.name, m.owner, m.founder]);
 
+/** Alice founds the private room "team", invites Bob in and makes him an owner. */
+async function privateRoomWithOp(alice: TestClient, bob: TestClient) {
+  await alice.ok("groups.create", { room: "team", private: true });
+  await alice.ok("groups.invite", { room: "team", name: "Bob" });
+  await bob.ok("groups.join", { room: "team" });
+  await alice.ok("groups.op", { room: "team", name: "Bob" });
+}
+
 Deno.test("groups founder - an owner made with /op cannot kick the founder, who stays and is listed as founder", () =>
   withServer(async (h) => {
     const [alice, bob, carol] = await h.users("Alice", "Bob", "Carol");
@@ -55,10 +63,7 @@ Deno.test("groups founder - leaves her private room and rejoins it uninvited, an
   try {
     let h = await startServer({ dataDir: dir });
     const [alice, bob] = await h.users("Alice", "Bob");
-    await alice.ok("groups.create", { room: "team", private: true });
-    await alice.ok("groups.invite", { room: "team", name: "Bob" });
-    await bob.ok("groups.join", { room: "team" });
-    await alice.ok("groups.op", { room: "team", name: "Bob" });
+    await privateRoomWithOp(alice, bob);
     await alice.ok("groups.leave", { room: "team" });
     assert.deepEqual(await roles(bob, "team"), [["Bob", true, false]]);
     await alice.ok("groups.join", { room: "team" });
@@ -82,10 +87,7 @@ Deno.test("groups founder - leaves her private room and rejoins it uninvited, an
 Deno.test("groups founder - a server admin may kick the founder, who then stays out until invited", () =>
   withServer(async (h) => {
     const [alice, bob, prof] = await h.users("Alice", "Bob", "Prof");
-    await alice.ok("groups.create", { room: "team", private: true });
-    await alice.ok("groups.invite", { room: "team", name: "Bob" });
-    await bob.ok("groups.join", { room: "team" });
-    await alice.ok("groups.op", { room: "team", name: "Bob" });
+    await privateRoomWithOp(alice, bob);
     await prof.ok("groups.kick", { room: "team", name: "Alice" });
     assert.equal((await alice.expect("groups.kicked")).by, "Prof");
     assert.equal(await alice.fails("groups.join", { room: "team" }), "KICKED");
@@ -100,10 +102,7 @@ Deno.test("groups founder - a founder kicked by an op before the fix may rejoin 
   try {
     let h = await startServer({ dataDir: dir });
     const [alice, bob] = await h.users("Alice", "Bob");
-    await alice.ok("groups.create", { room: "team", private: true });
-    await alice.ok("groups.invite", { room: "team", name: "Bob" });
-    await bob.ok("groups.join", { room: "team" });
-    await alice.ok("groups.op", { room: "team", name: "Bob" });
+    await privateRoomWithOp(alice, bob);
     await h.close();
     // The store as the old server left it after Bob kicked Alice.
     const raw = new DatabaseSync(`${dir}/classchat.db`);
