@@ -105,6 +105,13 @@ export function serveCommand(done: (code: number) => void): Command {
       DEFAULT_LIMITS.maxConnectionsPerAddress,
     )
     .option(
+      "--connections-per-address-per-minute <n>",
+      "new connections a minute from one client address, after a burst of" +
+        " --max-connections-per-address",
+      intOption(1, 100_000_000),
+      DEFAULT_LIMITS.connectionsPerAddressPerMinute,
+    )
+    .option(
       "--login-timeout <seconds>",
       "close a connection that has not logged in after this long",
       intOption(1, 3600),
@@ -215,6 +222,7 @@ export function serveCommand(done: (code: number) => void): Command {
           retentionDays: o.retention,
           maxConnections: o.maxConnections,
           maxConnectionsPerAddress: o.maxConnectionsPerAddress,
+          connectionsPerAddressPerMinute: o.connectionsPerAddressPerMinute,
           loginTimeoutMs: o.loginTimeout * 1000,
           handshakeTimeoutMs: o.handshakeTimeout * 1000,
           framesPerSecond: o.framesPerSecond,

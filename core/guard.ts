@@ -22,6 +22,13 @@ export const REFUSING_AT_ONCE = 64;
  *  in which other addresses are told, and each of its refused sockets beyond these two is
  *  closed the moment it is accepted. */
 export const REFUSING_PER_ADDRESS = 2;
+/** The smallest burst of new connections from one address, however low
+ *  maxConnectionsPerAddress is set: reconnecting after a drop, with a phone and a laptop, must
+ *  not be mistaken for a flood (the count limit still holds). */
+const MIN_ARRIVAL_BURST = 50;
+/** Addresses whose arrival rate is remembered; the least recently seen are forgotten first (a
+ *  forgotten one starts again with a full burst). Bounds memory against a flood from many. */
+const MAX_RATED_ADDRESSES = 100_000;
 /** Addresses whose first-contact trust check was logged (see #handshakeFailed); forgotten all
  *  at once past this many, so a long-running server logs such a client again, rarely. */
 const TRUST_LOGGED_MAX = 10_000;
@@ -29,6 +36,8 @@ const TRUST_LOGGED_MAX = 10_000;
 export class Guard {
   /** Admitted connections per client address key (maxConnectionsPerAddress). */
   readonly #perAddress = new Map<string, number>();
+  /** Recent arrivals per address key (connectionsPerAddressPerMinute). */
+  readonly #arrivals = new Map<string, TokenBucket>();
   /** Refused connections still being told why, per address key. */
   readonly #refusingFrom = new Map<string, number>();
   /** Every socket from accept until it is closed, admitted or not. */
@@ -113,7 +122,11 @@ export class Guard {
     const { limits, log } = this.server;
     const key = s.address = addressKey(hostname);
     const fromHere = this.#perAddress.get(key) ?? 0;
-    const full = this.#admitted >= limits.maxConnections
+    // Every arrival takes a token, refused or not: a refused TLS socket costs memory too.
+    const tooFast = this.#arrival(key) > 0;
+    const full = tooFast
+      ? `${key} opens more than ${limits.connectionsPerAddressPerMinute} connections a minute`
+      : this.#admitted >= limits.maxConnections
       ? `the server has its maximum of ${limits.maxConnections} connections`
       : fromHere >= limits.maxConnectionsPerAddress
       ? `${key} has its maximum of ${limits.maxConnectionsPerAddress} connections`
@@ -141,6 +154,22 @@ export class Guard {
       if (!s.name) this.server.closeLater(s, "LOGIN_TIMEOUT");
     }, limits.loginTimeoutMs);
     return undefined;
+  }
+
+  /** Takes a token from `key`'s arrival bucket (connectionsPerAddressPerMinute, a burst of
+   *  maxConnectionsPerAddress, at least MIN_ARRIVAL_BURST): 0 if there was one. A full bucket is the same as none, so the
+   *  map forgets the least recently seen address past MAX_RATED_ADDRESSES. */
+  #arrival(key: string): number {
+    const { connectionsPerAddressPerMinute, maxConnectionsPerAddress } = this.server.limits;
+    const burst = Math.max(maxConnectionsPerAddress, MIN_ARRIVAL_BURST);
+    const bucket = this.#arrivals.get(key) ??
+      new TokenBucket(connectionsPerAddressPerMinute / 60, burst);
+    this.#arrivals.delete(key); // re-inserted: the map stays in order of last arrival
+    this.#arrivals.set(key, bucket);
+    if (this.#arrivals.size > MAX_RATED_ADDRESSES) {
+      this.#arrivals.delete(this.#arrivals.keys().next().value!);
+    }
+    return bucket.take();
   }
 
   /** One log line for a failed TLS handshake. A client refusing our self-signed certificate is

@@ -108,6 +108,7 @@ export class ChatServer {
         hostname: opts.hostname ?? "127.0.0.1",
         port: opts.port ?? 0,
         tls: opts.tls,
+        handshakeTimeoutMs: server.limits.handshakeTimeoutMs,
         onConn: (a) => server.#accepted(a),
         onError: (e) => {
           if (failures++ % 100 === 0) server.log.error(`accept failed (retrying): ${e}`);

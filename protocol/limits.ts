@@ -48,6 +48,14 @@ export interface Limits {
   /** Connections open at once from one client address. 200 lets a whole class sit behind one
    *  campus NAT address while one machine cannot take every slot. */
   maxConnectionsPerAddress: number;
+  /** New connections a minute from one client address, after a burst of
+   *  maxConnectionsPerAddress (a whole class behind one NAT reconnecting at once; at least 50). 600 (10 a
+   *  second) is more than a class makes, and bounds what one address costs: a TLS connection
+   *  whose peer leaves before its handshake ends holds memory until handshakeTimeoutMs passes
+   *  (Deno's node:tls frees it only then; measured: about 25 KiB each), so an address opening
+   *  and dropping connections as fast as it can would grow the server without this. Past it a
+   *  connection is refused (TOO_MANY_CONNECTIONS) and closed. */
+  connectionsPerAddressPerMinute: number;
   /** Milliseconds a TLS connection may take to finish its handshake before its socket is
    *  closed. A real client finishes in one or two round trips (well under a second even on a
    *  lossy Wi-Fi link, where a lost packet costs 1 s, then 2 s, to retransmit); a socket that
@@ -105,6 +113,7 @@ export const DEFAULT_LIMITS: Readonly<Limits> = Object.freeze({
   retentionDays: 0,
   maxConnections: 5000,
   maxConnectionsPerAddress: 200,
+  connectionsPerAddressPerMinute: 600,
   loginTimeoutMs: 60_000,
   handshakeTimeoutMs: 10_000,
   framesPerSecond: 50,

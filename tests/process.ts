@@ -26,11 +26,14 @@ export interface ServerProcess {
 export async function spawnServer(
   args: string[] = [],
   data?: string,
-  opts: { captureLog?: boolean } = {},
+  opts: { captureLog?: boolean; under?: string[] } = {},
 ): Promise<ServerProcess> {
   data ??= await Deno.makeTempDir({ prefix: "classchat-test-" });
-  const child = new Deno.Command(DENO, {
+  // `under` runs it under another command, e.g. ["prlimit", "--nofile=200:200"].
+  const [command, ...before] = [...(opts.under ?? []), DENO];
+  const child = new Deno.Command(command, {
     args: [
+      ...before,
       "run",
       ...PERMS,
       MAIN,

@@ -1,7 +1,9 @@
 /**
- * One TLS connection accepted by the server: node:tls's TLSSocket (rustls underneath) on a
- * node:net socket, seen as the Conn the server uses. Owning the TCP socket is the point (see
- * core/listener.ts): close() frees it at once, even mid-handshake.
+ * One TLS connection accepted by the server, seen as the Conn the server uses. It exists from
+ * the moment the TCP socket is accepted (so the connection limits count it then); its first
+ * read or write hands the socket to node's tls.Server, and it gets its TLS socket when the
+ * handshake has finished (core/listener.ts): until then reads and writes wait. Owning the TCP socket is the point: close() frees it, even
+ * mid-handshake.
  *
  * Reading keeps real backpressure: decrypted bytes queue here until the server's read loop
  * takes them, and past READ_HIGH_WATER the TCP socket under the TLS one is paused, so the
@@ -19,25 +21,47 @@ export class TlsServerConn implements Conn {
   readonly remoteAddr: Deno.NetAddr;
   /** Settles when the handshake has finished, or failed (with the reason). */
   readonly handshake: Promise<void>;
+  readonly #secured = Promise.withResolvers<void>();
+  #tls: TLSSocket | undefined;
   #chunks: Uint8Array[] = [];
   #queued = 0;
   #paused = false;
   #ended = false;
+  #closed = false;
   #error: Error | undefined;
   #wake: (() => void) | undefined;
 
-  constructor(private readonly tls: TLSSocket, private readonly raw: Socket) {
+  #started = false;
+
+  /** `startTls` hands the socket to node's tls.Server; it is called at the first read or
+   *  write, so a connection refused and closed at once never gets a TLS socket (one made and
+   *  dropped unfinished holds memory until the handshake timeout; see listener.ts). */
+  constructor(private readonly raw: Socket, private readonly startTls: () => void) {
     this.remoteAddr = {
       transport: "tcp",
       hostname: raw.remoteAddress ?? "",
       port: raw.remotePort ?? 0,
     };
+    // Its errors reach the TLS socket, or the handshake's failure; unheard, one would throw.
+    raw.on("error", () => {});
+    // A peer that leaves (or half-closes) before the handshake ends can never finish it.
+    const gone = () => this.failed(new Error("closed before the TLS handshake finished"));
+    raw.once("end", gone);
+    raw.once("close", gone);
+    this.handshake = this.#secured.promise;
+    this.handshake.catch(() => {}); // the server reads the reason; never unhandled
+  }
+
+  /** The handshake finished: from now on bytes flow through `tls`. */
+  secured(tls: TLSSocket): void {
+    if (this.#closed) return void setTimeout(() => tls.destroy(), 0);
+    this.#tls = tls;
     tls.on("data", (chunk: Uint8Array) => {
       this.#chunks.push(chunk);
       this.#queued += chunk.length;
       if (this.#queued >= READ_HIGH_WATER && !this.#paused) {
         this.#paused = true;
-        raw.pause();
+        this.raw.pause();
       }
       this.#wakeReader();
     });
@@ -51,15 +75,20 @@ export class TlsServerConn implements Conn {
       this.#error ??= translated(e);
       this.#wakeReader();
     });
-    this.handshake = new Promise<void>((resolve, reject) => {
-      tls.once("secure", resolve);
-      tls.once("error", reject);
-      tls.once("close", () => reject(new Error("closed before the TLS handshake finished")));
-    });
-    this.handshake.catch(() => {}); // the server reads the reason; never unhandled
+    this.#secured.resolve();
+    this.#wakeReader();
+  }
+
+  /** The handshake failed (or the socket closed first); once secured, this changes nothing. */
+  failed(e: Error): void {
+    if (this.#tls) return;
+    this.#secured.reject(e);
+    this.#error ??= e;
+    this.#wakeReader();
   }
 
   async read(p: Uint8Array): Promise<number | null> {
+    this.#start();
     while (this.#chunks.length === 0) {
       if (this.#error) throw this.#error;
       if (this.#ended) return null;
@@ -79,24 +108,50 @@ export class TlsServerConn implements Conn {
     return n;
   }
 
-  /** Resolves once the bytes are handed to the kernel (node's write callback). */
-  write(p: Uint8Array): Promise<number> {
-    if (this.tls.destroyed) return Promise.reject(new Deno.errors.BrokenPipe("socket closed"));
+  /** Resolves once the bytes are handed to the kernel (node's write callback); written before
+   *  the handshake has finished (the welcome), they wait for it. */
+  async write(p: Uint8Array): Promise<number> {
+    const tls = await this.#ready();
     return new Promise((resolve, reject) =>
-      this.tls.write(p, (e) => (e ? reject(translated(e)) : resolve(p.length)))
+      tls.write(p, (e) => (e ? reject(translated(e)) : resolve(p.length)))
     );
   }
 
-  closeWrite(): Promise<void> {
-    if (this.tls.destroyed) return Promise.reject(new Deno.errors.BrokenPipe("socket closed"));
-    return new Promise((resolve) => this.tls.end(() => resolve()));
+  async closeWrite(): Promise<void> {
+    const tls = await this.#ready();
+    return new Promise((resolve) => tls.end(() => resolve()));
   }
 
+  /** Closes the connection: at once if it never started TLS, else a macrotask later: in Deno a
+   *  TLS socket destroyed in the tick that made it is never freed (measured: heap and RSS grew
+   *  with every such socket). */
   close(): void {
-    this.tls.destroy();
-    this.raw.destroy();
+    if (this.#closed) return;
+    this.#closed = true;
     this.#ended = true;
+    this.failed(new Error("closed before the TLS handshake finished"));
     this.#wakeReader();
+    if (!this.#started) return void this.raw.destroy(); // never TLS: nothing to leak
+    const tls = this.#tls;
+    setTimeout(() => {
+      tls?.destroy();
+      this.raw.destroy();
+    }, 0);
+  }
+
+  #start() {
+    if (this.#started || this.#closed) return;
+    this.#started = true;
+    this.startTls();
+  }
+
+  async #ready(): Promise<TLSSocket> {
+    this.#start();
+    if (!this.#tls) await this.handshake;
+    if (this.#closed || !this.#tls || this.#tls.destroyed) {
+      throw new Deno.errors.BrokenPipe("socket closed");
+    }
+    return this.#tls;
   }
 
   /** Reading again after a pause. The TLS layer has taken over the TCP socket's handle, and
