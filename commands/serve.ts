@@ -63,9 +63,17 @@ export function serveCommand(done: (code: number) => void): Command {
     )
     .option(
       "--login-failures-per-address <n>",
-      "failed logins per client address within the login window (a class may share one NAT)",
+      "failed password logins per client address within the login window, past which it may " +
+        "not sign up or log in to accounts never used from it (a class may share one NAT)",
       intOption(1, 100_000),
       DEFAULT_LIMITS.loginFailuresPerAddress,
+    )
+    .option(
+      "--login-bad-tokens-per-address <n>",
+      "wrong resume tokens per client address within the login window (a budget apart from " +
+        "passwords, so they cannot use up a shared address's logins)",
+      intOption(1, 1_000_000),
+      DEFAULT_LIMITS.loginBadTokensPerAddress,
     )
     .option(
       "--login-window <seconds>",
@@ -215,6 +223,7 @@ export function serveCommand(done: (code: number) => void): Command {
           sendQueueBytes: o.sendQueueBytes,
           loginFailuresPerAccount: o.loginFailuresPerAccount,
           loginFailuresPerAddress: o.loginFailuresPerAddress,
+          loginBadTokensPerAddress: o.loginBadTokensPerAddress,
           loginWindowMs: o.loginWindow * 1000,
           loginSlowdownAfter: o.loginSlowdownAfter,
           loginSlowdownMs: o.loginSlowdown,

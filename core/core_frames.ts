@@ -74,12 +74,16 @@ export function registerCore(server: ChatServer) {
     server.runHooks(reg.login, s);
   };
 
+  // The login budgets count a client by s.address, the guard's address key (an IPv4 address
+  // or an IPv6 /64, see conn.ts addressKey), never the raw remote address: one IPv6 host
+  // holds a whole /64 and would otherwise get a fresh budget per address it picks.
+
   // session.login {name, password} -> ack {name, created, token} | BAD_NAME | WEAK_PASSWORD |
   //   BAD_PASSWORD | RATE_LIMITED | NAME_IN_USE | ALREADY_LOGGED_IN; the answer may be delayed
   //   while the account is being guessed at (core/accounts/budget.ts).
   on(SessionLogin, async ({ name, password }, s) => {
     before(s, name);
-    const r = await server.accounts.login(name, password, addressOf(s));
+    const r = await server.accounts.login(name, password, s.address, () => s.closed);
     claim(s, r.name);
     return { ...r };
   });
@@ -89,7 +93,7 @@ export function registerCore(server: ChatServer) {
   // the same account (closed with SESSION_REPLACED).
   on(SessionResume, async ({ name, token }, s) => {
     before(s, name, true);
-    const r = await server.accounts.resume(name, token, addressOf(s));
+    const r = await server.accounts.resume(name, token, s.address);
     claim(s, r.name, true);
     return r;
   });
@@ -97,7 +101,8 @@ export function registerCore(server: ChatServer) {
   // session.passwd {old, password} -> ack {token} | BAD_PASSWORD | WEAK_PASSWORD | RATE_LIMITED
   on(
     SessionPasswd,
-    ({ old, password }, s) => server.accounts.changePassword(s.name!, old, password, addressOf(s)),
+    ({ old, password }, s) =>
+      server.accounts.changePassword(s.name!, old, password, s.address, () => s.closed),
     false,
   );
 
@@ -142,11 +147,6 @@ export function registerCore(server: ChatServer) {
     () => ({ type: SessionQuit.type }),
     () => "bye",
   );
-}
-
-/** The client's address without its port: failed logins are counted per address. */
-function addressOf(s: ServerSession): string {
-  return s.remote.slice(0, s.remote.lastIndexOf(":"));
 }
 
 /** Names: 1..max characters of NAME_PATTERN, not reserved. Throws BAD_NAME. */

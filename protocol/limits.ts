@@ -21,10 +21,21 @@ export interface Limits {
    *  stranger: the owner logs in from any other address, and resumes with a token from any.
    *  5 forgives typos and holds one address to 5 guesses per 15 minutes per account. */
   loginFailuresPerAccount: number;
-  /** Failed logins (and wrong resume tokens) per client address within loginWindowMs, across
-   *  accounts. Higher than per account because a whole class may sit behind one campus NAT
-   *  address; it stops one machine trying many names. */
+  /** Failed password logins per client address within loginWindowMs, across accounts; past
+   *  it the address may not sign up, nor log in to accounts that never logged in from it.
+   *  Higher than per account because a whole class may sit behind one campus NAT address;
+   *  it stops one machine trying many names. An account's login from an address it logged
+   *  in from before is held only to loginFailuresPerAccount, so a stranger on the NAT who
+   *  uses this up cannot keep out the classmates who log in from there. */
   loginFailuresPerAddress: number;
+  /** Wrong or expired resume tokens per client address within loginWindowMs; one more is
+   *  answered RATE_LIMITED (a valid token never is). A budget of its own, not
+   *  loginFailuresPerAddress: a wrong token costs the server no hashing, and a stranger on a
+   *  class's NAT address must not use up its password logins with them. A token is 256
+   *  random bits, so no rate makes guessing one possible; this only stops a script replaying
+   *  wrong tokens without end. 1000 lets every one of 200 classmates on one NAT
+   *  (maxConnectionsPerAddress) come back with a stale token five times in the window. */
+  loginBadTokensPerAddress: number;
   /** The sliding window for the login-failure limits: 15 minutes. */
   loginWindowMs: number;
   /** Wrong passwords for one account from all addresses within loginWindowMs past which
@@ -33,13 +44,15 @@ export interface Limits {
    *  20 is four people's worth of typos, far below what guessing needs. */
   loginSlowdownAfter: number;
   /** While an account is slowed, password logins to it from unknown addresses are served one
-   *  at a time, this many milliseconds apart: a delay, never a lock. 2 s holds guessing to
-   *  450 tries per 15 minutes however many addresses it comes from, and costs a person on a
-   *  new device a few seconds. */
+   *  at a time, this many milliseconds apart, each address holding at most one place in the
+   *  queue: a delay, never a lock. 2 s holds guessing to 450 tries per 15 minutes however
+   *  many addresses it comes from, and costs a person on a new device a few seconds per
+   *  address guessing at once. */
   loginSlowdownMs: number;
   /** Longest wait in that queue; an attempt that would wait longer is answered RATE_LIMITED
    *  with retryAfterMs at once. 30 s stays well inside loginTimeoutMs (60 s), and bounds the
-   *  waiting attempts to 15 per account. */
+   *  waiting attempts to 15 per account; with one place per address, only 15 or more
+   *  addresses guessing at once can make the owner's new device wait that long. */
   loginSlowdownMaxWaitMs: number;
   /** Connections open at once, logged in or not. Past it a new connection is told
    *  TOO_MANY_CONNECTIONS and closed, so a flood cannot exhaust file descriptors and memory;
@@ -106,6 +119,7 @@ export const DEFAULT_LIMITS: Readonly<Limits> = Object.freeze({
   sendQueueBytes: 1024 * 1024,
   loginFailuresPerAccount: 5,
   loginFailuresPerAddress: 50,
+  loginBadTokensPerAddress: 1000,
   loginWindowMs: 15 * 60 * 1000,
   loginSlowdownAfter: 20,
   loginSlowdownMs: 2000,

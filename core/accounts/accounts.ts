@@ -1,14 +1,15 @@
 /**
  * Accounts: a name belongs to whoever set its password first. Passwords are stored only as
  * scrypt hashes (password.ts); a successful login also issues a resume token (tokens.ts),
- * which a reconnecting client presents instead of the password. Failed logins are budgeted so that no stranger can keep the owner out
- * (budget.ts). Server admins are marked in the store by the operator (`classchat admin
- * add-admin`), so admin rights belong to an account, never to whoever registers a name first.
+ * which a reconnecting client presents instead of the password. Failed logins are budgeted so
+ * that no stranger can keep the owner out (budget.ts). Server admins are marked in the store
+ * by the operator (`classchat admin add-admin`), so admin rights belong to an account, never
+ * to whoever registers a name first.
  */
 import { randomBytes } from "node:crypto";
 import { ChatError } from "../../protocol/errors.ts";
 import type { Db, Migration } from "../storage/db.ts";
-import { LoginBudget, type LoginLimits } from "./budget.ts";
+import { LoginBudget, type LoginLimits, type Outcome } from "./budget.ts";
 import { Tokens } from "./tokens.ts";
 import {
   b64,
@@ -110,8 +111,14 @@ export class Accounts {
   }
 
   /** Logs in, creating the account if the name is new. Throws BAD_PASSWORD, WEAK_PASSWORD,
-   *  RATE_LIMITED (budget.ts); may first wait its turn if the account is being guessed at. */
-  async login(name: string, password: string, address: string): Promise<LoginResult> {
+   *  RATE_LIMITED (budget.ts); may first wait its turn if the account is being guessed at.
+   *  `address` is the client's address key; `gone` says whether its connection has closed. */
+  async login(
+    name: string,
+    password: string,
+    address: string,
+    gone: () => boolean = () => false,
+  ): Promise<LoginResult> {
     const key = name.toLowerCase();
     let row = await this.#row(key);
     if (!row) {
@@ -125,30 +132,17 @@ export class Accounts {
       row = await this.#row(key);
       if (!row) throw new ChatError("INTERNAL", "the account vanished while being created");
     }
-    this.#budget.checkPassword(key, address, row.updated_at);
     if (password.length > MAX_PASSWORD_LENGTH) {
       throw new ChatError("WEAK_PASSWORD", passwordProblem(password));
     }
-    const wait = this.#budget.turn(key, address, row.updated_at);
-    if (wait > 0) {
-      await new Promise((resolve) => setTimeout(resolve, wait));
-      // Its password may have changed while this attempt waited: check against the new one.
-      row = (await this.#row(key)) ?? row;
-      this.#budget.checkPassword(key, address, row.updated_at);
-    }
-    // No await since the last check: counted before the slow hash, taken back if right.
-    this.#budget.failed(key, address);
-    if (!(await verifyPassword(password, row.password))) {
-      throw new ChatError("BAD_PASSWORD", `wrong password for "${name}"`);
-    }
-    this.#budget.succeeded(key, address);
+    row = await this.#verify(row, password, address, gone, `wrong password for "${name}"`);
     if (needsRehash(row.password, this.scrypt)) await this.#rehash(row, password);
     return { name: row.name, created: false, token: await this.#tokens.issue(key) };
   }
 
   /** Logs in with a resume token from an earlier login. A valid token is always accepted,
    *  whatever the failure counts (it is the owner's device); a wrong one counts against the
-   *  address. Throws BAD_TOKEN, RATE_LIMITED. */
+   *  address's token budget. Throws BAD_TOKEN, RATE_LIMITED. */
   async resume(name: string, token: string, address: string): Promise<{ name: string }> {
     const key = name.toLowerCase();
     const row = await this.#tokens.use(key, token);
@@ -163,22 +157,53 @@ export class Accounts {
 
   /** Changes a password after checking the old one; every resume token of the account is
    *  revoked and a new one returned for the session that asked. */
-  async changePassword(name: string, old: string, next: string, address: string) {
+  async changePassword(
+    name: string,
+    old: string,
+    next: string,
+    address: string,
+    gone: () => boolean = () => false,
+  ) {
     const key = name.toLowerCase();
     const row = await this.#row(key);
     if (!row) throw new ChatError("INTERNAL", `no account "${name}"`);
-    this.#budget.checkPassword(key, address, row.updated_at);
     const problem = passwordProblem(next);
     if (problem) throw new ChatError("WEAK_PASSWORD", problem);
-    this.#budget.failed(key, address);
-    if (!(await verifyPassword(old, row.password))) {
-      throw new ChatError("BAD_PASSWORD", "the current password is wrong");
-    }
-    this.#budget.succeeded(key, address);
+    await this.#verify(row, old, address, gone, "the current password is wrong");
     // The new updated_at lifts every lock on the account (budget.ts).
     await this.#setHash(key, next);
     await this.#tokens.revokeAll(key);
     return { token: await this.#tokens.issue(key) };
+  }
+
+  /** Checks `password` against the account within the login budgets (budget.ts), first
+   *  waiting its turn if the account is being guessed at; returns the account's row as then
+   *  read. Throws RATE_LIMITED, or BAD_PASSWORD with `wrong` as its message. */
+  async #verify(
+    row: AccountRow,
+    password: string,
+    address: string,
+    gone: () => boolean,
+    wrong: string,
+  ): Promise<AccountRow> {
+    // Checked, queued and counted in flight with no await in between (budget.ts).
+    const attempt = this.#budget.begin(row.name_key, address, row.updated_at);
+    let outcome: Outcome = "abandoned"; // unless the password gets compared
+    try {
+      if (attempt.turn) {
+        await attempt.turn;
+        // Closed while it waited (by --login-timeout, or the server stopping): its turn goes
+        // to the next in line rather than to a hash nobody will hear the answer of.
+        if (gone()) throw new ChatError("INTERNAL", "the connection closed while the login waited");
+        // Its password may have changed while this attempt waited: check against the new one.
+        row = (await this.#row(row.name_key)) ?? row;
+      }
+      outcome = (await verifyPassword(password, row.password)) ? "right" : "wrong";
+    } finally {
+      attempt.end(outcome);
+    }
+    if (outcome === "wrong") throw new ChatError("BAD_PASSWORD", wrong);
+    return row;
   }
 
   /** Admin reset: a new random password, returned once; every resume token is revoked, and

@@ -2,15 +2,26 @@
  * Counts login failures per key (an (account, address) pair, an address, or an account) in a
  * sliding window. Once `max` failures fall inside the window the key is blocked until the
  * oldest of them leaves it, so password guessing runs at `max` tries per window per key.
+ *
+ * Attempts still in flight (begun, not yet ended: waiting their turn or being hashed) count
+ * as failures until they end, so parallel attempts cannot all pass the check; one that ends
+ * right, or is not made after all, simply stops counting. (Counting them as failures up
+ * front and taking a count back later would lose counts: a key keeps only its newest `max`.)
  */
 
 /** Keys tracked at most; beyond this the oldest entries are forgotten first. Bounds memory
  *  against an attacker who fails logins under millions of made-up names. */
 const MAX_TRACKED_KEYS = 100_000;
+/** The retry hint while attempts in flight alone fill a key's budget: they end within a
+ *  turn's wait and a hash, and may well end right; a second is a fair time to look again. */
+const IN_FLIGHT_RETRY_MS = 1000;
 
 export class FailureLimiter {
   /** Failure times per key, oldest first, at most `max` long. Map order = first insertion. */
   readonly #failures = new Map<string, number[]>();
+  /** Attempts in flight per key; a key leaves when its last one ends. At most one per open
+   *  connection, so bounded by the connection limits. */
+  readonly #inFlight = new Map<string, number>();
 
   constructor(readonly max: number, readonly windowMs: number) {}
 
@@ -18,10 +29,26 @@ export class FailureLimiter {
    *  `since` do not count: an account's password changed then (possibly by another process,
    *  `classchat admin reset-password`, whose only trace here is the account's updated_at). */
   blockedFor(key: string, now = Date.now(), since = 0): number {
-    const times = this.#recent(key, now);
-    // At most `max` times are kept, so one at or before `since` leaves fewer than `max`.
-    if (!times || times.length < this.max || times[0] <= since) return 0;
-    return times[0] + this.windowMs - now;
+    const times = this.#recent(key, now) ?? [];
+    const first = times.findIndex((t) => t > since); // the oldest that counts
+    const counted = first < 0 ? 0 : times.length - first;
+    const over = counted + (this.#inFlight.get(key) ?? 0) - this.max; // >= 0: blocked
+    if (over < 0) return 0;
+    // Blocked until `over + 1` counted failures leave the window, or attempts in flight end.
+    return over < counted ? times[first + over] + this.windowMs - now : IN_FLIGHT_RETRY_MS;
+  }
+
+  /** An attempt begins: it counts as a failure until end(). */
+  begin(key: string): void {
+    this.#inFlight.set(key, (this.#inFlight.get(key) ?? 0) + 1);
+  }
+
+  /** The attempt begun on `key` ended: a failure if `failed`, else it counts no more. */
+  end(key: string, failed: boolean, now = Date.now()): void {
+    const n = (this.#inFlight.get(key) ?? 0) - 1;
+    if (n > 0) this.#inFlight.set(key, n);
+    else this.#inFlight.delete(key);
+    if (failed) this.fail(key, now);
   }
 
   fail(key: string, now = Date.now()): void {
@@ -33,13 +60,6 @@ export class FailureLimiter {
     if (this.#failures.size > MAX_TRACKED_KEYS) {
       this.#failures.delete(this.#failures.keys().next().value!);
     }
-  }
-
-  /** Takes back the latest failure: an attempt counted up front that turned out right. */
-  forgive(key: string): void {
-    const times = this.#failures.get(key);
-    times?.pop();
-    if (times?.length === 0) this.#failures.delete(key);
   }
 
   reset(key: string): void {

@@ -74,13 +74,14 @@ Deno.test("login budget - a valid resume token is accepted while its address is 
     const again = await from(h, "127.0.0.2");
     await again.ok("session.resume", { name: "Prof", token });
     await again.ok("session.quit");
-    // A wrong token from the locked address is refused (and not counted) ...
+    // Wrong tokens have a budget of their own (--login-bad-tokens-per-address): the address's
+    // used-up password failures do not refuse one ...
     const guesser = await from(h, "127.0.0.2");
     assert.equal(
       await guesser.fails("session.resume", { name: "Prof", token: token + "x" }),
-      "RATE_LIMITED",
+      "BAD_TOKEN",
     );
-    // ... and from a fresh address each wrong token counts against that address.
+    // ... and from a fresh address each wrong token counts against that address's.
     const other = await from(h, "127.0.0.3");
     for (let i = 0; i < 5; i++) {
       assert.equal(
@@ -90,7 +91,9 @@ Deno.test("login budget - a valid resume token is accepted while its address is 
     }
     assert.equal(await other.fails("session.resume", { name: "Prof", token: "x" }), "RATE_LIMITED");
     assert.equal((await other.ok("session.resume", { name: "Prof", token })).name, "Prof");
-  }, { limits: { loginFailuresPerAccount: 3, loginFailuresPerAddress: 5 } }));
+  }, {
+    limits: { loginFailuresPerAccount: 3, loginFailuresPerAddress: 5, loginBadTokensPerAddress: 5 },
+  }));
 
 /** Sends a wrong-password login and resolves with the answer and when it came. */
 async function timedFailure(c: TestClient, name: string, t0: number) {
@@ -149,6 +152,94 @@ Deno.test("login budget - past --login-slowdown-after, unknown addresses wait th
     },
   }));
 
+Deno.test("login budget - one address holds one place in an account's queue: the owner from a new address still gets in", () =>
+  withServer(async (h) => {
+    await register(h, "Prof");
+    for (const address of ["127.0.0.2", "127.0.0.3"]) { // the account is now slowed
+      assert.equal(
+        await (await from(h, address)).fails("session.login", wrong("Prof")),
+        "BAD_PASSWORD",
+      );
+    }
+    // Eight parallel guesses from one address: the first is served at once, the second takes
+    // the address's one place in the queue, the other six are refused at once, uncounted.
+    const attackers = [];
+    for (let i = 0; i < 8; i++) attackers.push(await from(h, "127.0.0.9"));
+    const t0 = Date.now();
+    const answers = attackers.map((c, i) =>
+      c.request("session.login", wrong("Prof", i)).then((r) => ({
+        code: String(r.code),
+        at: Date.now() - t0,
+        retryAfterMs: Number(r.retryAfterMs),
+      }))
+    );
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    // The owner, from an address the account never used, queues behind the one place.
+    const owner = await from(h, "127.0.0.20");
+    const ownerAnswer = await Promise.race([
+      owner.request("session.login", { name: "Prof", password: pw("Prof") }),
+      owner.expect("session.closing"),
+    ]);
+    const ownerAt = Date.now() - t0;
+    const got = await Promise.all(answers);
+    assert.equal(ownerAnswer.type, "ack", JSON.stringify({ ownerAnswer, got }));
+    assert.equal(ownerAnswer.name, "Prof");
+    const served = got.filter((a) => a.code === "BAD_PASSWORD").map((a) => a.at).sort((a, b) =>
+      a - b
+    );
+    const refused = got.filter((a) => a.code === "RATE_LIMITED");
+    assert.equal(served.length, 2, JSON.stringify(got));
+    assert.equal(refused.length, 6, JSON.stringify(got));
+    assert.ok(refused.every((a) => a.retryAfterMs > 0), JSON.stringify(refused));
+    assert.ok(
+      refused.every((a) => a.at < served[1]),
+      `refusals do not wait: ${JSON.stringify(got)}`,
+    );
+    assert.ok(served[1] >= gap - 50, `the address's second guess waited ${served[1]} ms`);
+    // Behind the address's one place, never behind its eight: two turns at most.
+    assert.ok(ownerAt >= served[1], `the owner skipped the queue (${ownerAt} ms)`);
+    assert.ok(ownerAt < 2 * gap + 500, `the owner waited ${ownerAt} ms`);
+  }, {
+    limits: { loginSlowdownAfter: 2, loginSlowdownMs: gap, loginSlowdownMaxWaitMs: 2.5 * gap },
+  }));
+
+const slowGap = 3000;
+Deno.test("login budget - a turn whose connection closed while it waited goes to the next in line", () =>
+  withServer(async (h) => {
+    await register(h, "Prof");
+    assert.equal(
+      await (await from(h, "127.0.0.2")).fails("session.login", wrong("Prof")),
+      "BAD_PASSWORD",
+    );
+    // The account is slowed: a guess from .3 is served at once, one from .4 queues for a turn
+    // and is closed by --login-timeout before it comes.
+    assert.equal(
+      await (await from(h, "127.0.0.3")).fails("session.login", wrong("Prof")),
+      "BAD_PASSWORD",
+    );
+    const t0 = Date.now();
+    const leaver = await from(h, "127.0.0.4");
+    void leaver.request("session.login", wrong("Prof", 1)).catch(() => {});
+    assert.equal((await leaver.expect("session.closing")).code, "LOGIN_TIMEOUT");
+    // The owner, from a new address, is behind the closed one's place; it is given back at
+    // its turn, so the owner is served then, inside the owner's own --login-timeout.
+    const owner = await from(h, "127.0.0.5");
+    const ownerAnswer = await Promise.race([
+      owner.request("session.login", { name: "Prof", password: pw("Prof") }),
+      owner.expect("session.closing"),
+    ]);
+    assert.equal(ownerAnswer.type, "ack", JSON.stringify(ownerAnswer));
+    const ownerAt = Date.now() - t0;
+    assert.ok(ownerAt >= slowGap - 200 && ownerAt < 2 * slowGap, `owner served at ${ownerAt} ms`);
+  }, {
+    limits: {
+      loginSlowdownAfter: 1,
+      loginSlowdownMs: slowGap,
+      loginSlowdownMaxWaitMs: 10 * slowGap,
+      loginTimeoutMs: 2000,
+    },
+  }));
+
 Deno.test("login budget - an operator's reset, or the owner's password change, lifts every lock on the account", async () => {
   const dataDir = await Deno.makeTempDir({ prefix: "classchat-budget-" });
   try {
@@ -187,19 +278,26 @@ Deno.test("login budget - an operator's reset, or the owner's password change, l
   }
 });
 
-Deno.test("login budget - memory stays bounded however many accounts and addresses log in", () => {
+Deno.test("login budget - memory stays bounded however many accounts and addresses log in", async () => {
   const b = new LoginBudget({ ...DEFAULT_LIMITS, loginSlowdownAfter: 1 });
-  for (let i = 0; i <= MAX_TRACKED_ACCOUNTS; i++) {
-    b.loggedIn(`a${i}`, "10.0.0.1");
-    b.failed(`a${i}`, "10.0.0.2");
-    b.turn(`a${i}`, "10.0.0.3", 0); // slowed after one failure: takes a turn
-  }
-  assert.deepEqual(b.tracked, { known: MAX_TRACKED_ACCOUNTS, turns: MAX_TRACKED_ACCOUNTS });
   // Per account, the least recently used address is forgotten first ...
   for (let i = 0; i <= KNOWN_ADDRESSES_PER_ACCOUNT; i++) b.loggedIn("prof", `10.1.0.${i}`);
-  b.failed("prof", "10.9.9.9");
-  assert.equal(b.turn("prof", "10.1.0.1", 0), 0, "a known address skips the queue");
-  assert.equal(b.turn("prof", "10.9.9.9", 0), 0, "the first unknown one is served at once");
+  b.begin("prof", "10.9.9.9", 0); // one failure: prof is slowed
+  assert.equal(b.begin("prof", "10.1.0.1", 0).turn, undefined, "a known address skips the queue");
+  assert.equal(
+    b.begin("prof", "10.9.9.9", 0).turn,
+    undefined,
+    "the first unknown one goes at once",
+  );
   // ... and then waits its turn like any unknown address.
-  assert.ok(b.turn("prof", "10.1.0.0", 0) > 0);
+  const late = b.begin("prof", "10.1.0.0", 0);
+  assert.ok(late.turn);
+  for (let i = 0; i <= MAX_TRACKED_ACCOUNTS; i++) {
+    b.loggedIn(`a${i}`, "10.0.0.1");
+    b.begin(`a${i}`, `10.2.${i >> 8}.${i & 255}`, 0); // one failure: the account is slowed
+    b.begin(`a${i}`, `10.3.${i >> 8}.${i & 255}`, 0); // so this one takes a turn
+  }
+  assert.deepEqual(b.tracked, { known: MAX_TRACKED_ACCOUNTS, turns: MAX_TRACKED_ACCOUNTS });
+  // prof's queue, the least recently used, was forgotten: who waited in it goes now.
+  await late.turn;
 });
