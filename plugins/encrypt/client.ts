@@ -4,7 +4,9 @@
  * frames), pins each peer's key on first use and refuses to send to a changed key until the
  * person has compared safety numbers (/verify). A pinned peer's key the server stops offering
  * is refused the same way (KEY_MISSING), never taken as "send it in the clear"; what comes
- * unsealed from a pinned peer is marked as not end-to-end encrypted (NOT_ENCRYPTED).
+ * unsealed from a pinned peer is marked as not end-to-end encrypted (NOT_ENCRYPTED), and what
+ * comes sealed with a key other than the sender's pinned one is marked on every line
+ * (UNVERIFIED KEY), until the person accepts that key.
  */
 import { ChatError } from "../../protocol/errors.ts";
 import type { ClientApi, ClientCtx } from "../types.ts";
@@ -14,7 +16,7 @@ import { fromB64u, toB64u } from "./encoding.ts";
 import { loadOrCreateIdentity, PeerKeys } from "./keystore.ts";
 import { EncryptChanged, EncryptPublish } from "./protocol.ts";
 import { e2eCommand, verifyCommand } from "./commands.ts";
-import { type E2eState, keyMissing, keyOf, markUnsealed, pinOf, warnChanged } from "./peers.ts";
+import { type E2eState, keyMissing, keyOf, markChanged, markUnsealed, pinOf } from "./peers.ts";
 
 /** The "encrypt.sealer" client service: seals a short text end to end for one peer, as an
  *  opaque base64url string, and opens one. `context` names what it is (e.g. "file"), bound
@@ -79,10 +81,12 @@ export function encryptClient(api: ClientApi) {
     return sealed ? { receiver: msg.receiver, sealed } : msg;
   });
 
-  // dm.message with sealed -> with text, opened with our key and the sender's.
+  // dm.message with sealed -> with text, opened with our key and the sender's. Live, missed
+  // and /history replays all come through here, so none escapes the marks.
   api.intercept(DmMessage, "in", async (msg, ctx) => {
     if (!msg.sealed) return markUnsealed(st, ctx, msg);
-    const text = await openFrom(st, ctx, msg.sender, msg.receiver, msg.sealed, "a message");
+    const opened = await openFrom(st, msg.sender, msg.receiver, msg.sealed, "a message");
+    const text = opened.pinned ? opened.text : markChanged(st, ctx, msg.sender, opened.text);
     return { ...msg, sealed: undefined, text };
   });
 
@@ -99,7 +103,7 @@ export function encryptClient(api: ClientApi) {
       } catch {
         throw new ChatError("E2E_FAILED", `${what} from ${sender} is not sealed properly`);
       }
-      return openFrom(st, ctx, sender, ctx.me, obj, what, context, true);
+      return openFrom(st, sender, ctx.me, obj, what, context, true).then((o) => o.text);
     },
     pinned: (peer) => pinOf(st, peer) !== undefined,
   });
@@ -156,18 +160,20 @@ async function sealFor(st: E2eState, ctx: ClientCtx, peer: string, text: string,
   return { ...sealed, from: st.me.publicKey, to: key };
 }
 
-/** Opens what `sender` sealed for `receiver` (me), checking the sender's key against its pin. */
+/** Opens what `sender` sealed for `receiver` (me), checking the sender's key against its pin:
+ *  `pinned` is false when it was sealed with a key other than the pinned one (never in strict
+ *  mode, which refuses that), and the caller marks what it shows. */
 async function openFrom(
   st: E2eState,
-  ctx: ClientCtx,
   sender: string,
   receiver: string,
   sealed: Record<string, unknown>,
   what: string,
   context?: string,
-  /** Refuse, rather than warn, when the sender's key changed (files: nothing to read first). */
+  /** Refuse, rather than open for marking, when the sender's key is not the pinned one (files:
+   *  see markChanged). */
   strict = false,
-): Promise<string> {
+): Promise<{ text: string; pinned: boolean }> {
   const { from, to } = sealed;
   if (!st.me || !isPublicKey(from) || !isPublicKey(to)) {
     throw new ChatError("E2E_FAILED", `cannot open ${what} from ${sender}`);
@@ -178,25 +184,25 @@ async function openFrom(
       `${sender} sealed ${what} for another key of yours (another computer?)`,
     );
   }
-  if (st.peers!.check(sender, from) === "changed") {
-    if (strict) {
-      throw new ChatError(
-        "KEY_CHANGED",
-        `${what} from ${sender} was sealed with a new key; compare /verify ${sender} with them,` +
-          ` then accept with /verify ${sender} accept`,
-      );
-    }
-    warnChanged(st, ctx, sender);
-  } else await st.peers!.pin(sender, from);
+  const pinned = st.peers!.check(sender, from) !== "changed";
+  if (!pinned && strict) {
+    throw new ChatError(
+      "KEY_CHANGED",
+      `${what} from ${sender} was sealed with a new key; compare /verify ${sender} with them,` +
+        ` then accept with /verify ${sender} accept`,
+    );
+  }
+  if (pinned) await st.peers!.pin(sender, from); // pinned on first use; the same key: no-op
   const parties = { sender, senderKey: from, receiver, receiverKey: to };
   try {
-    return await open({
+    const text = await open({
       ...parties,
       myPrivate: st.me.privateKey,
       myKey: st.me.publicKey,
       sealed: decodeSealed(sealed),
       context,
     });
+    return { text, pinned };
   } catch (e) {
     throw new ChatError("E2E_FAILED", `${what} from ${sender}: ${(e as Error).message}`);
   }

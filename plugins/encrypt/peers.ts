@@ -1,8 +1,8 @@
 /**
  * What the encrypt plugin's client knows about peers, and the rules that guard them: the
  * server's keys as fetched, the pins on this computer, and what happens when the two disagree
- * (a changed key: KEY_CHANGED; a vanished one: KEY_MISSING; an unsealed message from a pinned
- * peer: NOT_ENCRYPTED).
+ * (a changed key: KEY_CHANGED, and its messages marked UNVERIFIED KEY; a vanished one:
+ * KEY_MISSING; an unsealed message from a pinned peer: NOT_ENCRYPTED).
  */
 import { ChatError } from "../../protocol/errors.ts";
 import { NAME_PATTERN } from "../../protocol/limits.ts";
@@ -81,12 +81,29 @@ export function markUnsealed<T extends { sender: string; text?: string }>(
   return { ...msg, text: NOT_E2E_MARK + text };
 }
 
-/** Says once per peer that a message came sealed with a key other than the pinned one. */
-export function warnChanged(st: E2eState, ctx: ClientCtx, name: string) {
-  if (st.told.has(`changed:${name.toLowerCase()}`)) return;
-  st.told.add(`changed:${name.toLowerCase()}`);
-  ctx.ui.error(
-    "KEY_CHANGED",
-    `this message from ${name} was sealed with a new key. Compare /verify ${name} with them`,
-  );
+/** Put before the text of a direct message sealed with a key other than the one pinned for its
+ *  sender, on the line it is shown, until the person accepts that key (/verify accept). */
+export const UNVERIFIED_MARK = "[UNVERIFIED KEY] ";
+
+/**
+ * A direct message sealed with a key other than the one pinned for its sender: the peer on a
+ * new computer, or the server, which can seal "from" anyone with a key pair of its own to our
+ * real key. Marked on every line, not refused: a new computer's messages stay readable (often
+ * they are what says "compare /verify with me"), as unsealed ones from a pinned peer are, which
+ * the server could forge just as well; and with every line marked, none of its lines looks like
+ * a genuine one. Files are refused instead (Sealer.open is strict): one lands on disk with no
+ * line to carry a mark. Explained once per peer, and again after each /verify accept.
+ */
+export function markChanged(st: E2eState, ctx: ClientCtx, name: string, text: string): string {
+  if (!st.told.has(`changed:${name.toLowerCase()}`)) {
+    st.told.add(`changed:${name.toLowerCase()}`);
+    ctx.ui.error(
+      "KEY_CHANGED",
+      `a message from ${name} was sealed with a key other than the one you pinned for ` +
+        `${name}: ${name} on a new computer, or the server forging it. Such lines are marked ` +
+        `${UNVERIFIED_MARK.trim()} until you compare /verify ${name} with them and accept the ` +
+        `key with /verify ${name} accept`,
+    );
+  }
+  return UNVERIFIED_MARK + text;
 }
