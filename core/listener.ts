@@ -117,7 +117,8 @@ async function listenTls(opts: ListenOptions, pem: { cert: string; key: string }
   };
   const server = createNetServer({ allowHalfOpen: true }, (raw: Socket) => {
     if (!raw.remoteAddress) return void raw.destroy(); // reset before it was accepted
-    raw.on("error", () => {}); // reported through the connection, never thrown
+    // Its errors show as its end or close, or the handshake's failure; unheard, one would throw.
+    raw.on("error", () => {});
     watchdog.sort(raw, serve);
   });
   const watchdog = new AcceptWatchdog(server, opts);

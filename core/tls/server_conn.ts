@@ -30,7 +30,6 @@ export class TlsServerConn implements Conn {
   #closed = false;
   #error: Error | undefined;
   #wake: (() => void) | undefined;
-
   #started = false;
 
   /** `startTls` hands the socket to node's tls.Server; it is called at the first read or
@@ -42,8 +41,7 @@ export class TlsServerConn implements Conn {
       hostname: raw.remoteAddress ?? "",
       port: raw.remotePort ?? 0,
     };
-    // Its errors reach the TLS socket, or the handshake's failure; unheard, one would throw.
-    raw.on("error", () => {});
+    // (listener.ts has given raw an error listener: its errors reach us as its end or close.)
     // A peer that leaves (or half-closes) before the handshake ends can never finish it.
     const gone = () => this.failed(new Error("closed before the TLS handshake finished"));
     raw.once("end", gone);
@@ -110,11 +108,11 @@ export class TlsServerConn implements Conn {
 
   /** Resolves once the bytes are handed to the kernel (node's write callback); written before
    *  the handshake has finished (the welcome), they wait for it. */
-  async write(p: Uint8Array): Promise<number> {
-    const tls = await this.#ready();
-    return new Promise((resolve, reject) =>
-      tls.write(p, (e) => (e ? reject(translated(e)) : resolve(p.length)))
-    );
+  write(p: Uint8Array): Promise<number> {
+    const tls = this.#tls;
+    // Once secured (every write but the welcome), straight to the socket.
+    if (tls && !this.#closed && !tls.destroyed) return send(tls, p);
+    return this.#ready().then((tls) => send(tls, p));
   }
 
   async closeWrite(): Promise<void> {
@@ -170,6 +168,12 @@ export class TlsServerConn implements Conn {
     this.#wake = undefined;
     wake?.();
   }
+}
+
+function send(tls: TLSSocket, p: Uint8Array): Promise<number> {
+  return new Promise((resolve, reject) =>
+    tls.write(p, (e) => (e ? reject(translated(e)) : resolve(p.length)))
+  );
 }
 
 /** node's errors for a peer that went away, as the Deno errors the server expects of a Conn. */
