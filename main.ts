@@ -31,6 +31,7 @@ export async function main(args: string[]): Promise<number> {
     .addCommand(serveCommand(done).exitOverride())
     .addCommand(connectCommand(done).exitOverride())
     .addCommand(adminCommand(done).exitOverride());
+  withoutEnvColors(program);
   try {
     await program.parseAsync(args, { from: "user" });
   } catch (e) {
@@ -46,6 +47,24 @@ export async function main(args: string[]): Promise<number> {
     return EXIT_USAGE;
   }
   return code ?? EXIT_OK;
+}
+
+/**
+ * Commander decides on colour by reading the environment: CLICOLOR_FORCE (and NO_COLOR,
+ * FORCE_COLOR) itself, then, on a terminal, node's hasColors() reads NODE_DISABLE_COLORS, TERM,
+ * TMUX, TF_BUILD, CI, TEAMCITY_VERSION, TERM_PROGRAM, COLORTERM. Under the tasks' narrow
+ * --allow-env each read is a failure ("Requires env access"), or a permission prompt on a
+ * terminal, so even `--help` broke. Listing those names would break again whenever commander
+ * reads another, so every command (subcommands added with addCommand do not inherit output
+ * settings) asks Deno instead, which reads NO_COLOR itself without any permission. Our help
+ * has no colours anyway: this only decides whether commander strips them.
+ */
+function withoutEnvColors(cmd: Command) {
+  cmd.configureOutput({
+    getOutHasColors: () => Deno.stdout.isTerminal() && !Deno.noColor,
+    getErrHasColors: () => Deno.stderr.isTerminal() && !Deno.noColor,
+  });
+  for (const sub of cmd.commands) withoutEnvColors(sub);
 }
 
 if (import.meta.main) Deno.exit(await main(Deno.args));

@@ -30,7 +30,17 @@ export function passwordSource(
       );
       return undefined;
     }
-    if (!isNew) return await tty.askSecret(`password for ${name}: `);
+    if (!isNew) {
+      // Said before the question: a name someone else holds must not read like a login, or a
+      // student guessing at it locks its owner out.
+      if (!problem) {
+        ui.notice(
+          `${name} is an existing account. If it is yours, type its password;` +
+            " if not, press Enter to choose another name",
+        );
+      }
+      return await tty.askSecret(`password for ${name}: `);
+    }
     ui.notice(`${name} is a new account: choose its password (at least 8 characters)`);
     while (true) {
       const first = await tty.askSecret("new password: ");

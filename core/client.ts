@@ -101,12 +101,20 @@ export class ClientConnection {
     return this.#gone;
   }
 
-  /** Sends a request with a fresh id; resolves with the ack or rejects with a ChatError. */
-  request<T>(spec: MessageSpec<T>, body: T): Promise<RawFrame> {
+  /** Sends a request with a fresh id (and the transaction id `txn`, if given: see
+   *  core/client_sends.ts); resolves with the ack or rejects with a ChatError when the server
+   *  answered with an error, or with a plain Error when it did not answer (not connected, or
+   *  the connection dropped first). */
+  request<T>(spec: MessageSpec<T>, body: T, txn?: string): Promise<RawFrame> {
     const id = `c${this.#nextId++}`;
     return new Promise((resolve, reject) => {
       if (this.#gone) return reject(new Error(NOT_CONNECTED));
-      const bytes = encodeFrame({ type: spec.type, id, ...body as object });
+      const bytes = encodeFrame({
+        type: spec.type,
+        id,
+        ...(txn ? { txn } : {}),
+        ...body as object,
+      });
       this.#pending.set(id, { resolve, reject, bytes, tries: 0 });
       if (!this.#send(bytes, spec.windowed)) {
         this.#pending.delete(id);

@@ -2,9 +2,11 @@
  * The chat client's event loop: keyboard lines and socket frames each trigger work as they
  * arrive (no polling). Input lines become slash commands or plugin line shapes; pushed frames
  * are shown by the plugin that owns their type (core/client_show.ts). A dropped connection is
- * re-established with backoff and the session resumed with its token; the server then sends
- * what was missed from the account's cursor. The terminal or pipe specifics live in the Ui
- * and input source handed in by commands/connect.ts.
+ * re-established (core/client_reconnect.ts) and the session resumed with its token; the server
+ * then sends what was missed from the account's cursor. Messages typed meanwhile, and those
+ * whose answer the drop cut off, are sent (again) after the resume, each answered once
+ * (core/client_sends.ts). The terminal or pipe specifics live in the Ui and input source
+ * handed in by commands/connect.ts.
  */
 import { SessionAck, SessionQuit } from "../protocol/core.ts";
 import type { MessageSpec, RawFrame } from "../protocol/spec.ts";
@@ -16,6 +18,8 @@ import { TrustError } from "./tls/client_tls.ts";
 import { buildClientRegistry, type ClientRegistry } from "./client_registry.ts";
 import { type Credentials, logIn, passwdCommand } from "./client_login.ts";
 import { parseSlash } from "./slash.ts";
+import { Sends } from "./client_sends.ts";
+import { Backoff } from "./client_reconnect.ts";
 
 export interface ClientOptions {
   name: string;
@@ -37,11 +41,6 @@ export type EndReason = "quit" | "eof" | "lost";
 
 /** Reasons after which reconnecting would be wrong: another client took over the session. */
 const FINAL_CLOSE_CODES = new Set(["SESSION_REPLACED"]);
-/** Reconnect delays: the first try comes quickly (a server restart takes about a second),
- *  then doubling up to half a minute, so a class of clients does not hammer a server that
- *  is down; a random ±25% keeps them from retrying in lockstep. */
-const RECONNECT_FIRST_MS = 500;
-const RECONNECT_MAX_MS = 30_000;
 
 export class ClientApp {
   readonly registry: ClientRegistry;
@@ -54,7 +53,12 @@ export class ClientApp {
   #sending: Promise<void> = Promise.resolve();
   /** ctx for intercepts: its requests bypass the intercepts and the send order. */
   readonly #direct: ClientCtx;
+  /** ctx for the login hooks: its requests go before those waiting for the login. */
+  readonly #hookCtx: ClientCtx;
   #inflight = new Set<Promise<unknown>>();
+  /** Requests kept until answered, across reconnects, and the transaction ids of all. */
+  readonly #sends = new Sends();
+  readonly #backoff = new Backoff();
   #ending: EndReason | undefined;
   #ended!: (r: EndReason) => void;
   /** Resolves when the session is over, saying why. */
@@ -85,6 +89,13 @@ export class ClientApp {
         return me();
       },
       request: (spec, body) => this.#connection().request(spec, body),
+    };
+    this.#hookCtx = {
+      ...this.ctx,
+      get me() {
+        return me();
+      },
+      request: (spec, body) => this.#request(spec, body, false),
     };
     this.#frames = new FrameShow(
       this.registry,
@@ -131,13 +142,12 @@ export class ClientApp {
       // From here a drop is a lost connection to reconnect, even during the hooks below.
       conn.closed.then((info) => this.#lost(conn, info));
       watched = true;
-      for (const fn of this.registry.onLogin) await fn(this.ctx);
+      for (const fn of this.registry.onLogin) await fn(this.#hookCtx);
       ui.notice(
         again
           ? `reconnected as ${ui.style.name(who.name)}`
           : `logged in as ${ui.style.name(who.name)}; type /help for commands`,
       );
-      return true;
     } catch (e) {
       // A drop once #lost watches the connection is its to report and retry (a second retry
       // loop here would race it). Anything else, such as a login hook the server refused, is
@@ -150,48 +160,44 @@ export class ClientApp {
     } finally {
       release();
     }
+    // A drop during the login hooks is #lost's to handle.
+    if (conn.isClosed) return true;
+    // What waited for this session goes first, in order, then what was typed meanwhile.
+    this.#backoff.stop(ui);
+    this.#sends.connected(conn);
+    return true;
   }
 
-  /** The connection dropped: say so, then reconnect with backoff until it works or we quit. */
+  /** The connection dropped: say so, then reconnect until it works or we quit. */
   async #lost(conn: ClientConnection, info: CloseInfo) {
     if (this.#ending || conn !== this.#conn) return;
+    this.#sends.disconnected();
     const { ui } = this.opts;
     const code = info.code ?? "DISCONNECTED";
-    ui.error(code, info.message ?? "the connection to the server dropped");
+    const waiting = this.#sends.size;
+    ui.error(
+      code,
+      (info.message ?? "the connection to the server dropped") +
+        (waiting ? `; ${plural(waiting, "message")} not yet confirmed will be sent again` : ""),
+    );
     if (!this.opts.reconnect || FINAL_CLOSE_CODES.has(code)) return this.#end("lost");
-    for (let attempt = 1; !this.#ending; attempt++) {
-      const delay = reconnectDelay(attempt);
-      ui.notice(`reconnecting in ${(delay / 1000).toFixed(1)} s (attempt ${attempt})`);
-      if (await this.#sleep(delay)) return;
-      try {
-        if (!(await this.#connect(true))) return this.#end("lost");
-        return;
-      } catch (e) {
-        // A changed server key is a decision for the person, not something to retry.
-        if (e instanceof TrustError) {
-          this.#frames.report(e);
-          return this.#end("lost");
-        }
-        ui.notice(`still offline: ${e instanceof Error ? e.message : e}`);
-      }
-    }
-  }
-
-  /** Waits ms; true if the session ended meanwhile. */
-  async #sleep(ms: number): Promise<boolean> {
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const woke = await Promise.race([
-      new Promise<boolean>((r) => (timer = setTimeout(() => r(false), ms))),
-      this.ended.then(() => true),
-    ]);
-    clearTimeout(timer);
-    return woke;
+    const back = await this.#backoff.retry(
+      ui,
+      this.ended,
+      () => this.#ending ? Promise.resolve(true) : this.#connect(true),
+    );
+    if (back === true) return;
+    // A changed server key is a decision for the person, not something to retry.
+    if (back instanceof TrustError) this.#frames.report(back);
+    if (back !== undefined) this.#end("lost");
   }
 
   /** Handles one line the person typed; runs concurrently with what else is in flight. */
   input(raw: string): void {
     const line = raw.trim();
     if (!line || this.#ending) return;
+    // Someone wants to send: offline, the next try is now.
+    this.#backoff.wake();
     const p = this.#run(line).catch((e) => this.#report(e)).finally(() => this.#inflight.delete(p));
     this.#inflight.add(p);
   }
@@ -215,6 +221,8 @@ export class ClientApp {
 
   #end(reason: EndReason) {
     this.#ending ??= reason;
+    this.#sends.end(new Error("not confirmed: the session ended before the server answered"));
+    this.#backoff.stop(this.opts.ui);
     this.#ended(reason);
   }
 
@@ -224,19 +232,42 @@ export class ClientApp {
    * before it to be sent (not answered). Intercepts get a context whose requests go straight
    * out, so one that looks something up does not queue behind itself.
    */
-  #request<T>(spec: MessageSpec<T>, body: T): Promise<RawFrame> {
+  #request<T>(spec: MessageSpec<T>, body: T, ordered = true): Promise<RawFrame> {
     const fns = this.registry.intercepts.get(spec.type)?.out ?? [];
+    const txn = this.#sends.txn();
+    const resend = spec.resend && ordered;
+    if (resend) {
+      try {
+        this.#sends.hold();
+      } catch (e) {
+        return Promise.reject(e);
+      }
+    }
+    if (resend && !this.#sends.online && !this.#ending) {
+      this.opts.ui.notice(
+        `not connected: queued, sent when reconnected (${this.#backoff.nextTry()})`,
+      );
+    }
     const send = async () => {
-      for (const fn of fns) body = await fn(body, this.#direct) as T;
-      return { ack: this.#connection().request(spec, body) };
+      const prepare = async (b: T) => {
+        for (const fn of fns) b = await fn(b, this.#direct) as T;
+        return b;
+      };
+      // A message waits for the session to be back, behind those that waited before it.
+      if (resend) return this.#sends.handOver(spec, body, txn, prepare);
+      return { ack: this.#connection().request(spec, await prepare(body), txn) };
     };
+    // The login hooks' requests come before what was typed (which may wait for them).
+    if (!ordered) return send().then((s) => s.ack);
     const sent = this.#sending.then(send);
     this.#sending = sent.then(() => {}, () => {});
     return sent.then((s) => s.ack);
   }
 
   #connection(): ClientConnection {
-    if (!this.#conn) throw new Error("not connected");
+    if (!this.#conn || this.#conn.isClosed) {
+      throw new Error(`not connected to the server (not sent); ${this.#backoff.nextTry()}`);
+    }
     return this.#conn;
   }
 
@@ -263,8 +294,6 @@ export class ClientApp {
   }
 }
 
-/** The wait before reconnect attempt n (1, 2, ...): doubling from RECONNECT_FIRST_MS. */
-function reconnectDelay(attempt: number): number {
-  const base = Math.min(RECONNECT_MAX_MS, RECONNECT_FIRST_MS * 2 ** (attempt - 1));
-  return Math.round(base * (0.75 + Math.random() * 0.5));
+function plural(n: number, word: string): string {
+  return `${n} ${word}${n === 1 ? "" : "s"}`;
 }

@@ -20,16 +20,22 @@ export function coreCommands(app: ClientApp): CommandDef[] {
             : "";
           return ui.notice(`${c.usage}  ${c.summary}${aliases}`);
         }
-        ui.notice("commands:");
-        for (const c of app.registry.commands) ui.notice(`  ${c.usage.padEnd(24)} ${c.summary}`);
-        for (const l of app.registry.lines) ui.notice(`  ${l.usage.padEnd(24)} (${l.plugin})`);
+        ui.notice("to write, type:");
+        for (const l of app.registry.lines) ui.notice(`  ${l.usage.padEnd(24)} ${l.summary}`);
+        ui.notice("commands (/help <command> explains one):");
+        for (const c of app.registry.commands) {
+          const aliases = c.aliases?.length
+            ? ` (also ${c.aliases.map((a) => "/" + a).join(", ")})`
+            : "";
+          ui.notice(`  ${c.usage.padEnd(24)} ${c.summary}${aliases}`);
+        }
       },
     },
     {
       name: "quit",
       aliases: ["exit", "q"],
       usage: "/quit",
-      summary: "leave the chat (also server:exit)",
+      summary: "leave the chat; server:exit works too",
       run: () => app.quit(),
     },
   ];

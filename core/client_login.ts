@@ -18,7 +18,8 @@ import type { ClientConnection } from "./client.ts";
 
 export interface Credentials {
   /** The password for `name`; `isNew` when the account does not exist yet (ask twice), and
-   *  `problem` when the last one was refused. Undefined gives up. */
+   *  `problem` when the last one was refused. Undefined gives up; "" (never a password) for an
+   *  existing account means "not mine: let me choose another name" (see askName). */
   password(q: { name: string; isNew: boolean; problem?: string }): Promise<string | undefined>;
   /** Asks the person for another name after BAD_NAME or NAME_IN_USE; absent when scripted. */
   askName?: (problem: string) => Promise<string | undefined>;
@@ -56,6 +57,13 @@ export async function logIn(
       const { exists } = await conn.request(SessionAccount, { name });
       const password = await creds.password({ name, isNew: !exists, problem });
       if (password === undefined) return undefined;
+      if (password === "" && exists && creds.askName) {
+        problem = undefined;
+        const next = await creds.askName(`${name} belongs to someone else`);
+        if (!next) return undefined;
+        name = next;
+        continue;
+      }
       const ack = LoginAck.decode(await conn.request(SessionLogin, { name, password }));
       if (ack.created) {
         ui.notice(`created the account ${ack.name}: from now on it needs this password`);
@@ -92,10 +100,11 @@ export function passwdCommand(
       if (!ask) {
         return ctx.ui.error("USAGE", "/passwd needs a terminal; or ask the instructor to reset it");
       }
+      const cancelled = () => ctx.ui.notice("/passwd cancelled; nothing changed");
       const old = await ask("current password: ");
-      if (!old) return;
+      if (!old) return cancelled();
       const next = await ask("new password: ");
-      if (!next) return;
+      if (!next) return cancelled();
       if ((await ask("new password again: ")) !== next) {
         return ctx.ui.error("USAGE", "the two new passwords differ; nothing changed");
       }

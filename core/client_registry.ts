@@ -9,6 +9,7 @@ import type { ClientApi, ClientCtx, CommandDef, Plugin, Ui } from "../plugins/ty
 export interface LineDef {
   plugin: string;
   usage: string;
+  summary: string;
   match: RegExp;
   run(m: RegExpMatchArray, ctx: ClientCtx): unknown;
 }

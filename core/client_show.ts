@@ -7,6 +7,7 @@
  */
 import { ErrorFrame, loggedFields } from "../protocol/core.ts";
 import { ChatError } from "../protocol/errors.ts";
+import { NAME_PATTERN } from "../protocol/limits.ts";
 import { TrustError } from "./tls/client_tls.ts";
 import type { RawFrame } from "../protocol/spec.ts";
 import type { ClientCtx, Ui } from "../plugins/types.ts";
@@ -86,7 +87,7 @@ export class FrameShow {
       if (typeof seq === "number" && frame.replay !== "history" && seq > this.#lastSeq) {
         this.#shownSeq(seq);
       }
-      this.report(e);
+      this.report(whose(frame, e));
     }
   }
 
@@ -104,6 +105,15 @@ export class FrameShow {
     this.ui.error(code, first);
     for (const line of more) this.ui.line(line);
   }
+}
+
+/** A frame refused as malformed names its sender (the protocol's `sender` field), if it has
+ *  one that reads as a name: the person should know whose message did not arrive. */
+function whose(frame: RawFrame, e: unknown): unknown {
+  const sender = frame.sender;
+  if (!(e instanceof ChatError) || e.code !== "BAD_FRAME") return e;
+  if (typeof sender !== "string" || !NAME_PATTERN.test(sender)) return e;
+  return new ChatError(e.code, `a message from ${sender} was refused: ${e.message}`);
 }
 
 /** `(while you were away) [2026-11-20 23:04] ` for missed messages, the time for history. */

@@ -23,10 +23,19 @@ import type { MessageSpec } from "../protocol/spec.ts";
 import type { ChatServer } from "./server.ts";
 import type { ServerSession } from "./session.ts";
 
-const CORE = "session";
+/** The core's own namespace: its frames are `session.*`. */
+export const CORE = "session";
 
 export function registerCore(server: ChatServer) {
   const reg = server.registry;
+  // Transaction ids (core/txn.ts): an account's recorded answers are loaded at its login
+  // (below) and forgotten in memory when it leaves. Its table is made at start-up, and its
+  // last writes are committed after every plugin's shutdown hook (which may finish requests).
+  reg.startup.push(async () => {
+    await server.txns.open();
+    reg.shutdown.push(() => server.txns.close());
+  });
+  reg.logout.push((s) => server.txns.release(s.name!));
   /** Core frames are allowed before login unless `preAuth` says otherwise. */
   const on = <T>(
     spec: MessageSpec<T>,
@@ -84,6 +93,7 @@ export function registerCore(server: ChatServer) {
   on(SessionLogin, async ({ name, password }, s) => {
     before(s, name);
     const r = await server.accounts.login(name, password, s.address, () => s.closed);
+    await server.txns.load(r.name);
     claim(s, r.name);
     return { ...r };
   });
@@ -94,6 +104,7 @@ export function registerCore(server: ChatServer) {
   on(SessionResume, async ({ name, token }, s) => {
     before(s, name, true);
     const r = await server.accounts.resume(name, token, s.address);
+    await server.txns.load(r.name);
     claim(s, r.name, true);
     return r;
   });

@@ -132,6 +132,15 @@ function serverApi(server: ChatServer, plugin: string): ServerApi {
       reg.services.set(name, service);
     },
     service: <T>(name: string) => reg.services.get(name) as T | undefined,
+    relations: (fn) => void reg.relations.push(fn),
+    related(account) {
+      const out = new Set<string>();
+      const me = account.toLowerCase();
+      for (const fn of reg.relations) {
+        for (const name of fn(account)) if (name.toLowerCase() !== me) out.add(name.toLowerCase());
+      }
+      return out;
+    },
     dataDir: server.dataDir,
     db: server.db,
     limits: server.limits,

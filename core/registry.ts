@@ -35,6 +35,8 @@ export class Registry {
   readonly logout: Array<(s: Session, reason: LogoutReason) => void> = [];
   /** Services plugins offer each other by name (see ServerApi.provide). */
   readonly services = new Map<string, unknown>();
+  /** Who each plugin relates an account to (see ServerApi.relations). */
+  readonly relations: Array<(account: string) => Iterable<string>> = [];
   /** The message log, if a plugin provides one (see ServerApi.journal). */
   journal: { plugin: string; log: Journal } | undefined;
 

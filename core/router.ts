@@ -10,7 +10,7 @@
  * synchronous; they wait only for the log's commit): up to PIPELINE_DEPTH of those may be
  * waiting, and their answers still go out in order.
  */
-import { parseFrame } from "../protocol/core.ts";
+import { parseFrame, txnOf } from "../protocol/core.ts";
 import { ChatError, type ErrorCode } from "../protocol/errors.ts";
 import { decodeUtf8 } from "../protocol/framing.ts";
 import type { RawFrame } from "../protocol/spec.ts";
@@ -19,10 +19,10 @@ import { handlerCtx } from "./plugin_host.ts";
 import type { ChatServer } from "./server.ts";
 import type { ServerSession } from "./session.ts";
 import { enterTextMode, handleTextLine } from "./text_mode.ts";
+import { CORE } from "./core_frames.ts";
+import type { Outcome } from "./txn.ts";
 
-export type Outcome =
-  | { ok: true; result: Record<string, unknown> }
-  | { ok: false; code: ErrorCode; message: string; extra?: Record<string, unknown> };
+export type { Outcome };
 
 /** Handles one complete line; returns a promise only if its handler is still running. */
 export function handleLine(
@@ -72,8 +72,11 @@ const PIPELINE_DEPTH = 64;
 
 function route(server: ChatServer, s: ServerSession, frame: RawFrame, pipelined: boolean) {
   const out = dispatch(server, s, frame);
-  if (!(out instanceof Promise)) return answer(server, s, frame, out);
-  if (!pipelined) return out.then((o) => answer(server, s, frame, o));
+  // A pipelined frame answered at once (a refusal, a repeated txn) still waits its turn.
+  if (!(out instanceof Promise) && !(pipelined && s.pipeline)) {
+    return answer(server, s, frame, out);
+  }
+  if (!pipelined) return (out as Promise<Outcome>).then((o) => answer(server, s, frame, o));
   // Answered after the one before it; the read loop goes on unless too many are waiting.
   const before = s.pipeline;
   s.pipelineDepth++;
@@ -115,13 +118,26 @@ export function dispatch(
     server.log.error(`handler for ${frame.type} failed: ${e instanceof Error ? e.stack : e}`);
     return fail("INTERNAL", "the server failed while handling this request");
   };
+  let msg: unknown;
   try {
-    const msg = entry.spec.decode(frame);
-    const r = entry.handler(msg, s.ctx ??= handlerCtx(server, s));
-    return r instanceof Promise ? r.then(ok, caught) : ok(r);
+    msg = entry.spec.decode(frame);
   } catch (e) {
     return caught(e);
   }
+  const run = (): Outcome | Promise<Outcome> => {
+    try {
+      const r = entry.handler(msg, s.ctx ??= handlerCtx(server, s));
+      return r instanceof Promise ? r.then(ok, caught) : ok(r);
+    } catch (e) {
+      return caught(e);
+    }
+  };
+  // A request with a transaction id runs once per account and txn; a repeat (a client that
+  // resent it after a drop) gets the recorded answer (core/txn.ts). The core's own frames
+  // are left out: login and quit are safe to repeat, and passwd's answer is a secret.
+  const txn = txnOf(frame);
+  if (txn === undefined || s.name === undefined || entry.plugin === CORE) return run();
+  return server.txns.run(s.name, txn, run);
 }
 
 function ok(result: HandlerResult): Outcome {

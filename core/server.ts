@@ -14,6 +14,7 @@ import {
 } from "../protocol/limits.ts";
 import type { LogoutReason, Plugin } from "../plugins/types.ts";
 import type { Db } from "./storage/db.ts";
+import { TxnLog } from "./txn.ts";
 import { openSqlite } from "./storage/sqlite.ts";
 import { createLogger, type Logger, type LogLevel } from "./log.ts";
 import { Registry } from "./registry.ts";
@@ -72,6 +73,8 @@ export class ChatServer {
   tls = false;
   /** Connection limits, the frame budget and bad-frame allowance, the idle sweep. */
   readonly guard: Guard;
+  /** Requests' transaction ids and their recorded answers (core/txn.ts). */
+  readonly txns: TxnLog;
   #nextId = 1;
   #listener: Listening | undefined;
   #tasks = new Set<Promise<void>>();
@@ -89,6 +92,7 @@ export class ChatServer {
     this.pluginOptions = opts.pluginOptions ?? {};
     this.dataDir = opts.dataDir;
     this.guard = new Guard(this);
+    this.txns = new TxnLog(db, this.log, (name) => this.sessions.get(name) !== undefined);
   }
 
   static async start(opts: ServerOptions): Promise<ChatServer> {

@@ -105,29 +105,58 @@ export function terminal(prompt = "> "): Tty {
   });
   let started = false;
   let closed = false;
-  rl.on("close", () => (closed = true));
+  const out = process.stdout;
+  /** readline's own record of the row (within the typed line, which wraps at the terminal's
+   *  width) where it left the cursor; its refresh moves up by it to redraw the line. */
+  const rlRows = rl as unknown as { prevRows: number };
+  // Whatever was on the prompt stays where it was, and the shell's prompt starts on a new row.
+  rl.on("close", () => {
+    closed = true;
+    if (started) leave(rl.line === "");
+  });
+  // After a resize the terminal rewraps the typed line (tmux, VTE and iTerm do), so the row the
+  // cursor is on changes: tell readline before its own redraw moves up by the old count.
+  out.prependListener("resize", () => (rlRows.prevRows = rl.getCursorPos().rows));
   // Ctrl-C ends the session at any point, also while a question is being asked.
   rl.on("SIGINT", () => rl.close());
   // Live status lines (file progress) sit between the output and the prompt: every redraw
   // clears them and the prompt, prints any new output, then draws them and the prompt again.
   const statuses = new Map<string, string>();
   let shown = 0;
+  /** How many screen rows text takes at the terminal's width (at least one). */
+  const rowsOf = (text: string) =>
+    Math.max(1, Math.ceil([...text].length / Math.max(1, out.columns ?? 80)));
+  /** Clears the typed line (every row it wraps over) and the status lines above it. */
+  const clearInput = () => {
+    readline.moveCursor(out, 0, -(rlRows.prevRows + shown));
+    readline.cursorTo(out, 0);
+    readline.clearScreenDown(out);
+    shown = 0;
+    rlRows.prevRows = 0;
+  };
   const redraw = (line?: string) => {
-    readline.cursorTo(process.stdout, 0);
-    readline.clearLine(process.stdout, 0);
-    for (; shown > 0; shown--) {
-      readline.moveCursor(process.stdout, 0, -1);
-      readline.clearLine(process.stdout, 0);
-    }
-    if (line !== undefined) process.stdout.write(line + "\n");
+    clearInput();
+    if (line !== undefined) out.write(line + "\n");
     // One screen row each, or the count of rows to clear next time would be wrong.
-    const width = Math.max(10, (process.stdout.columns ?? 80) - 1);
-    for (const text of statuses.values()) process.stdout.write(text.slice(0, width) + "\n");
+    const width = Math.max(10, (out.columns ?? 80) - 1);
+    for (const text of statuses.values()) out.write(text.slice(0, width) + "\n");
     shown = statuses.size;
     rl.prompt(true);
   };
+  /** At exit: an empty prompt is erased; a half-typed line is kept, ended by a newline. */
+  const leave = (empty: boolean) => {
+    if (empty) return clearInput();
+    const below = rowsOf(rl.getPrompt() + rl.line) - 1 - rlRows.prevRows;
+    if (below > 0) readline.moveCursor(out, 0, below);
+    out.write("\r\n");
+  };
+  /** After a question in the chat, the chat's prompt is drawn again (unless the one who
+   *  asked asks another at once: that question then replaces it). */
+  const chatPromptBack = () => {
+    if (started && !closed) rl.prompt(true);
+  };
   const write = (line: string) => {
-    if (!started) return void process.stdout.write(line + "\n");
+    if (!started || closed) return void out.write(line + "\n");
     redraw(line);
   };
   const status = (id: string, text: string | undefined) => {
@@ -140,8 +169,9 @@ export function terminal(prompt = "> "): Tty {
     start(onLine, onEnd) {
       started = true;
       rl.on("line", (line) => {
-        // Enter left the typed line under the status lines: move it above them.
-        if (shown > 0) shown++, redraw(prompt + line);
+        // Enter left the typed line (on as many rows as it wrapped over) under the status
+        // lines: move it above them.
+        if (shown > 0) shown += rowsOf(prompt + line), redraw(prompt + line);
         onLine(line);
         rl.prompt(true);
       });
@@ -151,27 +181,35 @@ export function terminal(prompt = "> "): Tty {
     ask: (question) =>
       new Promise((resolve) => {
         if (closed) return resolve(undefined);
-        rl.once("close", () => resolve(undefined));
-        rl.question(question, resolve);
+        const onClose = () => resolve(undefined);
+        rl.once("close", onClose);
+        rl.question(question, (answer) => {
+          rl.off("close", onClose);
+          resolve(answer);
+          chatPromptBack();
+        });
       }),
     askSecret: (question) =>
       new Promise((resolve) => {
         if (closed) return resolve(undefined);
-        // readline echoes through _writeToOutput (node's and Deno's port alike): silence it
-        // while the answer is typed, then restore it.
-        const out = rl as unknown as { _writeToOutput(s: string): void; history: string[] };
-        const echo = out._writeToOutput;
+        // readline echoes through _writeToOutput (node's and Deno's port alike): while the
+        // answer is typed it writes only the question (a redraw writes question + line).
+        const rlOut = rl as unknown as { _writeToOutput(s: string): void; history: string[] };
+        const echo = rlOut._writeToOutput;
         const done = (answer: string | undefined) => {
-          out._writeToOutput = echo;
+          rlOut._writeToOutput = echo;
           rl.off("close", onClose);
-          if (answer !== undefined && out.history[0] === answer) out.history.shift();
-          process.stdout.write("\n");
+          if (answer !== undefined && rlOut.history[0] === answer) rlOut.history.shift();
+          out.write("\r\n");
           resolve(answer);
+          if (answer !== undefined) chatPromptBack();
         };
         const onClose = () => done(undefined);
         rl.once("close", onClose);
         rl.question(question, done);
-        out._writeToOutput = () => {};
+        rlOut._writeToOutput = (text) => {
+          if (text.startsWith(question)) echo.call(rl, question);
+        };
       }),
     close: () => rl.close(),
   };

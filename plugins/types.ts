@@ -187,6 +187,13 @@ export interface ServerApi {
   /** Another plugin's service, or undefined when that plugin is disabled. Look it up when it
    *  is used, not at install time: plugins install in list order. */
   service<T>(name: string): T | undefined;
+  /** Declares who an account is related to by this plugin (people it shares a room or a
+   *  conversation with): `fn` returns their account names, any case, synchronously (it is
+   *  asked at every login and logout). Plugins that tell people about each other (presence)
+   *  ask `related` instead of knowing which plugins relate people, and how. */
+  relations(fn: (account: string) => Iterable<string>): void;
+  /** Every account some plugin relates to `account`, lower-cased, `account` itself left out. */
+  related(account: string): Set<string>;
   /** The server's data directory (the store is in it); undefined with an in-memory store. */
   dataDir: string | undefined;
   db: Db;
@@ -217,7 +224,9 @@ export interface ClientCtx {
   readonly server: string;
   /** Own user name once logged in. */
   readonly me: string;
-  /** Sends a request and resolves with its ack; rejects with ChatError on an error frame. */
+  /** Sends a request and resolves with its ack; rejects with ChatError on an error frame. A
+   *  request of a `resend` spec (a chat message) made while disconnected, or cut off by a drop,
+   *  is sent (again) after the reconnect and resolves once, with its one answer. */
   request<T>(spec: MessageSpec<T>, body: T): Promise<RawFrame>;
   /** Sends a frame that gets no answer (no request id), e.g. a file chunk; dropped when not
    *  connected. */
@@ -247,7 +256,13 @@ export interface ClientApi {
   command(def: CommandDef): void;
   /** A non-slash input line shape, e.g. `Bob: hello`; the first plugin whose regex matches runs. */
   line(
-    def: { usage: string; match: RegExp; run(m: RegExpMatchArray, ctx: ClientCtx): unknown },
+    def: {
+      usage: string;
+      /** What the shape does, in words, for /help. */
+      summary: string;
+      match: RegExp;
+      run(m: RegExpMatchArray, ctx: ClientCtx): unknown;
+    },
   ): void;
   /** Shows (or handles) a pushed frame of this plugin. Frames are handled one at a time in
    *  arrival order: a handler that returns a promise (e.g. writing a file chunk) holds the

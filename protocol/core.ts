@@ -9,8 +9,12 @@ import { field, message, type RawFrame } from "./spec.ts";
 const TYPE_PATTERN = /^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)*$/;
 const MAX_TYPE_LENGTH = 64;
 const MAX_ID_LENGTH = 64;
+/** A transaction id (`txn`, docs/PROTOCOL.md "Transaction ids"): chosen by the client, kept by
+ *  the server with the answer, so printable ASCII (no spaces) and as short as an id. */
+const TXN_PATTERN = /^[\x21-\x7e]{1,64}$/;
 
-/** Parses one line into an untrusted frame: a JSON object with a valid `type` and optional `id`. */
+/** Parses one line into an untrusted frame: a JSON object with a valid `type`, optional `id`
+ *  and optional `txn`. */
 export function parseFrame(line: string): RawFrame {
   let v: unknown;
   try {
@@ -28,7 +32,15 @@ export function parseFrame(line: string): RawFrame {
   if (f.id !== undefined && (typeof f.id !== "string" || f.id.length > MAX_ID_LENGTH)) {
     throw new ChatError("BAD_FRAME", `field "id" must be a string of at most ${MAX_ID_LENGTH}`);
   }
+  if (f.txn !== undefined && (typeof f.txn !== "string" || !TXN_PATTERN.test(f.txn))) {
+    throw new ChatError("BAD_FRAME", 'field "txn" must be 1 to 64 printable ASCII characters');
+  }
   return f as RawFrame;
+}
+
+/** The frame's transaction id, once parseFrame has checked it. */
+export function txnOf(f: RawFrame): string | undefined {
+  return typeof f.txn === "string" ? f.txn : undefined;
 }
 
 // Server -> client ------------------------------------------------------------------------------

@@ -34,6 +34,8 @@ export const ERROR_CODES = {
   INVITE_ONLY: "the room is private: an owner must invite you first",
   CLASS_ROOM: "the class room cannot be left: every account is in it",
   TOO_MANY_ROOMS: "the account is in as many rooms as the server allows (--max-rooms-per-account)",
+  NO_SUCH_POST: "the room has no post with that id (or it is not pinned)",
+  TOO_MANY_PINS: "the room has as many pinned posts as the server allows (--max-pins); unpin one",
   // File transfer (plugin sendfile); the NO_SUCH_FILE .. FILE_UNREADABLE ones are reported by
   // the sending client before anything is sent.
   FILE_TOO_LARGE: "the file is larger than the server keeps for recipients away (--max-file-size)",
@@ -61,6 +63,7 @@ export const ERROR_CODES = {
   IDLE_TIMEOUT: "nothing was heard from the peer for the idle time, not even a ping answer",
   TOO_MANY_ERRORS: "the connection sent too many malformed or refused frames",
   NOT_CHAT_PROTOCOL: "the first bytes were a TLS handshake or other non-chat data",
+  TLS_REQUIRED: "plain text arrived on a TLS port; connect with TLS (or to a --no-tls server)",
   // Plain-text mode.
   UNKNOWN_COMMAND: "the plain-text line matched no command",
   INTERNAL: "the server failed while handling the request; it was logged",

@@ -18,14 +18,18 @@ export interface MessageSpec<T> {
   /** Frames of a stream bounded by its own credit window (file chunks and their acks): they
    *  are exempt from the frames-per-second limit on both sides unless refused. */
   readonly windowed?: boolean;
+  /** A request the client keeps until it is answered: held while disconnected and sent again
+   *  after a reconnect with the same transaction id, which the server answers once (a chat
+   *  message). Only for requests whose effect does not depend on the connection. */
+  readonly resend?: boolean;
 }
 
 export function message<T>(
   type: string,
   decode: (frame: RawFrame) => T,
-  opts: { windowed?: boolean } = {},
+  opts: { windowed?: boolean; resend?: boolean } = {},
 ): MessageSpec<T> {
-  return { type, decode, windowed: opts.windowed === true };
+  return { type, decode, windowed: opts.windowed === true, resend: opts.resend === true };
 }
 
 /** Field readers for decoders: each names the field in its error so a client knows what to fix. */

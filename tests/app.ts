@@ -31,7 +31,12 @@ export async function appClient(
   h: Harness,
   name: string,
   config = clientConfigDir(),
-  opts: { dial?: () => Promise<Deno.Conn>; pluginOptions?: Record<string, string[]> } = {},
+  opts: {
+    dial?: () => Promise<Deno.Conn>;
+    pluginOptions?: Record<string, string[]>;
+    /** Reconnect after a drop, as the CLI does. */
+    reconnect?: boolean;
+  } = {},
 ): Promise<AppClient> {
   const out: string[] = [];
   const { cert } = await testCertificate();
@@ -45,6 +50,7 @@ export async function appClient(
     ui: makeUi((line) => out.push(line), false),
     creds: { password: ({ problem }) => Promise.resolve(problem ? undefined : pw(name)) },
     pluginOptions: opts.pluginOptions,
+    reconnect: opts.reconnect,
   });
   if (!(await app.start())) throw new Error(`${name} could not log in:\n${out.join("\n")}`);
   return {

@@ -40,7 +40,7 @@ export interface Harness {
   caCert: string | undefined;
   /** A client of this server (TLS if it speaks TLS), from 127.0.0.1 or `localAddress`. */
   connect(opts?: { localAddress?: string }): Promise<TestClient>;
-  /** Connects and logs in each name, consuming each login's ack and the others' join notices. */
+  /** Connects and logs in each name, consuming each login's ack. */
   users(...names: string[]): Promise<TestClient[]>;
   close(): Promise<void>;
 }
@@ -80,11 +80,8 @@ export async function startServer(opts: TestServerOptions = {}): Promise<Harness
         const c = await h.connect();
         await c.expect("welcome");
         await c.ok("session.login", { name, password: pw(name) });
-        if (server.pluginNames.includes("presence")) {
-          for (const earlier of out) {
-            await earlier.expect("presence.joined", (f) => f.name === name);
-          }
-        }
+        // No join notices to wait for: presence tells only people who share a room or a
+        // conversation, and these users share nothing yet.
         out.push(c);
       }
       return out;
@@ -192,6 +189,20 @@ export class TestClient {
   ): Promise<RawFrame> {
     const test = typeof match === "string" ? (f: RawFrame) => f.type === match && pred(f) : match;
     return this.#take(this.frames, test, ms, `frame ${match}`);
+  }
+
+  /** Waits until `name` is no longer online as presence.who shows it (the server is done with
+   *  that session), for a test that is not told: presence tells only related users. */
+  async gone(name: string, ms = WAIT_MS): Promise<void> {
+    const until = performance.now() + ms;
+    while (
+      ((await this.ok("presence.who")).users as string[]).some((u) =>
+        u.toLowerCase() === name.toLowerCase()
+      )
+    ) {
+      if (performance.now() > until) throw new Error(`${name} still online after ${ms} ms`);
+      await new Promise((r) => setTimeout(r, 20));
+    }
   }
 
   /** Takes the first plain-text line matching re. */

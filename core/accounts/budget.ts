@@ -32,6 +32,7 @@
  * Failures made before the account's password last changed do not count (`since`, its
  * updated_at), so a change or an operator's reset, even from another process, lifts them.
  */
+import { waitText } from "../../protocol/words.ts";
 import { ChatError } from "../../protocol/errors.ts";
 import type { Limits } from "../../protocol/limits.ts";
 import { FailureLimiter } from "./limiter.ts";
@@ -188,7 +189,7 @@ function refuseFor(waitMs: number, why: string): void {
   const retryAfterMs = Math.ceil(waitMs);
   throw new ChatError(
     "RATE_LIMITED",
-    `${why}; try again in ${Math.ceil(retryAfterMs / 1000)} s`,
+    `${why}; try again in ${waitText(retryAfterMs)}`,
     { retryAfterMs },
   );
 }

@@ -1,9 +1,14 @@
 /**
  * One TLS connection accepted by the server, seen as the Conn the server uses. It exists from
  * the moment the TCP socket is accepted (so the connection limits count it then); its first
- * read or write hands the socket to node's tls.Server, and it gets its TLS socket when the
- * handshake has finished (core/listener.ts): until then reads and writes wait. Owning the TCP socket is the point: close() frees it, even
- * mid-handshake.
+ * read or write waits for the peer's first bytes, and hands the socket to node's tls.Server if
+ * they begin a TLS handshake; it gets its TLS socket when the handshake has finished
+ * (core/listener.ts): until then reads and writes wait. Owning the TCP socket is the point:
+ * close() frees it, even mid-handshake.
+ *
+ * A peer whose first bytes are not a TLS handshake is a person with nc or telnet (or a client
+ * run with --no-tls): rather than a TLS alert (whose last byte nc shows as a stray "2"), it is
+ * told in one readable line how to connect (not_tls.ts), then the connection is closed.
  *
  * Reading keeps real backpressure: decrypted bytes queue here until the server's read loop
  * takes them, and past READ_HIGH_WATER the TCP socket under the TLS one is paused, so the
@@ -13,6 +18,7 @@
 import type { Socket } from "node:net";
 import type { TLSSocket } from "node:tls";
 import type { Conn } from "../conn.ts";
+import { NOT_TLS_REASON, tellNotTls, TLS_HANDSHAKE } from "./not_tls.ts";
 
 /** Decrypted bytes that may wait for the reader before the TCP socket is paused. */
 const READ_HIGH_WATER = 64 * 1024;
@@ -30,11 +36,17 @@ export class TlsServerConn implements Conn {
   #closed = false;
   #error: Error | undefined;
   #wake: (() => void) | undefined;
+  /** The first read or write happened: waiting for the peer's first bytes. */
   #started = false;
+  /** They were a TLS handshake: the socket went to tls.Server. */
+  #tlsStarted = false;
+  /** They were not: the peer is being told so (not_tls.ts). */
+  #notTls = false;
 
-  /** `startTls` hands the socket to node's tls.Server; it is called at the first read or
-   *  write, so a connection refused and closed at once never gets a TLS socket (one made and
-   *  dropped unfinished holds memory until the handshake timeout; see listener.ts). */
+  /** `startTls` hands the socket to node's tls.Server; it is called once the peer's first
+   *  bytes, awaited from the first read or write, begin a handshake, so a connection refused
+   *  and closed at once never gets a TLS socket (one made and dropped unfinished holds memory
+   *  until the handshake timeout; see listener.ts). */
   constructor(private readonly raw: Socket, private readonly startTls: () => void) {
     this.remoteAddr = {
       transport: "tcp",
@@ -43,7 +55,9 @@ export class TlsServerConn implements Conn {
     };
     // (listener.ts has given raw an error listener: its errors reach us as its end or close.)
     // A peer that leaves (or half-closes) before the handshake ends can never finish it.
-    const gone = () => this.failed(new Error("closed before the TLS handshake finished"));
+    const gone = () => {
+      if (!this.#notTls) this.failed(new Error("closed before the TLS handshake finished"));
+    };
     raw.once("end", gone);
     raw.once("close", gone);
     this.handshake = this.#secured.promise;
@@ -129,7 +143,7 @@ export class TlsServerConn implements Conn {
     this.#ended = true;
     this.failed(new Error("closed before the TLS handshake finished"));
     this.#wakeReader();
-    if (!this.#started) return void this.raw.destroy(); // never TLS: nothing to leak
+    if (!this.#tlsStarted) return void this.raw.destroy(); // never TLS: nothing to leak
     const tls = this.#tls;
     setTimeout(() => {
       tls?.destroy();
@@ -137,10 +151,22 @@ export class TlsServerConn implements Conn {
     }, 0);
   }
 
+  /** Waits for the peer's first bytes: a TLS handshake goes to tls.Server with them put back
+   *  (it takes bytes already read from the socket first), anything else is told to use TLS. */
   #start() {
     if (this.#started || this.#closed) return;
     this.#started = true;
-    this.startTls();
+    this.raw.once("data", (first: Uint8Array) => {
+      this.raw.pause(); // no further 'data' until tls.Server (or tellNotTls) reads
+      if (this.#closed) return;
+      if (first[0] !== TLS_HANDSHAKE) {
+        this.#notTls = true;
+        return tellNotTls(this.raw, first, () => this.failed(new Error(NOT_TLS_REASON)));
+      }
+      this.raw.unshift(first);
+      this.#tlsStarted = true;
+      this.startTls();
+    });
   }
 
   async #ready(): Promise<TLSSocket> {

@@ -26,6 +26,7 @@ export function dmClient(api: ClientApi) {
   // `Bob: hello` is a direct message to Bob, as in the course assignment.
   api.line({
     usage: "<user>: <text>",
+    summary: "a direct message: the name, a colon, then the message (Bob: hi there)",
     match: TO_USER_LINE,
     run: (m, ctx) => send(ctx, m[1], m[2]),
   });

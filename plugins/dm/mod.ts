@@ -2,10 +2,12 @@
 import type { Plugin } from "../types.ts";
 import { dmClient } from "./client.ts";
 import { dmServer } from "./server.ts";
+import { DM_MIGRATIONS } from "./contacts.ts";
 
 export const dm: Plugin = {
   name: "dm",
   summary: "direct messages between users",
+  migrations: DM_MIGRATIONS,
   server: dmServer,
   client: dmClient,
 };

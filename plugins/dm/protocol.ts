@@ -28,7 +28,7 @@ function body(f: RawFrame): DmBody {
 export const DmSend = message("dm.send", (f) => ({
   receiver: field.string(f, "receiver", { min: 1 }),
   ...body(f),
-}));
+}), { resend: true }); // queued while reconnecting, sent again until answered
 
 /** dm.message {sender, receiver, text | sealed, ts}: pushed to the receiver; ts is ms since
  *  the epoch. With the offline plugin it also carries `seq` (and `replay`, see PROTOCOL.md). */

@@ -1,7 +1,13 @@
 import { dmConversation, type PostResult, type ServerApi } from "../types.ts";
 import { DmMessage, DmSend, SEALED_PLACEHOLDER, TO_USER_LINE } from "./protocol.ts";
+import { Contacts } from "./contacts.ts";
 
 export function dmServer(api: ServerApi) {
+  // Who has written to whom: people in a conversation are related (presence tells them).
+  const contacts = new Contacts(api.db, api.log);
+  api.onStartup(() => contacts.load());
+  api.relations((account) => contacts.of(account));
+
   // dm.send {receiver, text | sealed} -> ack {receiver, ts, seq?, status: "sent" | "stored"}
   //   | NO_SUCH_USER | USER_OFFLINE | TEXT_TOO_LONG
   // Synchronous when no journal logs messages: no promise per message on that hot path. With
@@ -31,6 +37,7 @@ export function dmServer(api: ServerApi) {
     // Online, or an account that gets it later; a name that never existed is an error.
     const to = api.sessions.get(receiver)?.name ?? api.accounts.canonical(receiver);
     if (!to) return ctx.fail("NO_SUCH_USER", `there is no user named "${receiver}"`);
+    contacts.touch(sender, to);
     return post(to);
   }, { pipelined: true });
 

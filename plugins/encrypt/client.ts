@@ -85,6 +85,11 @@ export function encryptClient(api: ClientApi) {
   // and /history replays all come through here, so none escapes the marks.
   api.intercept(DmMessage, "in", async (msg, ctx) => {
     if (!msg.sealed) return markUnsealed(st, ctx, msg);
+    // /history replays our own side too: we sealed it, so we can open it.
+    if (msg.sender.toLowerCase() === ctx.me.toLowerCase()) {
+      const text = await openOwn(st, msg.sender, msg.receiver, msg.sealed);
+      return { ...msg, sealed: undefined, text };
+    }
     const opened = await openFrom(st, msg.sender, msg.receiver, msg.sealed, "a message");
     const text = opened.pinned ? opened.text : markChanged(st, ctx, msg.sender, opened.text);
     return { ...msg, sealed: undefined, text };
@@ -158,6 +163,39 @@ async function sealFor(st: E2eState, ctx: ClientCtx, peer: string, text: string,
   const sealed = await seal({ ...parties, myPrivate: st.me.privateKey, text, context });
   // The keys travel with it so the receiver can check them against its pins.
   return { ...sealed, from: st.me.publicKey, to: key };
+}
+
+/** Opens a message we sealed for `receiver` (ECDH works from either end: our private key and
+ *  their public one). One sealed on another computer of ours used that computer's key. */
+async function openOwn(
+  st: E2eState,
+  sender: string,
+  receiver: string,
+  sealed: Record<string, unknown>,
+) {
+  const { from, to } = sealed;
+  if (!st.me || !isPublicKey(from) || !isPublicKey(to)) {
+    throw new ChatError("E2E_FAILED", `cannot open your message to ${receiver}`);
+  }
+  if (from !== st.me.publicKey) {
+    throw new ChatError(
+      "E2E_FAILED",
+      `your message to ${receiver} was sealed on another computer of yours (another key)`,
+    );
+  }
+  try {
+    return await open({
+      sender,
+      senderKey: from,
+      receiver,
+      receiverKey: to,
+      myPrivate: st.me.privateKey,
+      myKey: from,
+      sealed: decodeSealed(sealed),
+    });
+  } catch (e) {
+    throw new ChatError("E2E_FAILED", `your message to ${receiver}: ${(e as Error).message}`);
+  }
 }
 
 /** Opens what `sender` sealed for `receiver` (me), checking the sender's key against its pin:

@@ -24,6 +24,9 @@ export interface E2eState {
 
 /** Put before the text of an unsealed message from a pinned peer, on the line it is shown. */
 export const NOT_E2E_MARK = "[NOT end-to-end encrypted] ";
+/** Put before a direct message that came unsealed from someone never pinned: a small mark, as
+ *  nothing suggests foul play, but a sealed line (unmarked) and this one are told apart. */
+export const PLAIN_MARK = "[unencrypted] ";
 
 /** The server's current key for `name`, fetched once per session (pushes keep it fresh). */
 export async function keyOf(st: E2eState, ctx: ClientCtx, name: string, fresh = false) {
@@ -68,7 +71,12 @@ export function markUnsealed<T extends { sender: string; text?: string }>(
 ): T {
   const { sender, text } = msg;
   if (text === undefined || sender.toLowerCase() === ctx.me.toLowerCase()) return msg;
-  if (!pinOf(st, sender)) return msg;
+  // Never pinned (their client has no key, say): not suspicious, but the line still says it
+  // was not sealed, so a receiver can always tell; unless this server offers no encryption at
+  // all (said once at login), where no line is sealed and marking each would be noise.
+  if (!pinOf(st, sender)) {
+    return st.me ? { ...msg, text: ctx.ui.style.dim(PLAIN_MARK) + text } : msg;
+  }
   if (!st.told.has(`unsealed:${sender.toLowerCase()}`)) {
     st.told.add(`unsealed:${sender.toLowerCase()}`);
     ctx.ui.error(

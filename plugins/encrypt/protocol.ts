@@ -16,7 +16,8 @@ export const EncryptPublish = message("encrypt.publish", (f) => ({
   key: publicKey(f.key, "key"),
 }));
 
-/** encrypt.key {name} -> ack {name, key}: a user's public key; key is null if they have none. */
+/** encrypt.key {name} -> ack {name, key} | NO_SUCH_USER: a user's public key; key is null if
+ *  they have none. */
 export const EncryptKey = message("encrypt.key", (f) => ({ name: field.string(f, "name") }));
 
 export const KeyAck = message("ack", (f) => ({

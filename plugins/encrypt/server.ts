@@ -1,3 +1,4 @@
+import { ChatError } from "../../protocol/errors.ts";
 import type { Migration, ServerApi } from "../types.ts";
 import { EncryptChanged, EncryptKey, EncryptPublish } from "./protocol.ts";
 
@@ -30,12 +31,16 @@ export function encryptServer(api: ServerApi) {
     return { replaced: prior !== undefined };
   });
 
-  // encrypt.key {name} -> ack {name, key | null}
+  // encrypt.key {name} -> ack {name, key | null} | NO_SUCH_USER
   api.on(EncryptKey, async ({ name }) => {
+    // A name with no account is said so at once: the sender is told "no such user", not
+    // that the message will go unencrypted.
+    const canonical = api.sessions.get(name)?.name ?? api.accounts.canonical(name);
+    if (!canonical) throw new ChatError("NO_SUCH_USER", `there is no user named "${name}"`);
     const row = await api.db.get<{ public_key: string }>(
       "SELECT public_key FROM encrypt_keys WHERE name_key = ?",
       [name.toLowerCase()],
     );
-    return { name: api.sessions.get(name)?.name ?? name, key: row?.public_key ?? null };
+    return { name: canonical, key: row?.public_key ?? null };
   });
 }

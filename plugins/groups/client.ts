@@ -19,13 +19,12 @@ import {
   GroupOpped,
   GroupSend,
   ListAck,
-  memberCount,
-  memberFlags,
   MembersAck,
-  roomLine,
   SendAck,
   TO_ROOM_LINE,
 } from "./protocol.ts";
+import { memberCount, memberFlags, roomLine } from "./lines.ts";
+import { groupsPinsClient } from "./client_pins.ts";
 
 async function post(ctx: ClientCtx, room: string, text: string) {
   const ack = SendAck.decode(await ctx.request(GroupSend, { room, text }));
@@ -110,13 +109,22 @@ export function groupsClient(api: ClientApi) {
   });
   api.line({
     usage: "@<room> <text>",
+    summary: "post to a room you are in: @, the room's name, then the message (@cs350 hello)",
     match: TO_ROOM_LINE,
     run: (m, ctx) => post(ctx, m[1], m[2]),
   });
 
   groupsModerationClient(api);
+  groupsPinsClient(api);
 
-  api.on(GroupMessage, (m, ui) => ui.line(`[#${m.room}] ${ui.style.name(m.sender)}: ${m.text}`));
+  // A past post (/history, or a room's past given to a new member) shows its number, which
+  // /pin takes.
+  api.on(GroupMessage, (m, ui) => {
+    const id = m.replay === "history" && m.seq !== undefined
+      ? ui.style.dim(`  (post ${m.seq})`)
+      : "";
+    ui.line(`[#${m.room}] ${ui.style.name(m.sender)}: ${m.text}${id}`);
+  });
   api.on(GroupJoined, (m, ui) => ui.notice(`${ui.style.name(m.name)} joined #${m.room}`));
   api.on(GroupLeft, (m, ui) =>
     ui.notice(

@@ -76,3 +76,19 @@ export class RoomCounts {
     else this.#n.delete(key);
   }
 }
+
+/** Past posts a new member of a room is given (`serve --join-history <n>`): the room's last
+ *  posts they never received. 50 holds a term's announcements or a day of a project room's
+ *  talk, and a join costs at most one read of 50 rows and 50 frames; 0 gives none. */
+export const DEFAULT_JOIN_HISTORY = 50;
+/** Pinned posts per room (`serve --max-pins <n>`): a syllabus, deadlines, rules. 20 is more
+ *  than a room reads at a glance, and every new member is sent them all. */
+export const DEFAULT_MAX_PINS = 20;
+
+/** Plugin option check: a whole number from `min` to `max`. */
+export function countProblem(min: number, max: number) {
+  return (value: string): string | undefined =>
+    /^\d+$/.test(value) && Number(value) >= min && Number(value) <= max
+      ? undefined
+      : `expected a whole number from ${min} to ${max}`;
+}

@@ -5,7 +5,13 @@ import { groupsClient } from "./client.ts";
 import { groupsServer } from "./server.ts";
 import { GROUPS_MIGRATIONS } from "./store.ts";
 import { roomNameProblem } from "./protocol.ts";
-import { DEFAULT_MAX_ROOMS_PER_ACCOUNT, maxRoomsProblem } from "./limits.ts";
+import {
+  countProblem,
+  DEFAULT_JOIN_HISTORY,
+  DEFAULT_MAX_PINS,
+  DEFAULT_MAX_ROOMS_PER_ACCOUNT,
+  maxRoomsProblem,
+} from "./limits.ts";
 
 export const groups: Plugin = {
   name: "groups",
@@ -20,6 +26,16 @@ export const groups: Plugin = {
     description: "rooms one account may be in, the class room not counted (1-100000)",
     default: String(DEFAULT_MAX_ROOMS_PER_ACCOUNT),
     check: maxRoomsProblem,
+  }, {
+    flags: "--join-history <n>",
+    description: "past posts of a room a new member is given (0-500)",
+    default: String(DEFAULT_JOIN_HISTORY),
+    check: countProblem(0, 500),
+  }, {
+    flags: "--max-pins <n>",
+    description: "pinned posts a room may have (1-1000)",
+    default: String(DEFAULT_MAX_PINS),
+    check: countProblem(1, 1000),
   }],
   server: groupsServer,
   client: groupsClient,

@@ -54,7 +54,7 @@ export const GroupMembers = message("groups.members", (f) => ({ room: roomName(f
 export const GroupSend = message("groups.send", (f) => ({
   room: roomName(f),
   text: field.text(f, "text", { min: 1 }),
-}));
+}), { resend: true }); // queued while reconnecting, sent again until answered
 
 /** The moderation requests below are for owners of the room and server admins (NOT_ALLOWED
  *  for anyone else); `name` is an account (NO_SUCH_USER if none has it). */
@@ -76,12 +76,86 @@ export const GroupAnnounce = message("groups.announce", (f) => ({
   on: field.boolean(f, "on"),
 }));
 
-/** groups.message {room, sender, text, ts}: a post, pushed to every other member (with seq). */
-export const GroupMessage = message("groups.message", (f) => ({
+/** groups.message {room, sender, text, ts}: a post, pushed to every other member (with seq,
+ *  its post id; `replay: "history"` when it is a past post, see groups.welcome). */
+export const GroupMessage = message("groups.message", (f): {
+  room: string;
+  sender: string;
+  text: string;
+  ts: number;
+  seq?: number;
+  replay?: string;
+} => ({
   room: field.text(f, "room"),
   sender: field.text(f, "sender"),
   text: field.text(f, "text"),
   ts: field.number(f, "ts"),
+  seq: field.optionalNumber(f, "seq"),
+  replay: field.optionalString(f, "replay"),
+}));
+
+/** A pinned post: `seq` is its post id (the message log's), `by` who pinned it. */
+export interface Pin {
+  seq: number;
+  sender: string;
+  text: string;
+  ts: number;
+  by: string;
+}
+const pinOf = (o: Record<string, unknown>): Pin => {
+  const p = o as RawFrame;
+  return {
+    seq: field.number(p, "seq"),
+    sender: field.text(p, "sender"),
+    text: field.text(p, "text"),
+    ts: field.number(p, "ts"),
+    by: field.text(p, "by"),
+  };
+};
+const pins = (f: RawFrame): Pin[] => {
+  if (!Array.isArray(f.pins)) throw new ChatError("BAD_FRAME", `field "pins" must be an array`);
+  return f.pins.map((p) => pinOf(field.object({ type: "", pin: p }, "pin")));
+};
+const postId = (f: RawFrame, key: string) => {
+  const seq = field.optionalNumber(f, key);
+  if (seq !== undefined && !(Number.isSafeInteger(seq) && seq > 0)) {
+    throw new ChatError("BAD_FRAME", `field "${key}" must be a post id (a whole number)`);
+  }
+  return seq;
+};
+/** groups.pin {room, seq?} -> ack {room, pin} | NO_SUCH_ROOM | NOT_ALLOWED (owners and server
+ *  admins pin) | NO_SUCH_POST | TOO_MANY_PINS: pins the room's post `seq`, or its latest post;
+ *  pinning a pinned post again is fine. Members online get groups.pinned. */
+export const GroupPin = message(
+  "groups.pin",
+  (f) => ({ room: roomName(f), seq: postId(f, "seq") }),
+);
+/** groups.unpin {room, seq} -> ack {room, seq} | NO_SUCH_ROOM | NOT_ALLOWED | NO_SUCH_POST (not
+ *  pinned). */
+export const GroupUnpin = message("groups.unpin", (f) => ({
+  room: roomName(f),
+  seq: postId(f, "seq") ?? field.number(f, "seq"),
+}));
+/** groups.pins {room} -> ack {room, pins: [Pin]} (oldest pin first) | NO_SUCH_ROOM |
+ *  NOT_A_MEMBER (a private room, asked by an outsider). */
+export const GroupPins = message("groups.pins", (f) => ({ room: roomName(f) }));
+export const PinAck = message("ack", (f) => ({
+  room: field.text(f, "room"),
+  pin: pinOf(field.object(f, "pin")),
+}));
+export const PinsAck = message("ack", (f) => ({ room: field.text(f, "room"), pins: pins(f) }));
+/** groups.pinned {room, pin}: a post was pinned (to the room's members online). */
+export const GroupPinned = message("groups.pinned", (f) => ({
+  room: field.text(f, "room"),
+  pin: pinOf(field.object(f, "pin")),
+}));
+/** groups.welcome {room, history, pins}: to a new member, after the `history` posts of the room
+ *  they never received (at most --join-history, pushed just before as groups.message with
+ *  `replay: "history"`), with the room's pinned posts. Not sent when both are empty. */
+export const GroupWelcome = message("groups.welcome", (f) => ({
+  room: field.text(f, "room"),
+  history: field.number(f, "history"),
+  pins: pins(f),
 }));
 
 /** groups.joined {room, name}: pushed to the room's other members online. */
@@ -161,37 +235,3 @@ export const SendAck = message("ack", (f) => ({
   sent: field.number(f, "sent"),
   stored: field.number(f, "stored"),
 }));
-
-/** ` (founder) (admin) (away)` and the like, after a member's name (client and plain-text
- *  mode). The founder is an owner, so `(founder)` says both. */
-export function memberFlags(
-  m: { online: boolean; owner: boolean; founder: boolean; admin: boolean },
-): string {
-  const role = m.founder ? " (founder)" : m.owner ? " (owner)" : "";
-  return `${role}${m.admin ? " (admin)" : ""}${m.online ? "" : " (away)"}`;
-}
-
-/** `1 member`, `3 members`. */
-export function memberCount(n: number): string {
-  return `${n} member${n === 1 ? "" : "s"}`;
-}
-
-/** One room of a list, as people read it (client and plain-text mode):
- *  `#cs350  120 members, 31 online (class room, announce-only, you are in it)` */
-export function roomLine(r: RoomInfo): string {
-  return `#${r.room}  ${memberCount(r.members)}, ${r.online} online${roomFlags(r)}`;
-}
-
-/** ` (class room, private, you are in it)` and the like. */
-function roomFlags(
-  r: { class: boolean; private: boolean; announce: boolean; joined: boolean; invited: boolean },
-): string {
-  const f = [
-    r.class && "class room",
-    r.private && "private",
-    r.announce && "announce-only",
-    r.joined && "you are in it",
-    r.invited && "you are invited",
-  ].filter(Boolean);
-  return f.length ? ` (${f.join(", ")})` : "";
-}

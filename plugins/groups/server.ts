@@ -20,6 +20,7 @@ import {
 import { isFounder, type Room, Rooms } from "./store.ts";
 import { groupsModeration } from "./server_moderation.ts";
 import { groupsText } from "./server_text.ts";
+import { groupsPins, roomConv } from "./server_pins.ts";
 import { DEFAULT_MAX_ROOMS_PER_ACCOUNT, roomLimit } from "./limits.ts";
 
 /** The "groups.audience" service: the room's canonical name and who a post by `sender` goes
@@ -67,14 +68,37 @@ export function groupsServer(api: ServerApi) {
     isMember: (room, name) => room.members.has(name.toLowerCase()),
     roomLimit: roomLimit(rooms, maxRooms),
   };
+  const welcome = groupsPins(g);
+  const welcomed = (r: Room, names: string[]) => {
+    for (const name of names) {
+      welcome(r, name).catch((e) => api.log.error(`history for ${name} in #${r.name}: ${e}`));
+    }
+  };
 
-  /** Adds accounts to the class room, but not those kicked from it. */
+  // People who share a room are related (presence tells them when the other comes and goes),
+  // except in the class room: every account is in it, so it relates no one to anyone.
+  api.relations(function* (account) {
+    const key = account.toLowerCase();
+    for (const r of rooms.each()) {
+      if (r === classRoom || !r.members.has(key)) continue;
+      for (const m of r.members.values()) yield m.name;
+    }
+  });
+
+  /** Adds accounts to the class room, but not those kicked from it. Only its moderators
+   *  (owners, server admins) are told: every account joins it, so telling every member would
+   *  cost members x members frames as a class makes its accounts, and say nothing. */
   const joinClassRoom = async (names: string[]) => {
     const room = classRoom!;
     const eligible = names.filter((n) => room.access.get(n.toLowerCase())?.state !== "kicked");
-    for (const name of await rooms.join(room, eligible)) {
-      g.push(room, GroupJoined, { room: room.name, name }, name);
+    const added = await rooms.join(room, eligible);
+    const staff = online(room).filter((s) => g.moderates(room, s.name!));
+    for (const name of added) {
+      for (const s of staff) {
+        if (s.name !== name) api.send(s, GroupJoined, { room: room.name, name });
+      }
     }
+    welcomed(room, added);
   };
 
   api.onStartup(async () => {
@@ -123,7 +147,10 @@ export function groupsServer(api: ServerApi) {
       }
     }
     g.roomLimit(r, me);
-    if ((await rooms.join(r, [me])).length) g.push(r, GroupJoined, { room: r.name, name: me }, me);
+    if ((await rooms.join(r, [me])).length) {
+      g.push(r, GroupJoined, { room: r.name, name: me }, me);
+      welcomed(r, [me]);
+    }
     return { room: r.name, members: r.members.size };
   });
 
@@ -197,7 +224,7 @@ export function groupsServer(api: ServerApi) {
       stored: p.stored.length,
     });
     const p = ctx.post({
-      conv: `room:${r.name.toLowerCase()}`,
+      conv: roomConv(r),
       to,
       spec: GroupMessage,
       body: { room: r.name, sender: me, text, ts },

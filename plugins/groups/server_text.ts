@@ -9,13 +9,16 @@ import {
   GroupMessage,
   GroupMode,
   GroupOpped,
+  GroupPinned,
   GroupSend,
+  GroupWelcome,
   ListAck,
-  memberFlags,
   MembersAck,
-  roomLine,
+  PinAck,
+  PinsAck,
   TO_ROOM_LINE,
 } from "./protocol.ts";
+import { memberFlags, pastText, pinLine, roomLine } from "./lines.ts";
 
 /** `/cmd` or `server:cmd`, as the core's own plain-text commands. */
 const cmd = (name: string, rest: string) => new RegExp(`^(?:server:|\\/)${name}${rest}$`, "i");
@@ -83,7 +86,44 @@ export function groupsText(api: ServerApi) {
     ack: (r) => `#${r.room} is ${r.on ? "announce-only" : "open to every member's posts"}`,
   });
 
-  t.render(GroupMessage, (m) => `[#${m.room}] ${m.sender}: ${m.text}`);
+  t.command({
+    usage: "/pin <room> [post]  /unpin <room> <post>",
+    summary: "pin a room's latest post (or post n), or unpin one",
+    match: cmd("(pin|unpin)", "\\s+(\\S+)(?:\\s+(\\d{1,15}))?"),
+    toFrame: (m) => ({
+      type: `groups.${m[1].toLowerCase()}`,
+      room: m[2],
+      ...(m[3] ? { seq: Number(m[3]) } : {}),
+    }),
+    ack: (r) =>
+      r.pin === undefined
+        ? `unpinned post ${r.seq} in #${r.room}`
+        : `pinned in #${r.room}: ${pinLine(PinAck.decode(r).pin)}`,
+  });
+  t.command({
+    usage: "/pins <room>",
+    summary: "a room's pinned posts",
+    match: cmd("pins", "\\s+(\\S+)"),
+    toFrame: (m) => ({ type: "groups.pins", room: m[1] }),
+    ack: (r) => {
+      const a = PinsAck.decode(r);
+      return a.pins.length ? a.pins.map(pinLine).join("\n") : `no pinned posts in #${a.room}`;
+    },
+  });
+
+  t.render(
+    GroupMessage,
+    (m) =>
+      `[#${m.room}] ${m.sender}: ${m.text}${
+        m.replay === "history" && m.seq !== undefined ? `  (post ${m.seq})` : ""
+      }`,
+  );
+  t.render(GroupPinned, (m) => `* ${m.pin.by} pinned in #${m.room}: ${pinLine(m.pin)}`);
+  t.render(GroupWelcome, (m) =>
+    [
+      ...(m.history ? [`* ${pastText(m)}`] : []),
+      ...m.pins.map((p) => `* pinned in #${m.room}: ${pinLine(p)}`),
+    ].join("\n"));
   t.render(GroupJoined, (m) => `* ${m.name} joined #${m.room}`);
   t.render(
     GroupLeft,

@@ -6,34 +6,10 @@
  */
 import { NAME_ORDER, NAME_PATTERN } from "../../protocol/limits.ts";
 import { ChatError } from "../../protocol/errors.ts";
-import type { Db, Migration } from "../types.ts";
+import type { Db } from "../types.ts";
 import { RoomCounts } from "./limits.ts";
 
-export const GROUPS_MIGRATIONS: Migration[] = [{
-  sql: `
-    CREATE TABLE groups_rooms (
-      room_key TEXT PRIMARY KEY,     -- lower case: room names are unique case-insensitively
-      name TEXT NOT NULL,            -- as created
-      created_by TEXT NOT NULL,
-      created_at INTEGER NOT NULL);
-    CREATE TABLE groups_members (
-      room_key TEXT NOT NULL REFERENCES groups_rooms(room_key) ON DELETE CASCADE,
-      account TEXT NOT NULL,         -- as registered
-      owner INTEGER NOT NULL DEFAULT 0,
-      joined_at INTEGER NOT NULL,
-      PRIMARY KEY (room_key, account)) WITHOUT ROWID`,
-}, {
-  sql: `
-    ALTER TABLE groups_rooms ADD COLUMN private INTEGER NOT NULL DEFAULT 0;
-    ALTER TABLE groups_rooms ADD COLUMN announce INTEGER NOT NULL DEFAULT 0;
-    CREATE TABLE groups_access (
-      room_key TEXT NOT NULL REFERENCES groups_rooms(room_key) ON DELETE CASCADE,
-      account TEXT NOT NULL,         -- lower case
-      state TEXT NOT NULL,           -- invited or kicked
-      by_name TEXT NOT NULL,         -- who invited or kicked
-      at INTEGER NOT NULL,
-      PRIMARY KEY (room_key, account)) WITHOUT ROWID`,
-}];
+export { GROUPS_MIGRATIONS } from "./migrations.ts";
 
 export interface Member {
   /** As registered. */
@@ -118,6 +94,11 @@ export class Rooms {
     const room = this.get(name);
     if (!room) throw new ChatError("NO_SUCH_ROOM", `there is no room #${name}; /rooms lists them`);
     return room;
+  }
+
+  /** Every room, unsorted (for a scan that does not need order). */
+  each(): Iterable<Room> {
+    return this.#rooms.values();
   }
 
   all(): Room[] {

@@ -1,4 +1,5 @@
 /** The offline plugin's client half: the missed-message summary and /history. */
+import { plural } from "../../protocol/words.ts";
 import { localTime } from "../../core/client_show.ts";
 import type { ClientApi } from "../types.ts";
 import {
@@ -17,7 +18,7 @@ export function offlineClient(api: ClientApi) {
     if (m.count === 0) return;
     const span = m.first === undefined
       ? ""
-      : ` (${localTime(m.first)}${m.last !== m.first ? ` to ${localTime(m.last!)}` : ""})`;
+      : ` (${range(localTime(m.first), localTime(m.last ?? m.first))})`;
     ui.notice(`${missedText(m)}${span}:`);
   });
 
@@ -55,7 +56,14 @@ export function offlineClient(api: ClientApi) {
       }
       oldest.set(key, ack.oldest!);
       const more = ack.count === limit ? `; /history ${who} more for older` : "";
-      ctx.ui.notice(`end of history with ${who} (${ack.count} messages${more})`);
+      ctx.ui.notice(`end of history with ${who} (${plural(ack.count, "message")}${more})`);
     },
   });
+}
+
+/** `2026-12-06 02:06 to 03:10`, or one time when both read the same (to the minute). */
+function range(first: string, last: string): string {
+  if (first === last) return first;
+  const [day, time] = last.split(" ");
+  return `${first} to ${first.startsWith(day + " ") ? time : last}`;
 }

@@ -1,4 +1,5 @@
 /** Offline-delivery and history frames, shared by the offline plugin's client and server. */
+import { plural } from "../../protocol/words.ts";
 import { ChatError } from "../../protocol/errors.ts";
 import { field, message, type RawFrame } from "../../protocol/spec.ts";
 
@@ -61,5 +62,5 @@ export function missedText(m: { count: number; convs: MissedCount[] }): string {
   const parts = m.convs.map((c) =>
     `${c.count} ${c.with.startsWith("#") ? "in" : "from"} ${c.with}`
   );
-  return `${m.count} message${m.count === 1 ? "" : "s"} while you were away: ${parts.join(", ")}`;
+  return `${plural(m.count, "message")} while you were away: ${parts.join(", ")}`;
 }

@@ -1,9 +1,11 @@
 /** The offline plugin's server half: the journal, history and retention. */
+import { plural } from "../../protocol/words.ts";
 import { ChatError } from "../../protocol/errors.ts";
 import { dmConversation, type ServerApi } from "../types.ts";
 import { MessageLog } from "./journal.ts";
 import { HistoryAck, missedText, OfflineHistory, OfflineSummary } from "./protocol.ts";
 import * as store from "./store.ts";
+import { type PostsService, postsService } from "./posts.ts";
 
 /** How often retention prunes: hourly keeps the log within an hour of the promise, and one
  *  DELETE an hour costs nothing. */
@@ -14,6 +16,7 @@ export function offlineServer(api: ServerApi) {
   const log = new MessageLog(api);
   api.journal(log);
   api.onLogin((s) => log.login(s));
+  api.provide<PostsService>("offline.posts", postsService(api.db));
 
   let pruner: ReturnType<typeof setInterval> | undefined;
   api.onStartup(async () => {
@@ -70,7 +73,7 @@ export function offlineServer(api: ServerApi) {
       with: m[1],
       ...(m[2] ? { limit: Number(m[2]) } : {}),
     }),
-    ack: (r) => `end of history (${HistoryAck.decode(r).count} messages)`,
+    ack: (r) => `end of history (${plural(HistoryAck.decode(r).count, "message")})`,
   });
   api.text.render(
     OfflineSummary,

@@ -1,15 +1,44 @@
-/** presence: who is online, and a notice to everyone when someone joins or leaves. */
-import type { Plugin } from "../types.ts";
-import { PresenceJoined, PresenceLeft, PresenceWho, WhoResult } from "./protocol.ts";
+/** presence: who is online (all of it), and join/leave notices to the people a user shares a
+ *  room or a conversation with (ServerApi.related), coalesced per recipient (notices.ts). */
+import type { Plugin, ServerApi, Session } from "../types.ts";
+import {
+  changesText,
+  PresenceChanges,
+  PresenceJoined,
+  PresenceLeft,
+  PresenceWho,
+  WhoResult,
+} from "./protocol.ts";
+import { DEFAULT_PRESENCE_WINDOW_MS, MAX_PRESENCE_WINDOW_MS, Notices } from "./notices.ts";
 
 export const presence: Plugin = {
   name: "presence",
-  summary: "who is online; join and leave notices",
+  summary: "who is online; join and leave notices to the people you share a room or chat with",
+  options: [{
+    flags: "--presence-window <ms>",
+    description: "join/leave notices to one person within this time go out as one (0: never " +
+      `combine; up to ${MAX_PRESENCE_WINDOW_MS})`,
+    default: String(DEFAULT_PRESENCE_WINDOW_MS),
+    check: (v) =>
+      /^\d+$/.test(v) && Number(v) <= MAX_PRESENCE_WINDOW_MS
+        ? undefined
+        : `expected a whole number of milliseconds from 0 to ${MAX_PRESENCE_WINDOW_MS}`,
+  }],
 
   server(api) {
+    const notices = new Notices(
+      api,
+      Number(api.option("presence-window")[0] ?? DEFAULT_PRESENCE_WINDOW_MS),
+    );
     api.on(PresenceWho, () => ({ users: api.sessions.names() }));
-    api.onLogin((s) => api.broadcast(PresenceJoined, { name: s.name! }, s));
-    api.onLogout((s, reason) => api.broadcast(PresenceLeft, { name: s.name!, reason }));
+    api.onLogin((s) => tellRelated(api, notices, s, { name: s.name! }));
+    api.onLogout((s, reason) => {
+      notices.forget(s);
+      // Everyone is leaving and is told why: n departures x n related users would be waste.
+      if (reason === "SERVER_SHUTDOWN") return;
+      tellRelated(api, notices, s, { name: s.name!, left: reason });
+    });
+    api.onShutdown(() => notices.close());
 
     api.text.command({
       usage: "server:who",
@@ -20,6 +49,7 @@ export const presence: Plugin = {
     });
     api.text.render(PresenceJoined, (m) => `* ${m.name} joined`);
     api.text.render(PresenceLeft, (m) => `* ${m.name} left (${m.reason})`);
+    api.text.render(PresenceChanges, (m) => `* ${changesText(m)}`);
   },
 
   client(api) {
@@ -35,8 +65,22 @@ export const presence: Plugin = {
     });
     api.on(PresenceJoined, (m, ui) => ui.notice(`${ui.style.name(m.name)} joined`));
     api.on(PresenceLeft, (m, ui) => ui.notice(`${ui.style.name(m.name)} left (${m.reason})`));
+    api.on(PresenceChanges, (m, ui) => ui.notice(changesText(m, ui.style.name)));
   },
 };
+
+/** Tells the users related to `s` who are online (not `s` itself) that it came or went. */
+function tellRelated(
+  api: ServerApi,
+  notices: Notices,
+  s: Session,
+  change: { name: string; left?: string },
+) {
+  for (const name of api.related(s.name!)) {
+    const to = api.sessions.get(name);
+    if (to && to !== s) notices.tell(to, change);
+  }
+}
 
 function online(users: string[]): string {
   return `online (${users.length}): ${users.join(", ")}`;

@@ -1,6 +1,7 @@
 /** The sendfile plugin's client half: `/sendfile <user|@room> <path>` streams a file (sealed
  *  end to end for a user when the encrypt plugin is on); receiving.ts takes files in. */
 import { createHash } from "node:crypto";
+import { isAbsolute, resolve } from "node:path";
 import { ChatError } from "../../protocol/errors.ts";
 import { homeDir } from "../../core/config_dir.ts";
 import type { ClientApi, ClientCtx } from "../types.ts";
@@ -22,11 +23,22 @@ import { safeFileName } from "./names.ts";
 import { Progress } from "./progress.ts";
 import { PLAIN_CHUNK, sealBytes, sealCheck, SEALED_NAME, sealedSize, sealFor } from "./sealing.ts";
 
+/** Where a typed path points (see userPath), said wherever /sendfile's usage is shown. */
+const PATHS = "(~/ is your home, a relative path starts where you ran the client; " +
+  'quote a path with spaces: "my notes.pdf")';
+
+/** Kept end-to-end encrypted files whose verdict is still to come: the server knows them only
+ *  as SEALED_NAME, so their names are remembered per recipient (one each, delivered in the
+ *  order kept) to name them in the verdict. A few hundred covers a term. */
+const MAX_KEPT_NAMES = 500;
+
 export function sendfileClient(api: ClientApi) {
   const sending = new Map<string, Outgoing>();
+  const keptNames = new Map<string, string[]>();
+  let keptCount = 0;
   const incoming = receiveFiles(
     api,
-    () => expandHome(api.option("downloads")[0] ?? DEFAULT_DOWNLOADS),
+    () => userPath(api.option("downloads")[0] ?? DEFAULT_DOWNLOADS, "give connect --downloads"),
   );
 
   // A new login means the old connection is gone, and with it every transfer on it.
@@ -37,11 +49,11 @@ export function sendfileClient(api: ClientApi) {
 
   api.command({
     name: "sendfile",
-    usage: '/sendfile <user|@room> <path>  (quote a path with spaces: "my notes.pdf")',
+    usage: `/sendfile <user|@room> <path>  ${PATHS}`,
     summary: "send a file to someone or a room; kept on the server for those away",
     async run(input, ctx) {
       if (input.args.length !== 2) {
-        return ctx.ui.error("USAGE", "/sendfile <user|@room> <path>  (quote paths with spaces)");
+        return ctx.ui.error("USAGE", `/sendfile <user|@room> <path>  ${PATHS}`);
       }
       const [to, path] = input.args;
       await send(ctx, to, path);
@@ -51,7 +63,7 @@ export function sendfileClient(api: ClientApi) {
   async function send(ctx: ClientCtx, target: string, path: string) {
     const room = /^[@#]/.test(target) ? target.slice(1) : undefined;
     const to = room === undefined ? target : undefined;
-    const file = await openForSending(path);
+    const file = await openForSending(userPath(path, "give the whole path"));
     try {
       const { size } = await file.stat();
       // What the receiver would make of it anyway; it also keeps our own notices clean.
@@ -96,6 +108,11 @@ export function sendfileClient(api: ClientApi) {
           const who = room === undefined
             ? `${v.to} gets it when they connect`
             : `${v.now} got it now, ${v.later} get it when they connect`;
+          if (e2e && keptCount < MAX_KEPT_NAMES) {
+            const key = v.to.toLowerCase();
+            keptNames.set(key, [...keptNames.get(key) ?? [], name]);
+            keptCount++;
+          }
           return ctx.ui.notice(`${name} is kept on the server for ${v.to} (${took}): ${who}`);
         }
         if (!v.ok) {
@@ -122,8 +139,12 @@ export function sendfileClient(api: ClientApi) {
   api.on(FileVerified, ({ file, name, by, ok }, ui) => {
     const t = sending.get(file);
     if (t) return t.finish({ kind: "verified", by, ok });
-    const shown = safeFileName(name);
-    if (ok) ui.notice(`${ui.style.name(by)} got ${shown} (SHA-256 verified)`);
+    const sealed = name === SEALED_NAME;
+    const kept = sealed ? keptNames.get(by.toLowerCase())?.shift() : undefined;
+    if (kept !== undefined) keptCount--;
+    const shown = kept ?? (sealed ? "your end-to-end encrypted file" : safeFileName(name));
+    const e2e = sealed ? ", end-to-end encrypted" : "";
+    if (ok) ui.notice(`${ui.style.name(by)} got ${shown} (SHA-256 verified${e2e})`);
     else ui.error("CHECKSUM_MISMATCH", `${by} could not use ${shown}; it was not kept`);
   });
 
@@ -137,11 +158,25 @@ export function sendfileClient(api: ClientApi) {
 /** Where files land unless `connect --downloads` says otherwise. */
 export const DEFAULT_DOWNLOADS = "~/Downloads/ClassChat";
 
-function expandHome(dir: string): string {
-  if (!dir.startsWith("~/") && dir !== "~") return dir;
-  const home = homeDir();
-  if (!home) throw new ChatError("NO_SUCH_FILE", "no home directory: give connect --downloads");
-  return home + dir.slice(1);
+/**
+ * A path as the person typed it: `~` and `~/...` are their home, and a relative path is from
+ * the directory they started the client in. `deno task` runs the program in the checkout, so
+ * Deno.cwd() is not that directory; deno task (like npm) passes it as INIT_CWD, and keeps an
+ * INIT_CWD already set. Read only when granted (the tasks and the compiled binary allow it),
+ * so a narrower permission list falls back to the working directory instead of prompting.
+ */
+function userPath(path: string, otherwise: string): string {
+  if (/^~(?=$|[\\/])/.test(path)) {
+    const home = homeDir();
+    if (!home) throw new ChatError("NO_SUCH_FILE", `no home directory for ${path}: ${otherwise}`);
+    path = home + path.slice(1);
+  }
+  return isAbsolute(path) ? path : resolve(callerDir(), path);
+}
+
+function callerDir(): string {
+  const granted = Deno.permissions.querySync({ name: "env", variable: "INIT_CWD" }).state;
+  return (granted === "granted" && Deno.env.get("INIT_CWD")) || Deno.cwd();
 }
 
 /** Opens a file to send, with the errors a person can act on. */

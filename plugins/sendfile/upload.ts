@@ -127,9 +127,9 @@ export class Upload implements Flow {
       later: recipients.length - online.length,
     });
     this.flows.api.log.info(
-      `kept ${
-        JSON.stringify(name)
-      } (${size} bytes) from ${this.from.name} for ${this.target.label}`,
+      // A sealed file's name is the sender's secret: the server knows only that it is one.
+      `kept ${sealed ? "an end-to-end encrypted file" : JSON.stringify(name)} (${size} bytes)` +
+        ` from ${this.from.name} for ${this.target.label}`,
     );
     this.kept(recipients);
   }

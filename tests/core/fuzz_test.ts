@@ -234,6 +234,7 @@ Deno.test(`fuzz - ${TARGET} malformed frames (seed ${SEED}) while clients chat: 
 Deno.test("limits - the 11th malformed frame in a minute closes the connection with TOO_MANY_ERRORS; others go on", () =>
   withServer(async (h) => {
     const [mallory, olive] = await h.users("Mallory", "Olive");
+    await olive.ok("dm.send", { receiver: "Mallory", text: "hi" }); // related: Olive is told
     // One incident, two log lines (its first bad frame, its close): never one per frame.
     const logged: string[] = [];
     h.server.log.info = (m: string) => void logged.push(m);

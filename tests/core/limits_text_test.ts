@@ -22,6 +22,8 @@ Deno.test("text idle - an nc session is told at half of --text-idle-timeout, sta
     const t0 = performance.now();
     await nc.sendRaw(`/login Nell ${pw("Nell")}\n`);
     await nc.expectLine(/^created account Nell$/);
+    // A conversation, so that Watcher is told when Nell leaves.
+    await watcher.ok("dm.send", { receiver: "Nell", text: "hi" });
     await nc.expectLine(
       /^\* idle: type anything within \d+ s to stay connected$/,
       2 * TEXT_IDLE_MS,

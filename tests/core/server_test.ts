@@ -86,6 +86,7 @@ Deno.test("server - a line over the frame cap is refused with FRAME_TOO_LARGE; t
 Deno.test("server - session.quit acks, closes, frees the name, and tells the others", () =>
   withServer(async (h) => {
     const [alice, bob] = await h.users("Alice", "Bob");
+    await bob.ok("dm.send", { receiver: "Alice", text: "bye" }); // related: Alice is told
     await bob.ok("session.quit");
     await bob.closed;
     const left = await alice.expect("presence.left");
@@ -98,6 +99,7 @@ Deno.test("server - session.quit acks, closes, frees the name, and tells the oth
 Deno.test("server - a dropped connection frees the name with reason disconnected", () =>
   withServer(async (h) => {
     const [alice, bob] = await h.users("Alice", "Bob");
+    await bob.ok("dm.send", { receiver: "Alice", text: "hi" }); // related: Alice is told
     bob.close();
     const left = await alice.expect("presence.left");
     assert.deepEqual([left.name, left.reason], ["Bob", "disconnected"]);
@@ -108,6 +110,7 @@ Deno.test("server - shutdown tells every client why before closing", async () =>
   const { startServer } = await import("../harness.ts");
   const h = await startServer();
   const [alice, bob] = await h.users("Alice", "Bob");
+  await bob.ok("dm.send", { receiver: "Alice", text: "hi" }); // related: each would be told
   const anon = await h.connect();
   await anon.expect("welcome");
   await h.server.close();

@@ -51,9 +51,9 @@ terminalTest(
     const bob = await h.connect();
     await bob.login("Bob2");
     await bob.ok("dm.send", { receiver: "Alice", text: `see my homework_${RLO}fdp.exe` });
-    const lines = await s.shows(/^Bob2: see my homework_/);
-    const line = lines.find((l) => l.startsWith("Bob2: see my"))!;
-    assert.equal(line, "Bob2: see my homework_fdp.exe");
+    const lines = await s.shows(/^Bob2: \[unencrypted\] see my homework_/);
+    const line = lines.find((l) => l.startsWith("Bob2: [unencrypted] see my"))!;
+    assert.equal(line, "Bob2: [unencrypted] see my homework_fdp.exe");
     assert.ok(!(await s.raw()).includes(RLO), "no override reached the terminal");
   },
 );

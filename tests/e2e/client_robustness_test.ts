@@ -97,7 +97,7 @@ Deno.test("client robustness - garbage from a fake server is survived, and the n
     assert.equal((await c.frame("session.login")).name, "Bob");
     for (const g of garbage("Bob")) await c.send(g);
     await c.send({ type: "dm.message", sender: "Eve", receiver: "Bob", text: "still here", ts: 0 });
-    assert.equal(await bob.waitFor(/Eve: still here/), "Eve: still here");
+    assert.equal(await bob.waitFor(/Eve: .*still here/), "Eve: [unencrypted] still here");
     assert.ok(await alive(bob.pid), "the client keeps running");
     // It still talks to the server: a request after all that is answered.
     await bob.type("/who");
@@ -106,8 +106,8 @@ Deno.test("client robustness - garbage from a fake server is survived, and the n
     // and no line was forged.
     const shown = bob.lines.filter((l) => /^(Eve|\* Mallory|\* Eve|\(while)/.test(l));
     assert.deepEqual(shown, [
-      "(while you were away) [unknown time] Eve: from the far future",
-      "Eve: still here",
+      "(while you were away) [unknown time] Eve: [unencrypted] from the far future",
+      "Eve: [unencrypted] still here",
     ]);
     assert.doesNotMatch(bob.lines.join("\n"), /NaN/);
     assert.ok(!bob.lines.some((l) => /^! (FORGED|SERVER_SHUTDOWN)/.test(l)), "a forged line");
@@ -139,8 +139,11 @@ Deno.test("client robustness - a connection cut by the server: a clear message, 
     assert.ok(!second.frames.some((f) => f.type === "session.login"), "no password needed");
     await bob.waitFor(/^\* reconnected as Bob$/);
     await second.send({ type: "dm.message", sender: "Eve", receiver: "Bob", text: "back", ts: 0 });
-    await bob.waitFor(/^Eve: back$/);
-    assert.ok(!bob.lines.some((l) => l.includes("Eve: ") && l !== "Eve: back"), "no half frame");
+    await bob.waitFor(/^Eve: \[unencrypted\] back$/); // Eve has no key: marked
+    assert.ok(
+      !bob.lines.some((l) => l.includes("Eve: ") && l !== "Eve: [unencrypted] back"),
+      "no half frame",
+    );
     await endsClean(bob);
   });
 });
@@ -210,7 +213,7 @@ Deno.test("client robustness - reconnect attempts that fail in new ways are retr
     await good.greet();
     await bob.waitFor(/^\* reconnected as Bob$/, 20_000);
     await good.send({ type: "dm.message", sender: "Eve", receiver: "Bob", text: "finally", ts: 0 });
-    await bob.waitFor(/^Eve: finally$/);
+    await bob.waitFor(/^Eve: \[unencrypted\] finally$/);
     const r = await endsClean(bob);
     assert.equal(r.stdout.match(/reconnected as/g)?.length, 1, r.stdout);
   });

@@ -70,7 +70,7 @@ Deno.test("offline cli - messages to an offline user arrive on connect, in order
       "Alice: third",
     ]);
     await bob.type("/history Alice more");
-    await bob.waitFor(/end of history with Alice \(1 messages/);
+    await bob.waitFor(/end of history with Alice \(1 message\)/);
     await alice.end();
     const b = await bob.end();
     assert.equal(b.stdout.match(/Alice: first/g)?.length, 2, "once missed, once in history");
@@ -263,13 +263,13 @@ Deno.test("offline cli - duplicates on the wire are shown once", async () => {
     const bob = spawnClient("Bob", {
       port: fake.port,
     } as Awaited<ReturnType<typeof spawnServer>>);
-    await bob.waitFor(/Alice: n4/);
+    await bob.waitFor(/Alice: \[unencrypted\] n4/);
     const r = await bob.end();
-    assert.deepEqual(r.stdout.match(/Alice: n\d/g), [
-      "Alice: n1",
-      "Alice: n2",
-      "Alice: n3",
-      "Alice: n4",
+    assert.deepEqual(r.stdout.match(/Alice: \[unencrypted\] n\d/g), [
+      "Alice: [unencrypted] n1",
+      "Alice: [unencrypted] n2",
+      "Alice: [unencrypted] n3",
+      "Alice: [unencrypted] n4",
     ]);
     await fake.served;
     assert.equal(fake.acks.at(-1), 4, "what was shown is acknowledged");

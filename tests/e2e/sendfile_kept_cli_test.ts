@@ -68,10 +68,10 @@ Deno.test("sendfile kept cli - a file to a room of 3 reaches the member online a
     // Carol connects: both arrive, marked as sent while she was away, and are intact.
     const carol2 = spawnClient("Carol", server, carolConfig, carolArgs);
     await carol2.waitFor(
-      /^\* Alice is sending you notes\.pdf \(200 KB\) in #lab, sent .* while you were away$/,
+      /^\* Alice is sending you notes\.pdf \(200 KB\) in #lab, sent \d{4}-\d\d-\d\d \d\d:\d\d while you were away$/,
     );
     await carol2.waitFor(
-      /^\* Alice is sending you answers\.txt \(17 KB\), sent .* while you were away, end-to-end encrypted$/,
+      /^\* Alice is sending you answers\.txt \(17 KB\), sent \d{4}-\d\d-\d\d \d\d:\d\d while you were away, end-to-end encrypted$/,
     );
     await carol2.waitFor(/^\* received answers\.txt .*\(SHA-256 verified, end-to-end encrypted\)$/);
     assert.equal(await sha256(await Deno.readFile(`${dl}/carol/notes.pdf`)), await sha256(notes));
@@ -80,7 +80,7 @@ Deno.test("sendfile kept cli - a file to a room of 3 reaches the member online a
       await sha256(secret),
     );
     await alice.waitFor(/^\* Carol got notes\.pdf \(SHA-256 verified\)$/);
-    await alice.waitFor(/^\* Carol got .* \(SHA-256 verified\)$/);
+    await alice.waitFor(/^\* Carol got answers\.txt \(SHA-256 verified, end-to-end encrypted\)$/);
     // Everyone has everything: the server keeps nothing.
     for (let i = 0; (await blobs(server.data)).length && i < 50; i++) {
       await new Promise((r) => setTimeout(r, 100));

@@ -18,10 +18,10 @@ terminalTest(
     await bob.ok("dm.send", { receiver: "Alice", text: "are you there?" });
     // The line is written, then the prompt redrawn: a snapshot may fall between the two.
     const lines = await s.until((l) =>
-      l.includes("Bob2: are you there?") && l.at(-1)!.startsWith(">")
+      l.includes("Bob2: [unencrypted] are you there?") && l.at(-1)!.startsWith(">")
     );
     assert.equal(lines.at(-1), "> Bob2: still typ"); // the prompt and typed text, redrawn
-    assert.equal(lines.at(-2), "Bob2: are you there?");
+    assert.equal(lines.at(-2), "Bob2: [unencrypted] are you there?"); // no key: marked
     await s.type("ing", true);
     assert.equal((await bob.expect("dm.message")).text, "still typing");
   },
@@ -120,9 +120,9 @@ terminalTest(
       // Chat arrives above the progress line; the half-typed line stays intact.
       await bob.ok("dm.send", { receiver: "Alice", text: "nearly there" });
       const chat = await s.until((l) =>
-        l.includes("Bob2: nearly there") && l.at(-1) === "> half typ"
+        l.includes("Bob2: [unencrypted] nearly there") && l.at(-1) === "> half typ"
       );
-      assert.equal(chat.at(-3), "Bob2: nearly there");
+      assert.equal(chat.at(-3), "Bob2: [unencrypted] nearly there");
       assert.match(chat.at(-2)!, /^↓ data\.bin from Bob2: \d+%/);
       // A line entered moves above the progress line, and its answer follows it there.
       await s.key("C-u");

@@ -39,6 +39,9 @@ export async function tmux(...args: string[]): Promise<string> {
 
 /** One client running in a 120x20 terminal. */
 export class Screen {
+  /** Read rows a line wrapped over as the one line they show (capture-pane -J). */
+  joined = false;
+
   constructor(readonly session: string) {}
 
   /** Runs `connect <name>` in a new terminal; `then` is shell run after the client exits.
@@ -74,8 +77,14 @@ export class Screen {
     return tmux("send-keys", "-t", this.session, name);
   }
 
+  /** Resizes the terminal, as a person dragging the window's corner does. */
+  resize(columns: number, rows = 20) {
+    return tmux("resize-window", "-t", this.session, "-x", `${columns}`, "-y", `${rows}`);
+  }
+
   raw(escapes = false): Promise<string> {
-    return tmux("capture-pane", "-t", this.session, "-p", ...(escapes ? ["-e"] : []));
+    const flags = [...(escapes ? ["-e"] : []), ...(this.joined ? ["-J"] : [])];
+    return tmux("capture-pane", "-t", this.session, "-p", ...flags);
   }
 
   /** Polls until test passes (bounded); returns the screen's non-empty lines. */

@@ -33,7 +33,7 @@ Deno.test("offline - a message to an offline account is stored, then delivered o
   withServer(async (h) => {
     const [alice, bob] = await h.users("Alice", "Bob");
     bob.close();
-    await alice.expect("presence.left", (f) => f.name === "Bob");
+    await alice.gone("Bob");
     const acks = [];
     for (const text of ["one", "two", "three"]) {
       acks.push(await alice.ok("dm.send", { receiver: "bob", text }));
@@ -188,7 +188,7 @@ Deno.test("offline - room posts use the same log: offline members get them on lo
   withServer(async (h) => {
     const [alice, bob, carol] = await h.users("Alice", "Bob", "Carol");
     carol.close();
-    await alice.expect("presence.left", (f) => f.name === "Carol");
+    await alice.gone("Carol");
     const r = await alice.ok("room.post", { text: "Project 2 is out" });
     assert.deepEqual([r.sent, r.stored], [1, 1]);
     await bob.ok("room.post", { text: "thanks" });

@@ -41,7 +41,7 @@ async function upload(c: TestClient, to: string, name: string, bytes: Uint8Array
 /** Disconnects `who` and waits until `watcher` saw it leave (the server is done with it). */
 async function away(who: TestClient, name: string, watcher: TestClient) {
   who.close();
-  await watcher.expect("presence.left", (f) => f.name === name);
+  await watcher.gone(name);
 }
 
 async function server(data: string, options: Record<string, string> = {}): Promise<Harness> {

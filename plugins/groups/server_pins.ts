@@ -1,0 +1,111 @@
+/** Pinned posts (/pin, /unpin, /pins) and what a new member is given of a room's past: its
+ *  recent posts they never received (from the message log, through the "offline.posts"
+ *  service) and its pins. */
+import type { PostsService } from "../offline/posts.ts";
+import type { HandlerCtx } from "../types.ts";
+import {
+  GroupMessage,
+  GroupPin,
+  GroupPinned,
+  GroupPins,
+  GroupUnpin,
+  GroupWelcome,
+  type Pin,
+} from "./protocol.ts";
+import { Pins } from "./pins.ts";
+import type { Room } from "./store.ts";
+import type { Groups } from "./server.ts";
+import { DEFAULT_JOIN_HISTORY, DEFAULT_MAX_PINS } from "./limits.ts";
+
+/** The message log's name for a room's conversation. */
+export const roomConv = (r: Room) => `room:${r.name.toLowerCase()}`;
+
+export function groupsPins(g: Groups) {
+  const { api, rooms } = g;
+  const pins = new Pins(api.db);
+  const joinHistory = Number(api.option("join-history")[0] ?? DEFAULT_JOIN_HISTORY);
+  const maxPins = Number(api.option("max-pins")[0] ?? DEFAULT_MAX_PINS);
+  const posts = () => api.service<PostsService>("offline.posts");
+  api.onStartup(() => pins.load());
+
+  const moderated = (name: string, ctx: HandlerCtx): Room => {
+    const r = rooms.find(name);
+    if (!g.moderates(r, ctx.session.name!)) {
+      ctx.fail("NOT_ALLOWED", `only an owner of #${r.name} or a server admin may pin`);
+    }
+    return r;
+  };
+
+  // groups.pin {room, seq?} -> ack {room, pin} | NO_SUCH_ROOM | NOT_ALLOWED | NO_SUCH_POST |
+  //   TOO_MANY_PINS
+  api.on(GroupPin, async ({ room, seq }, ctx) => {
+    const r = moderated(room, ctx);
+    const found = await posts()?.get(roomConv(r), seq);
+    if (!found || found.frame.type !== GroupMessage.type) {
+      return ctx.fail(
+        "NO_SUCH_POST",
+        seq === undefined ? `#${r.name} has no posts yet` : `#${r.name} has no post ${seq}`,
+      );
+    }
+    const m = GroupMessage.decode(found.frame);
+    const pin: Pin = {
+      seq: found.seq,
+      sender: m.sender,
+      text: m.text,
+      ts: m.ts,
+      by: ctx.session.name!,
+    };
+    if (pins.has(r.name, pin.seq)) {
+      return {
+        room: r.name,
+        pin: pins.of(r.name).find((p) => p.seq === pin.seq),
+      };
+    }
+    if (pins.of(r.name).length >= maxPins) {
+      ctx.fail(
+        "TOO_MANY_PINS",
+        `#${r.name} has ${maxPins} pinned posts, the most allowed; /unpin one`,
+      );
+    }
+    await pins.add(r.name, pin);
+    g.push(r, GroupPinned, { room: r.name, pin }, ctx.session.name);
+    return { room: r.name, pin };
+  });
+
+  // groups.unpin {room, seq} -> ack {room, seq} | NO_SUCH_ROOM | NOT_ALLOWED | NO_SUCH_POST
+  api.on(GroupUnpin, async ({ room, seq }, ctx) => {
+    const r = moderated(room, ctx);
+    if (!(await pins.remove(r.name, seq))) {
+      ctx.fail("NO_SUCH_POST", `post ${seq} is not pinned in #${r.name}`);
+    }
+    return { room: r.name, seq };
+  });
+
+  // groups.pins {room} -> ack {room, pins} | NO_SUCH_ROOM | NOT_A_MEMBER (private, outsider)
+  api.on(GroupPins, ({ room }, ctx) => {
+    const r = rooms.find(room);
+    const me = ctx.session.name!;
+    if (r.private && !g.isMember(r, me) && !api.accounts.isAdmin(me)) {
+      ctx.fail("NOT_A_MEMBER", `#${r.name} is private and you are not in it`);
+    }
+    return { room: r.name, pins: pins.of(r.name) };
+  });
+
+  /** Gives `name`, who just joined `r`, the room's last posts they never received (as
+   *  history: the client does not count them as seen, so nothing is shown twice) and its
+   *  pins, if they are online. Posts logged after the join reach them live or at catch-up. */
+  return async (r: Room, name: string): Promise<void> => {
+    const s = api.sessions.get(name);
+    if (!s) return;
+    const service = posts();
+    const past = joinHistory > 0 && service
+      ? (await service.unseen(roomConv(r), name, joinHistory, await pins.given(r.name, name)))
+        .filter((p) => p.frame.type === GroupMessage.type)
+      : [];
+    const pinned = pins.of(r.name);
+    if (api.sessions.get(name) !== s || (past.length === 0 && pinned.length === 0)) return;
+    for (const p of past) api.relay([s], { ...p.frame, seq: p.seq, replay: "history" });
+    api.send(s, GroupWelcome, { room: r.name, history: past.length, pins: [...pinned] });
+    if (past.length) await pins.setGiven(r.name, name, past.at(-1)!.seq);
+  };
+}
