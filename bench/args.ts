@@ -67,6 +67,8 @@ export interface Options {
   seed: number;
   /** Hard limit for the whole run: past it the partial report is printed and we exit 1. */
   deadline: number;
+  /** dm/fanout: every dm.send or groups.send carries a transaction id, as the real client's. */
+  txn: boolean;
 }
 
 export const HELP = `Usage: deno task bench <workload> [options]
@@ -136,6 +138,10 @@ Options:
   --seed <n>            soak: seed of the pseudo-random traffic (default 1)
   --messages <n>        backlog: missed messages to send and then receive (default 10000)
   --size <bytes>        file: bytes to send, a count or with KiB, MiB or GiB (default 1GiB)
+  --txn                 dm/fanout: every dm.send or groups.send also carries a unique
+                        transaction id ("txn":"<random per client>.<counter>"), as the real
+                        client's do since issue 17, so the server records each answer
+                        durably (its core_txn table); without it, no txn (cheaper)
   --deadline <s>        give up after this many seconds in total (default: dm --seconds + 30,
                         fanout --seconds + 90, soak --seconds + 120,
                         conn --hold + 60, backlog 60 + --messages / ${BACKLOG_DEADLINE_RATE},
@@ -175,6 +181,7 @@ export function parseOptions(argv: string[]): Options | undefined {
         messages: { type: "string", default: "10000" },
         size: { type: "string", default: DEFAULT_FILE_SIZE },
         deadline: { type: "string" },
+        txn: { type: "boolean", default: false },
         json: { type: "boolean", default: false },
         help: { type: "boolean", short: "h", default: false },
       },
@@ -207,6 +214,9 @@ export function parseOptions(argv: string[]): Options | undefined {
   const senders = int("senders", v.senders, 1, 100_000);
   if (senders > members) throw new UsageError("--senders: at most --members");
   const size = bytes("size", v.size, MAX_FILE_SIZE);
+  if (v.txn && workload !== "dm" && workload !== "fanout") {
+    throw new UsageError("--txn: only for dm and fanout");
+  }
   const deadlineDefault = workload === "dm"
     ? seconds + 30
     : workload === "fanout"
@@ -241,6 +251,7 @@ export function parseOptions(argv: string[]): Options | undefined {
     warmup,
     seed: int("seed", v.seed, 0, 2 ** 32 - 1),
     deadline: v.deadline === undefined ? deadlineDefault : num("deadline", v.deadline, 1, 86400),
+    txn: v.txn,
   };
 }
 

@@ -58,6 +58,9 @@ export abstract class WindowBench<P extends WindowPeer> {
   async run(signal: AbortSignal): Promise<void> {
     const { o } = this;
     this.peers = this.makePeers();
+    if (o.txn) {
+      for (const p of this.senders()) p.useTxn();
+    }
     const target = await serverTarget(o, signal, READ_BUFFER_BYTES);
     const { failed, firstError } = await openAll(this.peers, target, o.concurrency);
     if (failed > 0) {
@@ -148,6 +151,7 @@ export abstract class WindowBench<P extends WindowPeer> {
       failure: why ?? (this.phase === "done" ? undefined : `stopped while ${this.phase}`),
       lines: [
         ...w.lines,
+        ["transaction ids", o.txn ? "a txn on every send (--txn)" : "none"],
         ["sending window", fixed(secs, 2, "s")],
         ["sent (acked)", `${count(perSec(acked), "msg/s")}  (${count(acked)} acked in window)`],
         ["delivered", `${count(perSec(delivered), "msg/s")}  (${count(delivered)} in window)`],
@@ -165,6 +169,7 @@ export abstract class WindowBench<P extends WindowPeer> {
       ],
       json: {
         ...w.json,
+        txn: o.txn,
         window: o.window,
         seconds: round(secs, 3),
         textBytes: o.textBytes,

@@ -10,6 +10,9 @@ import type { LatencyHistogram } from "./stats.ts";
 const enc = new TextEncoder();
 /** Request ids are base-36 sequence numbers: 11 characters cover any possible run. */
 const MAX_ID_CHARS = 11;
+/** With --txn, what follows the id: `","txn":"` (9), the 12-character prefix, a dot and a
+ *  decimal counter (16 digits cover any possible run). */
+const MAX_TXN_CHARS = 9 + 12 + 1 + 16;
 
 export abstract class WindowPeer extends Peer {
   /** Set by the workload: true only during the sending window. */
@@ -25,6 +28,8 @@ export abstract class WindowPeer extends Peer {
   #mid = "";
   /** Reused for every batch: a write completes before the next batch is encoded. */
   #wbuf = new Uint8Array(0);
+  /** With --txn (useTxn): `","txn":"<prefix>.`, followed by the request's number. */
+  #txnHead: string | undefined;
 
   constructor(
     name: string,
@@ -41,8 +46,17 @@ export abstract class WindowPeer extends Peer {
   protected target(type: string, mid: string): void {
     this.#head = `{"type":"${type}","id":"`;
     this.#mid = mid;
-    const frameBytes = this.#head.length + MAX_ID_CHARS + mid.length + this.textBytes + 3;
+    const frameBytes = this.#head.length + MAX_ID_CHARS + MAX_TXN_CHARS + mid.length +
+      this.textBytes + 3;
     this.#wbuf = new Uint8Array(this.window * frameBytes);
+  }
+
+  /** --txn: every request also carries a transaction id right after its id, shaped as the
+   *  reference client's (core/client_sends.ts): a random prefix per client (9 bytes,
+   *  base64url) and a counter, so the server records each (account, txn) answer. */
+  useTxn(): void {
+    const prefix = crypto.getRandomValues(new Uint8Array(9)).toBase64({ alphabet: "base64url" });
+    this.#txnHead = `","txn":"${prefix}.`;
   }
 
   /** A request was answered (ack or error): its window slot is free. */
@@ -72,7 +86,11 @@ export abstract class WindowPeer extends Peer {
       const text = String(Math.round(performance.now() * 1000)).padEnd(this.textBytes, "x");
       const tail = this.#mid + text + '"}\n';
       let s = "";
-      for (let i = 0; i < n; i++) s += this.#head + (this.#seq++).toString(36) + tail;
+      const txn = this.#txnHead;
+      for (let i = 0; i < n; i++) {
+        const id = this.#seq++;
+        s += this.#head + id.toString(36) + (txn === undefined ? "" : txn + (id + 1)) + tail;
+      }
       this.inflight += n;
       this.sent += n;
       const { read, written } = enc.encodeInto(s, this.#wbuf);

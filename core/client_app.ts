@@ -9,7 +9,6 @@
  * handed in by commands/connect.ts.
  */
 import { SessionAck, SessionQuit } from "../protocol/core.ts";
-import type { MessageSpec, RawFrame } from "../protocol/spec.ts";
 import type { ClientCtx, Plugin, Ui } from "../plugins/types.ts";
 import { ClientConnection, type CloseInfo } from "./client.ts";
 import { FrameShow } from "./client_show.ts";
@@ -18,8 +17,10 @@ import { TrustError } from "./tls/client_tls.ts";
 import { buildClientRegistry, type ClientRegistry } from "./client_registry.ts";
 import { type Credentials, logIn, passwdCommand } from "./client_login.ts";
 import { parseSlash } from "./slash.ts";
-import { Sends } from "./client_sends.ts";
+import type { Sends } from "./client_sends.ts";
+import { ClientOutbox } from "./client_outbox.ts";
 import { Backoff } from "./client_reconnect.ts";
+import { plural } from "../protocol/words.ts";
 
 export interface ClientOptions {
   name: string;
@@ -41,6 +42,11 @@ export type EndReason = "quit" | "eof" | "lost";
 
 /** Reasons after which reconnecting would be wrong: another client took over the session. */
 const FINAL_CLOSE_CODES = new Set(["SESSION_REPLACED"]);
+/** A second /quit within this leaves although messages are not confirmed (see quitAsked). */
+const QUIT_CONFIRM_MS = 30_000;
+/** Online, /quit first waits this long at most for the messages typed before it to be sent
+ *  and answered (a message being encrypted has not left yet): a few round trips. */
+const QUIT_DRAIN_MS = 5_000;
 
 export class ClientApp {
   readonly registry: ClientRegistry;
@@ -49,15 +55,17 @@ export class ClientApp {
   #me = "";
   #token: string | undefined;
   readonly #frames: FrameShow;
-  /** The last request handed to the connection (see #request). */
-  #sending: Promise<void> = Promise.resolve();
   /** ctx for intercepts: its requests bypass the intercepts and the send order. */
   readonly #direct: ClientCtx;
   /** ctx for the login hooks: its requests go before those waiting for the login. */
   readonly #hookCtx: ClientCtx;
   #inflight = new Set<Promise<unknown>>();
-  /** Requests kept until answered, across reconnects, and the transaction ids of all. */
-  readonly #sends = new Sends();
+  readonly #out: ClientOutbox;
+  /** Messages kept until answered, across reconnects (the outbox's). */
+  readonly #sends: Sends;
+  #quitWarned = -Infinity;
+  /** Set when the session is over (see #end). */
+  #over = false;
   readonly #backoff = new Backoff();
   #ending: EndReason | undefined;
   #ended!: (r: EndReason) => void;
@@ -78,7 +86,7 @@ export class ClientApp {
       get me() {
         return me();
       },
-      request: (spec, body) => this.#request(spec, body),
+      request: (spec, body) => this.#out.request(spec, body),
       notify: (spec, body) => this.#conn?.notify(spec, body),
       settled: () => this.#frames.settled(),
       quit: () => this.quit(),
@@ -95,8 +103,17 @@ export class ClientApp {
       get me() {
         return me();
       },
-      request: (spec, body) => this.#request(spec, body, false),
+      request: (spec, body) => this.#out.request(spec, body, false),
     };
+    this.#out = new ClientOutbox({
+      registry: this.registry,
+      ui: opts.ui,
+      direct: () => this.#direct,
+      connection: () => this.#connection(),
+      nextTry: () => this.#backoff.nextTry(),
+      ending: () => this.#ending !== undefined,
+    });
+    this.#sends = this.#out.sends;
     this.#frames = new FrameShow(
       this.registry,
       opts.ui,
@@ -198,7 +215,9 @@ export class ClientApp {
     if (!line || this.#ending) return;
     // Someone wants to send: offline, the next try is now.
     this.#backoff.wake();
-    const p = this.#run(line).catch((e) => this.#report(e)).finally(() => this.#inflight.delete(p));
+    // Once the session is over, what failed because of it was summed up by quit (NOT_SENT).
+    const p = this.#run(line).catch((e) => this.#over || this.#report(e))
+      .finally(() => this.#inflight.delete(p));
     this.#inflight.add(p);
   }
 
@@ -208,60 +227,45 @@ export class ClientApp {
     await this.quit("eof");
   }
 
+  /** /quit: messages the server has not confirmed (typed offline, say) would be lost, so the
+   *  first /quit says so and a second one leaves. */
+  quitAsked(): Promise<void> | void {
+    // Online, what is in flight is answered before the quit is (answers come in order).
+    const n = this.#sends.online ? 0 : this.#sends.unconfirmed;
+    if (n > 0 && performance.now() - this.#quitWarned > QUIT_CONFIRM_MS) {
+      this.#quitWarned = performance.now();
+      return this.opts.ui.error(
+        "NOT_SENT",
+        `${plural(n, "message")} not confirmed by the server yet (they are sent when the` +
+          " connection is back); /quit again to leave without them",
+      );
+    }
+    return this.quit();
+  }
+
   async quit(reason: EndReason = "quit"): Promise<void> {
     if (this.#ending) return;
     this.#ending = reason;
+    // What was typed before the quit goes first: handed over in order, then answered.
+    if (this.#sends.online) await this.#out.drain(QUIT_DRAIN_MS);
     this.#frames.flushAck();
     try {
       await this.#conn?.request(SessionQuit, {});
     } catch { /* the server may already be gone; we are leaving either way */ }
+    const lost = this.#sends.unconfirmed;
+    if (lost > 0) {
+      this.opts.ui.error("NOT_SENT", `${plural(lost, "message")} never confirmed by the server`);
+    }
     this.#conn?.close();
     this.#end(reason);
   }
 
   #end(reason: EndReason) {
     this.#ending ??= reason;
+    this.#over = true;
     this.#sends.end(new Error("not confirmed: the session ended before the server answered"));
     this.#backoff.stop(this.opts.ui);
     this.#ended(reason);
-  }
-
-  /**
-   * A request through the plugins' outgoing intercepts (e.g. encryption). Requests leave in
-   * the order they were made even when an intercept takes time: each waits for the one
-   * before it to be sent (not answered). Intercepts get a context whose requests go straight
-   * out, so one that looks something up does not queue behind itself.
-   */
-  #request<T>(spec: MessageSpec<T>, body: T, ordered = true): Promise<RawFrame> {
-    const fns = this.registry.intercepts.get(spec.type)?.out ?? [];
-    const txn = this.#sends.txn();
-    const resend = spec.resend && ordered;
-    if (resend) {
-      try {
-        this.#sends.hold();
-      } catch (e) {
-        return Promise.reject(e);
-      }
-    }
-    if (resend && !this.#sends.online && !this.#ending) {
-      this.opts.ui.notice(
-        `not connected: queued, sent when reconnected (${this.#backoff.nextTry()})`,
-      );
-    }
-    const send = async () => {
-      const prepare = async (b: T) => {
-        for (const fn of fns) b = await fn(b, this.#direct) as T;
-        return b;
-      };
-      // A message waits for the session to be back, behind those that waited before it.
-      if (resend) return this.#sends.handOver(spec, body, txn, prepare);
-      return { ack: this.#connection().request(spec, await prepare(body), txn) };
-    };
-    // The login hooks' requests come before what was typed (which may wait for them).
-    if (!ordered) return send().then((s) => s.ack);
-    const sent = this.#sending.then(send);
-    this.#sending = sent.then(() => {}, () => {});
-    return sent.then((s) => s.ack);
   }
 
   #connection(): ClientConnection {
@@ -292,8 +296,4 @@ export class ClientApp {
   #report(e: unknown) {
     this.#frames.report(e);
   }
-}
-
-function plural(n: number, word: string): string {
-  return `${n} ${word}${n === 1 ? "" : "s"}`;
 }

@@ -36,7 +36,7 @@ export function coreCommands(app: ClientApp): CommandDef[] {
       aliases: ["exit", "q"],
       usage: "/quit",
       summary: "leave the chat; server:exit works too",
-      run: () => app.quit(),
+      run: () => app.quitAsked(),
     },
   ];
 }

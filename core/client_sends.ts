@@ -42,6 +42,8 @@ export class Sends {
    *  request is answered (see handOver). */
   #backWaiters: Array<() => void> = [];
   #answerWaiters: Array<() => void> = [];
+  /** Called when nothing is left unanswered (see drained). */
+  #drainWaiters: Array<() => void> = [];
 
   /** A fresh transaction id: `<random>.<counter>`. */
   txn(): string {
@@ -51,6 +53,17 @@ export class Sends {
   /** How many requests are waiting for an answer. */
   get size(): number {
     return this.#queue.length;
+  }
+
+  /** How many requests made are not answered yet: sent, or waiting to be sent. */
+  get unconfirmed(): number {
+    return this.#queue.length + Math.max(0, this.#held);
+  }
+
+  /** Resolves once every request made so far is answered (or the session is over). */
+  drained(): Promise<void> {
+    if (this.#ended || this.unconfirmed === 0) return Promise.resolve();
+    return new Promise((r) => this.#drainWaiters.push(r));
   }
 
   /** True while a logged-in connection takes requests. */
@@ -148,6 +161,7 @@ export class Sends {
     for (const u of this.#queue.splice(0)) u.reject(e);
     for (const w of this.#backWaiters.splice(0)) w();
     for (const w of this.#answerWaiters.splice(0)) w();
+    for (const w of this.#drainWaiters.splice(0)) w();
   }
 
   #attempt(u: Unanswered, conn: ClientConnection) {
@@ -170,6 +184,7 @@ export class Sends {
     if (i < 0) return false;
     this.#queue.splice(i, 1);
     this.#answerWaiters.shift()?.();
+    if (this.unconfirmed === 0) { for (const w of this.#drainWaiters.splice(0)) w(); }
     return true;
   }
 }

@@ -20,7 +20,7 @@ import type { ChatServer } from "./server.ts";
 import type { ServerSession } from "./session.ts";
 import { enterTextMode, handleTextLine } from "./text_mode.ts";
 import { CORE } from "./core_frames.ts";
-import type { Outcome } from "./txn.ts";
+import { type Outcome, requestKey } from "./txn.ts";
 
 export type { Outcome };
 
@@ -137,7 +137,7 @@ export function dispatch(
   // are left out: login and quit are safe to repeat, and passwd's answer is a secret.
   const txn = txnOf(frame);
   if (txn === undefined || s.name === undefined || entry.plugin === CORE) return run();
-  return server.txns.run(s.name, txn, run);
+  return server.txns.run(s.name, txn, requestKey(frame), run);
 }
 
 function ok(result: HandlerResult): Outcome {

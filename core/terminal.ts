@@ -123,6 +123,15 @@ export function terminal(prompt = "> "): Tty {
   // clears them and the prompt, prints any new output, then draws them and the prompt again.
   const statuses = new Map<string, string>();
   let shown = 0;
+  /** Set while a secret is typed (askSecret): nothing of it is on screen. */
+  let muted = false;
+  // readline counts the rows of what is typed at the terminal's width (its `columns`) to
+  // redraw it; a secret takes no rows on screen, so while one is typed it counts on an
+  // endless row and never moves up over the lines above the question.
+  Object.defineProperty(rl, "columns", {
+    get: () => (muted ? Infinity : out.columns || Infinity),
+    configurable: true,
+  });
   /** How many screen rows text takes at the terminal's width (at least one). */
   const rowsOf = (text: string) =>
     Math.max(1, Math.ceil([...text].length / Math.max(1, out.columns ?? 80)));
@@ -198,6 +207,7 @@ export function terminal(prompt = "> "): Tty {
         const echo = rlOut._writeToOutput;
         const done = (answer: string | undefined) => {
           rlOut._writeToOutput = echo;
+          muted = false;
           rl.off("close", onClose);
           if (answer !== undefined && rlOut.history[0] === answer) rlOut.history.shift();
           out.write("\r\n");
@@ -207,6 +217,7 @@ export function terminal(prompt = "> "): Tty {
         const onClose = () => done(undefined);
         rl.once("close", onClose);
         rl.question(question, done);
+        muted = true;
         rlOut._writeToOutput = (text) => {
           if (text.startsWith(question)) echo.call(rl, question);
         };

@@ -123,7 +123,10 @@ export function cutProxy(upstream: number, plan: (n: number) => Cut | undefined)
 }
 
 /** Reads lines from conn and hands each to fn, in order, until it closes or fn ends it. */
-async function lines(conn: Deno.Conn, fn: (line: Uint8Array, text: string) => Promise<void>) {
+export async function lines(
+  conn: Deno.Conn,
+  fn: (line: Uint8Array, text: string) => Promise<void>,
+) {
   const splitter = new LineSplitter(16 * 1024 * 1024);
   const buf = new Uint8Array(64 * 1024);
   const dec = new TextDecoder();
@@ -145,6 +148,6 @@ function withNewline(line: Uint8Array): Uint8Array {
   return out;
 }
 
-async function write(conn: Deno.Conn, bytes: Uint8Array) {
+export async function write(conn: Deno.Conn, bytes: Uint8Array) {
   for (let off = 0; off < bytes.length;) off += await conn.write(bytes.subarray(off));
 }

@@ -10,7 +10,8 @@
  *   const alice = await proxiedClient(h, proxy, "Alice");
  *   proxy.mode = "strip";
  */
-import { encodeFrame, LineSplitter } from "../protocol/framing.ts";
+import { encodeFrame } from "../protocol/framing.ts";
+import { lines, write as writeAll } from "./cut_proxy.ts";
 import type { RawFrame } from "../protocol/spec.ts";
 import { type AppClient, appClient } from "./app.ts";
 import type { Harness } from "./harness.ts";
@@ -116,23 +117,8 @@ export function tempDir(prefix: string): string {
 }
 
 /** Reads JSON lines from conn and hands each frame to fn, in order, until it closes. */
-async function pump(conn: Deno.Conn, fn: (f: RawFrame) => Promise<void>) {
-  const splitter = new LineSplitter(16 * 1024 * 1024);
-  const buf = new Uint8Array(64 * 1024);
-  const dec = new TextDecoder();
-  try {
-    while (true) {
-      const n = await conn.read(buf);
-      if (n === null) return;
-      for (const ev of splitter.push(buf.subarray(0, n))) {
-        if (ev.kind === "line") await fn(JSON.parse(dec.decode(ev.bytes)));
-      }
-    }
-  } catch { /* closed by the other side's end */ }
-}
-
-async function writeAll(conn: Deno.Conn, bytes: Uint8Array) {
-  for (let off = 0; off < bytes.length;) off += await conn.write(bytes.subarray(off));
+function pump(conn: Deno.Conn, fn: (f: RawFrame) => Promise<void>) {
+  return lines(conn, (_, text) => fn(JSON.parse(text)));
 }
 
 /**

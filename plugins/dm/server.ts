@@ -24,6 +24,8 @@ export function dmServer(api: ServerApi) {
         if (r.offline.length) {
           ctx.fail("USER_OFFLINE", `${to} is not online and this server keeps no messages`);
         }
+        // Only a message that went somewhere relates its two people (presence tells them).
+        contacts.touch(sender, to);
         return { receiver: to, ts, seq: r.seq, status: r.sent.length ? "sent" : "stored" };
       };
       const r = ctx.post({
@@ -37,7 +39,6 @@ export function dmServer(api: ServerApi) {
     // Online, or an account that gets it later; a name that never existed is an error.
     const to = api.sessions.get(receiver)?.name ?? api.accounts.canonical(receiver);
     if (!to) return ctx.fail("NO_SUCH_USER", `there is no user named "${receiver}"`);
-    contacts.touch(sender, to);
     return post(to);
   }, { pipelined: true });
 

@@ -6,12 +6,13 @@ import {
   GroupPinned,
   GroupPins,
   GroupUnpin,
+  GroupUnpinned,
   GroupWelcome,
   type Pin,
   PinAck,
   PinsAck,
 } from "./protocol.ts";
-import { pastText, pinLine } from "./lines.ts";
+import { pastText, pinLine, unpinnedText } from "./lines.ts";
 
 const PIN_USAGE = "/pin <room> [post]";
 const UNPIN_USAGE = "/unpin <room> <post>";
@@ -66,6 +67,7 @@ export function groupsPinsClient(api: ClientApi) {
     GroupPinned,
     (m, ui) => ui.notice(`${ui.style.name(m.pin.by)} pinned in #${m.room}: ${pinLine(m.pin)}`),
   );
+  api.on(GroupUnpinned, (m, ui) => ui.notice(unpinnedText({ ...m, by: ui.style.name(m.by) })));
   api.on(GroupWelcome, (m, ui) => {
     if (m.history > 0) ui.notice(pastText(m));
     if (m.pins.length) showPins(ui, m.room, m.pins);

@@ -84,6 +84,17 @@ export const DEFAULT_JOIN_HISTORY = 50;
 /** Pinned posts per room (`serve --max-pins <n>`): a syllabus, deadlines, rules. 20 is more
  *  than a room reads at a glance, and every new member is sent them all. */
 export const DEFAULT_MAX_PINS = 20;
+/** The most --max-pins takes. A room's pins travel in one frame (groups.welcome, sent on every
+ *  first join, and the groups.pins ack), so they are bounded with PINNED_TEXT_BUDGET: 50 pins'
+ *  fields (ids, times, two names of at most 256 ASCII characters at the largest
+ *  --max-name-length) are under 35 KB. More is no longer a list anyone reads. */
+export const MAX_PINS_CEILING = 50;
+/** Characters (UTF-16 units, as --max-text-length counts them) of all a room's pinned texts
+ *  together; a pin that would pass it is TOO_MANY_PINS. 24,000 holds three posts of the
+ *  default longest (8,000) or 50 pins of 480. At worst 6 bytes a character in JSON (a
+ *  `\u` escape) that is 144 KB: with the fields above a room's pins fit in under 180 KB, far
+ *  inside the client's 1 MiB frame cap and the 1 MiB default send queue, whatever the pins. */
+export const PINNED_TEXT_BUDGET = 24_000;
 
 /** Plugin option check: a whole number from `min` to `max`. */
 export function countProblem(min: number, max: number) {

@@ -45,3 +45,8 @@ export function pastText(m: { room: string; history: number }): string {
 export function pinLine(p: Pin): string {
   return `[post ${p.seq}] ${p.sender}: ${p.text}`;
 }
+
+/** `Alice unpinned post 12 in #cs350` (client and plain-text mode). */
+export function unpinnedText(m: { room: string; seq: number; by: string }): string {
+  return `${m.by} unpinned post ${m.seq} in #${m.room}`;
+}

@@ -44,4 +44,23 @@ export const GROUPS_MIGRATIONS: Migration[] = [{
       account TEXT NOT NULL,         -- lower case
       seq INTEGER NOT NULL,
       PRIMARY KEY (room_key, account)) WITHOUT ROWID`,
+}, {
+  // Every account that has ever been a member of a room, written with the join: only a first
+  // join is given the room's past, so one who left or was kicked never gets what was posted
+  // while they were out (groups_given, which only kept one from getting the same posts twice,
+  // is no longer written). Filled from what earlier versions kept: members now, accounts given
+  // a past, accounts kicked and not yet invited back. One that left before cannot be told from
+  // a newcomer here; if it ever received a post of the room, it is given none from after that
+  // (offline.posts' unseen).
+  sql: `
+    CREATE TABLE groups_ever (
+      room_key TEXT NOT NULL REFERENCES groups_rooms(room_key) ON DELETE CASCADE,
+      account TEXT NOT NULL,         -- lower case
+      PRIMARY KEY (room_key, account)) WITHOUT ROWID;
+    INSERT OR IGNORE INTO groups_ever (room_key, account)
+      SELECT room_key, lower(account) FROM groups_members;
+    INSERT OR IGNORE INTO groups_ever (room_key, account)
+      SELECT room_key, account FROM groups_given;
+    INSERT OR IGNORE INTO groups_ever (room_key, account)
+      SELECT room_key, account FROM groups_access WHERE state = 'kicked'`,
 }];

@@ -10,6 +10,7 @@ import {
   DEFAULT_JOIN_HISTORY,
   DEFAULT_MAX_PINS,
   DEFAULT_MAX_ROOMS_PER_ACCOUNT,
+  MAX_PINS_CEILING,
   maxRoomsProblem,
 } from "./limits.ts";
 
@@ -33,9 +34,9 @@ export const groups: Plugin = {
     check: countProblem(0, 500),
   }, {
     flags: "--max-pins <n>",
-    description: "pinned posts a room may have (1-1000)",
+    description: `pinned posts a room may have (1-${MAX_PINS_CEILING})`,
     default: String(DEFAULT_MAX_PINS),
-    check: countProblem(1, 1000),
+    check: countProblem(1, MAX_PINS_CEILING),
   }],
   server: groupsServer,
   client: groupsClient,

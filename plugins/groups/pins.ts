@@ -1,5 +1,7 @@
 /** Pinned posts per room: in the store (groups_pins, so pins survive restarts and retention)
- *  and mirrored in memory, written first and mirrored after, as the rooms are (store.ts). */
+ *  and mirrored in memory. Unlike the rooms (store.ts), the mirror changes first: a pin's
+ *  limits are checked against it, and a check and the change it guards must have no await
+ *  between them. */
 import type { Db } from "../types.ts";
 import type { Pin } from "./protocol.ts";
 
@@ -32,43 +34,50 @@ export class Pins {
     return this.of(room).some((p) => p.seq === seq);
   }
 
-  async add(room: string, pin: Pin): Promise<void> {
-    await this.db.run(
-      "INSERT INTO groups_pins (room_key, seq, sender, text, ts, by_name, at)" +
-        " VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
-      [room.toLowerCase(), pin.seq, pin.sender, pin.text, pin.ts, pin.by, Date.now()],
-    );
-    if (!this.has(room, pin.seq)) this.#list(room.toLowerCase()).push(pin);
+  /** Characters of all the room's pinned texts together (see PINNED_TEXT_BUDGET). */
+  chars(room: string): number {
+    let n = 0;
+    for (const p of this.of(room)) n += p.text.length;
+    return n;
   }
 
-  /** Unpins; false if it was not pinned. */
+  /** Pins. The mirror changes at once, before any await, so a check of the room's pins made
+   *  just before the call holds against concurrent pins; the write follows, and the mirror
+   *  is put back if it fails. The store runs writes in the order they are made, so it ends
+   *  as the mirror does, whatever an /unpin in between. */
+  async add(room: string, pin: Pin): Promise<void> {
+    const list = this.#list(room.toLowerCase());
+    if (list.some((p) => p.seq === pin.seq)) return;
+    list.push(pin);
+    try {
+      await this.db.run(
+        "INSERT INTO groups_pins (room_key, seq, sender, text, ts, by_name, at)" +
+          " VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
+        [room.toLowerCase(), pin.seq, pin.sender, pin.text, pin.ts, pin.by, Date.now()],
+      );
+    } catch (e) {
+      const i = list.indexOf(pin);
+      if (i >= 0) list.splice(i, 1);
+      throw e;
+    }
+  }
+
+  /** Unpins (the mirror at once, as add does); false if it was not pinned. */
   async remove(room: string, seq: number): Promise<boolean> {
-    if (!this.has(room, seq)) return false;
-    await this.db.run("DELETE FROM groups_pins WHERE room_key = ? AND seq = ?", [
-      room.toLowerCase(),
-      seq,
-    ]);
     const list = this.#list(room.toLowerCase());
     const i = list.findIndex((p) => p.seq === seq);
-    if (i >= 0) list.splice(i, 1);
+    if (i < 0) return false;
+    const [pin] = list.splice(i, 1);
+    try {
+      await this.db.run("DELETE FROM groups_pins WHERE room_key = ? AND seq = ?", [
+        room.toLowerCase(),
+        seq,
+      ]);
+    } catch (e) {
+      if (!list.some((p) => p.seq === seq)) list.splice(Math.min(i, list.length), 0, pin);
+      throw e;
+    }
     return true;
-  }
-
-  /** The newest post of `room` given to `account` as its past (0: none). */
-  async given(room: string, account: string): Promise<number> {
-    const row = await this.db.get<{ seq: number }>(
-      "SELECT seq FROM groups_given WHERE room_key = ? AND account = ?",
-      [room.toLowerCase(), account.toLowerCase()],
-    );
-    return row?.seq ?? 0;
-  }
-
-  async setGiven(room: string, account: string, seq: number): Promise<void> {
-    await this.db.run(
-      "INSERT INTO groups_given (room_key, account, seq) VALUES (?, ?, ?)" +
-        " ON CONFLICT (room_key, account) DO UPDATE SET seq = max(seq, excluded.seq)",
-      [room.toLowerCase(), account.toLowerCase(), seq],
-    );
   }
 
   #list(key: string): Pin[] {

@@ -125,13 +125,15 @@ const postId = (f: RawFrame, key: string) => {
 };
 /** groups.pin {room, seq?} -> ack {room, pin} | NO_SUCH_ROOM | NOT_ALLOWED (owners and server
  *  admins pin) | NO_SUCH_POST | TOO_MANY_PINS: pins the room's post `seq`, or its latest post;
- *  pinning a pinned post again is fine. Members online get groups.pinned. */
+ *  pinning a pinned post again is fine. TOO_MANY_PINS: the room has --max-pins pins, or their
+ *  texts would pass PINNED_TEXT_BUDGET characters (limits.ts). Members online get
+ *  groups.pinned. */
 export const GroupPin = message(
   "groups.pin",
   (f) => ({ room: roomName(f), seq: postId(f, "seq") }),
 );
 /** groups.unpin {room, seq} -> ack {room, seq} | NO_SUCH_ROOM | NOT_ALLOWED | NO_SUCH_POST (not
- *  pinned). */
+ *  pinned). Members online get groups.unpinned. */
 export const GroupUnpin = message("groups.unpin", (f) => ({
   room: roomName(f),
   seq: postId(f, "seq") ?? field.number(f, "seq"),
@@ -149,9 +151,18 @@ export const GroupPinned = message("groups.pinned", (f) => ({
   room: field.text(f, "room"),
   pin: pinOf(field.object(f, "pin")),
 }));
-/** groups.welcome {room, history, pins}: to a new member, after the `history` posts of the room
- *  they never received (at most --join-history, pushed just before as groups.message with
- *  `replay: "history"`), with the room's pinned posts. Not sent when both are empty. */
+/** groups.unpinned {room, seq, by}: post `seq` was unpinned by `by` (to the room's members
+ *  online but `by`). */
+export const GroupUnpinned = message("groups.unpinned", (f) => ({
+  room: field.text(f, "room"),
+  seq: field.number(f, "seq"),
+  by: field.text(f, "by"),
+}));
+/** groups.welcome {room, history, pins}: to a new member (on their first join of the room:
+ *  one who left or was kicked gets nothing when they come back), after the `history` posts of
+ *  the room from before they joined (at most --join-history, pushed just before as
+ *  groups.message with `replay: "history"`), with the room's pinned posts. Not sent when both
+ *  are empty. */
 export const GroupWelcome = message("groups.welcome", (f) => ({
   room: field.text(f, "room"),
   history: field.number(f, "history"),

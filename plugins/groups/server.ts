@@ -91,14 +91,14 @@ export function groupsServer(api: ServerApi) {
   const joinClassRoom = async (names: string[]) => {
     const room = classRoom!;
     const eligible = names.filter((n) => room.access.get(n.toLowerCase())?.state !== "kicked");
-    const added = await rooms.join(room, eligible);
+    const { added, first } = await rooms.join(room, eligible);
     const staff = online(room).filter((s) => g.moderates(room, s.name!));
     for (const name of added) {
       for (const s of staff) {
         if (s.name !== name) api.send(s, GroupJoined, { room: room.name, name });
       }
     }
-    welcomed(room, added);
+    welcomed(room, first);
   };
 
   api.onStartup(async () => {
@@ -147,10 +147,9 @@ export function groupsServer(api: ServerApi) {
       }
     }
     g.roomLimit(r, me);
-    if ((await rooms.join(r, [me])).length) {
-      g.push(r, GroupJoined, { room: r.name, name: me }, me);
-      welcomed(r, [me]);
-    }
+    const { added, first } = await rooms.join(r, [me]);
+    if (added.length) g.push(r, GroupJoined, { room: r.name, name: me }, me);
+    welcomed(r, first);
     return { room: r.name, members: r.members.size };
   });
 

@@ -1,6 +1,6 @@
-/** Pinned posts (/pin, /unpin, /pins) and what a new member is given of a room's past: its
- *  recent posts they never received (from the message log, through the "offline.posts"
- *  service) and its pins. */
+/** Pinned posts (/pin, /unpin, /pins) and what a new member is given of a room's past on
+ *  their first join: its recent posts from before they joined (from the message log, through
+ *  the "offline.posts" service) and its pins. */
 import type { PostsService } from "../offline/posts.ts";
 import type { HandlerCtx } from "../types.ts";
 import {
@@ -9,13 +9,14 @@ import {
   GroupPinned,
   GroupPins,
   GroupUnpin,
+  GroupUnpinned,
   GroupWelcome,
   type Pin,
 } from "./protocol.ts";
 import { Pins } from "./pins.ts";
 import type { Room } from "./store.ts";
 import type { Groups } from "./server.ts";
-import { DEFAULT_JOIN_HISTORY, DEFAULT_MAX_PINS } from "./limits.ts";
+import { DEFAULT_JOIN_HISTORY, DEFAULT_MAX_PINS, PINNED_TEXT_BUDGET } from "./limits.ts";
 
 /** The message log's name for a room's conversation. */
 export const roomConv = (r: Room) => `room:${r.name.toLowerCase()}`;
@@ -55,16 +56,20 @@ export function groupsPins(g: Groups) {
       ts: m.ts,
       by: ctx.session.name!,
     };
-    if (pins.has(r.name, pin.seq)) {
-      return {
-        room: r.name,
-        pin: pins.of(r.name).find((p) => p.seq === pin.seq),
-      };
-    }
+    // From here to pins.add, no await: the limits hold however many pin at once.
+    const had = pins.of(r.name).find((p) => p.seq === pin.seq);
+    if (had) return { room: r.name, pin: had };
     if (pins.of(r.name).length >= maxPins) {
       ctx.fail(
         "TOO_MANY_PINS",
         `#${r.name} has ${maxPins} pinned posts, the most allowed; /unpin one`,
+      );
+    }
+    if (pins.chars(r.name) + pin.text.length > PINNED_TEXT_BUDGET) {
+      ctx.fail(
+        "TOO_MANY_PINS",
+        `#${r.name}'s pinned posts may hold ${PINNED_TEXT_BUDGET} characters in all; ` +
+          `this one has ${pin.text.length}, ${PINNED_TEXT_BUDGET - pins.chars(r.name)} are left`,
       );
     }
     await pins.add(r.name, pin);
@@ -72,12 +77,15 @@ export function groupsPins(g: Groups) {
     return { room: r.name, pin };
   });
 
-  // groups.unpin {room, seq} -> ack {room, seq} | NO_SUCH_ROOM | NOT_ALLOWED | NO_SUCH_POST
+  // groups.unpin {room, seq} -> ack {room, seq} | NO_SUCH_ROOM | NOT_ALLOWED | NO_SUCH_POST;
+  //   the members online but the unpinner get groups.unpinned {room, seq, by}
   api.on(GroupUnpin, async ({ room, seq }, ctx) => {
     const r = moderated(room, ctx);
+    const me = ctx.session.name!;
     if (!(await pins.remove(r.name, seq))) {
       ctx.fail("NO_SUCH_POST", `post ${seq} is not pinned in #${r.name}`);
     }
+    g.push(r, GroupUnpinned, { room: r.name, seq, by: me }, me);
     return { room: r.name, seq };
   });
 
@@ -91,21 +99,28 @@ export function groupsPins(g: Groups) {
     return { room: r.name, pins: pins.of(r.name) };
   });
 
-  /** Gives `name`, who just joined `r`, the room's last posts they never received (as
-   *  history: the client does not count them as seen, so nothing is shown twice) and its
-   *  pins, if they are online. Posts logged after the join reach them live or at catch-up. */
+  /** Gives `name`, who just joined `r` for the first time (Rooms.join's `first`: one who
+   *  left or was kicked is given nothing of what was said while they were out), the room's
+   *  last posts from before they joined (as history: the client does not count them as seen,
+   *  so nothing is shown twice) and its pins, if they are online. Posts logged after the join
+   *  reach them live or at catch-up. */
   return async (r: Room, name: string): Promise<void> => {
     const s = api.sessions.get(name);
     if (!s) return;
     const service = posts();
     const past = joinHistory > 0 && service
-      ? (await service.unseen(roomConv(r), name, joinHistory, await pins.given(r.name, name)))
+      ? (await service.unseen(roomConv(r), name, joinHistory))
         .filter((p) => p.frame.type === GroupMessage.type)
       : [];
+    if (api.sessions.get(name) !== s) return;
+    for (const p of past) {
+      // No faster than they read: --join-history long posts may pass the send queue's bound.
+      await api.writable(s);
+      if (api.sessions.get(name) !== s) return;
+      api.relay([s], { ...p.frame, seq: p.seq, replay: "history" });
+    }
     const pinned = pins.of(r.name);
-    if (api.sessions.get(name) !== s || (past.length === 0 && pinned.length === 0)) return;
-    for (const p of past) api.relay([s], { ...p.frame, seq: p.seq, replay: "history" });
+    if (past.length === 0 && pinned.length === 0) return;
     api.send(s, GroupWelcome, { room: r.name, history: past.length, pins: [...pinned] });
-    if (past.length) await pins.setGiven(r.name, name, past.at(-1)!.seq);
   };
 }

@@ -11,6 +11,7 @@ import {
   GroupOpped,
   GroupPinned,
   GroupSend,
+  GroupUnpinned,
   GroupWelcome,
   ListAck,
   MembersAck,
@@ -18,7 +19,7 @@ import {
   PinsAck,
   TO_ROOM_LINE,
 } from "./protocol.ts";
-import { memberFlags, pastText, pinLine, roomLine } from "./lines.ts";
+import { memberFlags, pastText, pinLine, roomLine, unpinnedText } from "./lines.ts";
 
 /** `/cmd` or `server:cmd`, as the core's own plain-text commands. */
 const cmd = (name: string, rest: string) => new RegExp(`^(?:server:|\\/)${name}${rest}$`, "i");
@@ -119,6 +120,7 @@ export function groupsText(api: ServerApi) {
       }`,
   );
   t.render(GroupPinned, (m) => `* ${m.pin.by} pinned in #${m.room}: ${pinLine(m.pin)}`);
+  t.render(GroupUnpinned, (m) => `* ${unpinnedText(m)}`);
   t.render(GroupWelcome, (m) =>
     [
       ...(m.history ? [`* ${pastText(m)}`] : []),

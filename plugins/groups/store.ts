@@ -128,6 +128,7 @@ export class Rooms {
         "INSERT INTO groups_members (room_key, account, owner, joined_at) VALUES (?, ?, 1, ?)",
         [key, owner, now],
       );
+      await t.run(EVER, [key, owner.toLowerCase()]);
     }).catch((e) => {
       if (owner !== undefined) this.counts.add(undefined, owner, -1);
       throw e;
@@ -145,11 +146,13 @@ export class Rooms {
     return room;
   }
 
-  /** Adds members (one transaction); returns those who were not members already. Joining
-   *  uses up an invitation. The founder joins as an owner. */
-  async join(room: Room, accounts: string[]): Promise<string[]> {
+  /** Adds members (one transaction): `added`, those who were not members already, and of
+   *  them `first`, those who never were a member before (groups_ever; what a room's past is
+   *  given to). Joining uses up an invitation. The founder joins as an owner. */
+  async join(room: Room, accounts: string[]): Promise<{ added: string[]; first: string[] }> {
     const added = accounts.filter((a) => !room.members.has(a.toLowerCase()));
-    if (added.length === 0) return added;
+    const first: string[] = [];
+    if (added.length === 0) return { added, first };
     const key = room.name.toLowerCase();
     const now = Date.now();
     for (const a of added) this.counts.add(room, a, 1);
@@ -164,6 +167,8 @@ export class Rooms {
           key,
           a.toLowerCase(),
         ]);
+        // The store decides: of two joins at once, one is the first.
+        if ((await t.run(EVER, [key, a.toLowerCase()])).changes > 0) first.push(a);
       }
     }).catch((e) => {
       for (const a of added) this.counts.add(room, a, -1);
@@ -174,7 +179,7 @@ export class Rooms {
       room.members.set(a.toLowerCase(), { name: a, owner: isFounder(room, a) });
       room.access.delete(a.toLowerCase());
     }
-    return added;
+    return { added, first };
   }
 
   /** Removes a member; false if they were not one. A kick also keeps them out (see Access). */
@@ -221,6 +226,9 @@ export class Rooms {
     room.announce = on;
   }
 }
+
+/** Records that an account (lower case) is, or was, a member of a room (key). */
+const EVER = "INSERT INTO groups_ever (room_key, account) VALUES (?, ?) ON CONFLICT DO NOTHING";
 
 /** Did `account` (any case) create the room? */
 export function isFounder(room: Room, account: string): boolean {

@@ -13,10 +13,10 @@ export interface LoggedPost {
 }
 
 export interface PostsService {
-  /** The last `limit` messages of `conv` after seq `after` that `account` neither sent nor
-   *  received (so were never shown to it: a new member's view of a room's past), oldest
-   *  first. */
-  unseen(conv: string, account: string, limit: number, after: number): Promise<LoggedPost[]>;
+  /** The last `limit` messages of `conv` that `account` did not send, from before it first
+   *  received any of them (never shown to it: a new member's view of a room's past; never a
+   *  post from a time it left the room and was out of it), oldest first. */
+  unseen(conv: string, account: string, limit: number): Promise<LoggedPost[]>;
   /** The message `seq` of `conv`, or its latest message if `seq` is undefined. */
   get(conv: string, seq: number | undefined): Promise<LoggedPost | undefined>;
 }
@@ -24,16 +24,16 @@ export interface PostsService {
 export function postsService(db: Db): PostsService {
   const post = (r: { seq: number; frame: string }) => ({ seq: r.seq, frame: JSON.parse(r.frame) });
   return {
-    async unseen(conv, account, limit, after) {
+    async unseen(conv, account, limit) {
       const key = account.toLowerCase();
       const rows = await db.all<{ seq: number; frame: string }>(
         `SELECT l.seq AS seq, l.frame AS frame FROM offline_log l
-         WHERE l.conv = ? AND l.seq > ? AND lower(l.sender) <> ? AND NOT EXISTS
+         WHERE l.conv = ? AND lower(l.sender) <> ? AND NOT EXISTS
            (SELECT 1 FROM offline_span s WHERE s.account = ? AND s.conv = l.conv
-             AND l.seq >= s.first_seq AND (s.last_seq IS NULL OR l.seq <= s.last_seq))
+             AND s.first_seq <= l.seq)
            AND NOT EXISTS (SELECT 1 FROM offline_rcpt r WHERE r.account = ? AND r.seq = l.seq)
          ORDER BY l.seq DESC LIMIT ?`,
-        [conv, after, key, key, key, limit],
+        [conv, key, key, key, limit],
       );
       return rows.reverse().map(post);
     },

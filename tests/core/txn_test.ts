@@ -5,7 +5,8 @@
  */
 import assert from "node:assert/strict";
 import { type Harness, pw, startServer, type TestClient, withServer } from "../harness.ts";
-import { TXN_MAX_ANSWER_CHARS, TXN_RETAIN_PER_ACCOUNT } from "../../core/txn.ts";
+import { DatabaseSync } from "node:sqlite";
+import { TXN_MAX_ANSWER_CHARS, TXN_RETAIN_MS, TXN_RETAIN_PER_ACCOUNT } from "../../core/txn.ts";
 import type { RawFrame } from "../../protocol/spec.ts";
 
 /** dm.send to Bob with a transaction id. */
@@ -153,3 +154,45 @@ Deno.test("txn - an answer longer than TXN_MAX_ANSWER_CHARS is not kept: its rep
     assert.equal((short.members as unknown[]).length, 1);
     assert.deepEqual(kept.members, short.members, "a short answer is kept (Bob joined since)");
   }));
+
+Deno.test("txn - a txn reused for a different request is refused, not answered with the first's outcome", () =>
+  withServer(async (h) => {
+    const [alice, bob] = await h.users("Alice", "Bob");
+    await alice.ok("groups.create", { room: "lab" });
+    const first = await send(alice, "x", "hello");
+    assert.equal(first.type, "ack");
+    const otherText = await send(alice, "x", "something else");
+    assert.equal(otherText.code, "BAD_FRAME");
+    const otherType = await alice.request("groups.send", { room: "lab", text: "hi", txn: "x" });
+    assert.equal(otherType.code, "BAD_FRAME");
+    assert.equal((await bob.expect("dm.message")).text, "hello");
+    await bob.expectNone("dm.message");
+    // The true repeat is still answered with the first outcome.
+    assert.equal((await send(alice, "x", "hello")).seq, first.seq);
+  }));
+
+Deno.test("txn - answers older than TXN_RETAIN_MS are forgotten at start-up", async () => {
+  const dataDir = await Deno.makeTempDir({ prefix: "classchat-txn-age-" });
+  try {
+    let h = await startServer({ dataDir });
+    let [alice, bob] = await h.users("Alice", "Bob");
+    const first = await send(alice, "old", "long ago");
+    await bob.expect("dm.message");
+    await alice.ok("session.ping");
+    await h.close();
+    const db = new DatabaseSync(`${dataDir}/classchat.db`);
+    db.prepare("UPDATE core_txn SET at = at - ?").run(TXN_RETAIN_MS + 60_000);
+    db.close();
+    h = await startServer({ dataDir });
+    try {
+      [alice, bob] = await h.users("Alice", "Bob");
+      const again = await send(alice, "old", "long ago");
+      assert.equal(again.type, "ack");
+      assert.notEqual(again.seq, first.seq, "run again: the old answer was forgotten");
+    } finally {
+      await h.close();
+    }
+  } finally {
+    await Deno.remove(dataDir, { recursive: true });
+  }
+});

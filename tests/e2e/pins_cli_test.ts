@@ -41,6 +41,7 @@ Deno.test("pins cli - /pin, /pins, /unpin as people type them; a late student se
     await ann.waitFor(/^! NOT_ALLOWED: /);
     await prof.type(`/unpin cs350 ${officeHours}`);
     await prof.waitFor(new RegExp(`^\\* unpinned post ${officeHours} in #cs350$`));
+    await ann.waitFor(new RegExp(`^\\* Prof unpinned post ${officeHours} in #cs350$`));
     await ann.type("/pins cs350");
     await ann.waitFor(/^\* pinned in #cs350 \(1\):$/);
     await ann.waitFor(

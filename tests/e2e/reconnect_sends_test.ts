@@ -231,3 +231,70 @@ Deno.test("reconnect sends - a paste of more than CLIENT_UNSENT_LIMIT lines: no 
       await proxy.close();
     }
   }, { tls: false }));
+
+Deno.test("reconnect sends - /quit with messages typed offline warns once; a second /quit leaves and says none was sent", () =>
+  withServer(async (h) => {
+    const proxy = cutProxy(h.port, () => undefined);
+    try {
+      const alice = await client(h, "Alice", proxy.port);
+      proxy.down = true;
+      proxy.drop();
+      await alice.waitFor(/^\* reconnecting in /);
+      alice.type("Bob: are you there");
+      await alice.waitFor(/^\* not connected: queued/);
+      alice.type("/quit");
+      const warned = await alice.waitFor(/^! NOT_SENT: /);
+      assert.match(warned, /1 message not confirmed .*\/quit again/);
+      await sleep(100);
+      assert.equal(
+        await Promise.race([alice.app.ended, sleep(50).then(() => "running")]),
+        "running",
+      );
+      const from = alice.out.length;
+      alice.type("/quit");
+      assert.equal(await alice.app.ended, "quit");
+      assert.match(await alice.waitFor(/^! NOT_SENT: /, from), /1 message never confirmed/);
+    } finally {
+      await proxy.close();
+    }
+  }, { tls: false }));
+
+Deno.test("reconnect sends - a message typed just before /quit is sent and confirmed before the client leaves", () =>
+  withServer(async (h) => {
+    const bob = await client(h, "Bob", h.port);
+    const alice = await client(h, "Alice", h.port);
+    alice.type("Bob: first");
+    await alice.waitFor(/^-> Bob: first$/);
+    alice.type("Bob: second"); // still being sealed when the quit comes
+    alice.type("/quit");
+    assert.equal(await alice.app.ended, "quit");
+    assert.ok(alice.out.includes("-> Bob: second"), alice.out.join("\n"));
+    assert.ok(!alice.out.some((l) => l.startsWith("! ")), alice.out.join("\n"));
+    await bob.waitFor(/^Alice: second$/);
+    await bob.app.quit();
+  }, { tls: false }));
+
+Deno.test("reconnect sends - a command other than a message typed offline fails at once, not later", () =>
+  withServer(async (h) => {
+    const proxy = cutProxy(h.port, () => undefined);
+    try {
+      const alice = await client(h, "Alice", proxy.port);
+      proxy.down = true;
+      proxy.drop();
+      await alice.waitFor(/^\* reconnecting in /);
+      alice.type("Bob: queued");
+      await alice.waitFor(/^\* not connected: queued/);
+      const from = alice.out.length;
+      alice.type("/create lab");
+      assert.match(await alice.waitFor(/^! /, from), /^! CLIENT: not connected to the server/);
+      proxy.down = false;
+      await alice.waitFor(/^\* reconnected as Alice$/);
+      alice.type("/rooms");
+      await alice.waitFor(/^\* /, alice.out.length);
+      await sleep(300);
+      assert.ok(!alice.out.some((l) => /created #lab/.test(l)), "the /create never ran");
+      await alice.app.quit();
+    } finally {
+      await proxy.close();
+    }
+  }, { tls: false }));

@@ -86,3 +86,26 @@ Deno.test({
       }
     }),
 });
+
+terminalTest(
+  "a message arriving while a long secret is typed erases nothing above",
+  "Alice",
+  async (h, s) => {
+    await s.resize(80);
+    await s.shows(/^\* logged in as Alice/);
+    const [bob] = await h.users("Bob2");
+    await s.type("/passwd", true);
+    await s.until((l) => l.at(-1) === "current password:");
+    await s.type("x".repeat(150)); // two rows' worth, unseen
+    await settle();
+    await bob.ok("dm.send", { receiver: "Alice", text: "hello" });
+    const lines = await s.until((l) => l.some((x) => x.endsWith("hello")));
+    assert.deepEqual(lines.slice(-3), [
+      "> /passwd",
+      "Bob2: [unencrypted] hello",
+      "current password:",
+    ]);
+    assert.ok(lines.some((l) => l.startsWith("* logged in as Alice")), lines.join("\n"));
+    assert.ok(!lines.some((l) => l.includes("xxx")), "the secret is not shown");
+  },
+);

@@ -1,7 +1,8 @@
 /** The dm plugin's record of who has written to whom (bounded, durable): it relates DM
  *  partners, so presence tells them about each other, also after a restart. */
 import assert from "node:assert/strict";
-import { startServer } from "../harness.ts";
+import { startServer, withServer } from "../harness.ts";
+import { PLUGINS } from "../../plugins/mod.ts";
 import { openSqlite } from "../../core/storage/sqlite.ts";
 import { migrate } from "../../core/storage/migrate.ts";
 import { createLogger } from "../../core/log.ts";
@@ -25,6 +26,17 @@ Deno.test("dm contacts - partners stay related across a restart; a stranger is n
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("dm contacts - a message that was refused (USER_OFFLINE) relates no one", () =>
+  withServer(async (h) => {
+    const [alice, bob] = await h.users("Alice", "Bob");
+    bob.close();
+    await alice.gone("Bob");
+    // No message log: a message to someone offline is refused, so it was never written.
+    assert.equal(await alice.fails("dm.send", { receiver: "Bob", text: "hi" }), "USER_OFFLINE");
+    await h.users("Bob");
+    await alice.expectNone("presence.joined");
+  }, { plugins: PLUGINS.filter((p) => p.name !== "offline") }));
 
 Deno.test(`dm contacts - an account keeps its ${MAX_CONTACTS} most recent partners, in memory and in the store`, async () => {
   const dir = await Deno.makeTempDir({ prefix: "classchat-contacts-" });

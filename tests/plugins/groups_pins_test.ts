@@ -4,7 +4,13 @@
  */
 import assert from "node:assert/strict";
 import { startServer, type TestClient, withServer } from "../harness.ts";
-import { DEFAULT_MAX_PINS } from "../../plugins/groups/limits.ts";
+import {
+  DEFAULT_MAX_PINS,
+  MAX_PINS_CEILING,
+  PINNED_TEXT_BUDGET,
+} from "../../plugins/groups/limits.ts";
+import { groups } from "../../plugins/groups/mod.ts";
+import { DEFAULT_LIMITS } from "../../protocol/limits.ts";
 
 type Pin = { seq: number; sender: string; text: string; by: string };
 const texts = async (c: TestClient, room: string) =>
@@ -97,3 +103,65 @@ Deno.test("groups pins - survive a restart, and a new member is shown them on jo
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("groups pins - unpinning is told to the members online, as pinning is", () =>
+  withServer(async (h) => {
+    const [alice, bob] = await h.users("Alice", "Bob");
+    await alice.ok("groups.create", { room: "lab" });
+    await bob.ok("groups.join", { room: "lab" });
+    const { seq } = await alice.ok("groups.send", { room: "lab", text: "Due Friday" });
+    await alice.ok("groups.pin", { room: "lab" });
+    await bob.expect("groups.pinned");
+    await alice.ok("groups.unpin", { room: "lab", seq });
+    const told = await bob.expect("groups.unpinned");
+    assert.deepEqual([told.room, told.seq, told.by], ["lab", seq, "Alice"]);
+    await alice.expectNone("groups.unpinned");
+  }));
+
+Deno.test(`groups pins - a room's pinned texts hold ${PINNED_TEXT_BUDGET} characters in all: one more is TOO_MANY_PINS`, () =>
+  withServer(async (h) => {
+    const [alice] = await h.users("Alice");
+    await alice.ok("groups.create", { room: "lab" });
+    const max = DEFAULT_LIMITS.maxTextLength;
+    const fit = Math.floor(PINNED_TEXT_BUDGET / max);
+    for (let i = 0; i < fit; i++) {
+      await alice.ok("groups.send", { room: "lab", text: `${i}`.padEnd(max, "x") });
+      await alice.ok("groups.pin", { room: "lab" });
+    }
+    const left = PINNED_TEXT_BUDGET - fit * max;
+    await alice.ok("groups.send", { room: "lab", text: "y".repeat(left + 1) });
+    assert.equal(await alice.fails("groups.pin", { room: "lab" }), "TOO_MANY_PINS");
+    if (left > 0) {
+      await alice.ok("groups.send", { room: "lab", text: "z".repeat(left) });
+      await alice.ok("groups.pin", { room: "lab" });
+    }
+    const all = (await alice.ok("groups.pins", { room: "lab" })).pins as { text: string }[];
+    assert.equal(all.reduce((n, p) => n + p.text.length, 0), PINNED_TEXT_BUDGET);
+  }));
+
+Deno.test(`groups pins - --max-pins takes 1 to ${MAX_PINS_CEILING}`, () => {
+  const check = groups.options!.find((o) => o.flags.startsWith("--max-pins"))!.check!;
+  for (const ok of ["1", "20", `${MAX_PINS_CEILING}`]) assert.equal(check(ok), undefined, ok);
+  for (const bad of ["0", `${MAX_PINS_CEILING + 1}`, "1000"]) assert.ok(check(bad), bad);
+});
+
+Deno.test("groups pins - owners pinning at once cannot pass --max-pins", () =>
+  withServer(async (h) => {
+    const names = ["Alice", "Bob", "Carol", "Dan", "Erin", "Fay"];
+    const owners = await h.users(...names);
+    const [alice] = owners;
+    await alice.ok("groups.create", { room: "lab" });
+    for (let i = 1; i < owners.length; i++) {
+      await owners[i].ok("groups.join", { room: "lab" });
+      await alice.ok("groups.op", { room: "lab", name: names[i] });
+    }
+    const seqs: number[] = [];
+    for (let i = 0; i < owners.length; i++) {
+      seqs.push(Number((await alice.ok("groups.send", { room: "lab", text: `p${i}` })).seq));
+    }
+    const answers = await Promise.all(
+      owners.map((o, i) => o.request("groups.pin", { room: "lab", seq: seqs[i] })),
+    );
+    assert.equal(answers.filter((a) => a.type === "ack").length, 2);
+    assert.equal((await texts(alice, "lab")).length, 2);
+  }, { pluginOptions: { "max-pins": ["2"] } }));
