@@ -3,6 +3,7 @@
  * an option is a usage error rather than a silently different benchmark).
  */
 import { parseArgs } from "node:util";
+import { parseSize } from "../protocol/units.ts";
 
 /** The server's own default port (commands/options.ts), repeated so bench/ stands alone. */
 const DEFAULT_PORT = 5757;
@@ -15,7 +16,6 @@ const FILE_DEADLINE_RATE = 2_000_000;
  *  bigger run only takes longer without measuring anything new). */
 const DEFAULT_FILE_SIZE = "1GiB";
 const MAX_FILE_SIZE = 2 ** 40;
-const SIZE_SUFFIXES: Record<string, number> = { "": 1, KiB: 1024, MiB: 1024 ** 2, GiB: 1024 ** 3 };
 /** soak: its default --rooms gives rooms of about this many members (each client is in two). */
 const SOAK_ROOM_MEMBERS = 50;
 const SOAK_ROOMS_PER_CLIENT = 2;
@@ -137,7 +137,7 @@ Options:
                         10% of --seconds, at most 60)
   --seed <n>            soak: seed of the pseudo-random traffic (default 1)
   --messages <n>        backlog: missed messages to send and then receive (default 10000)
-  --size <bytes>        file: bytes to send, a count or with KiB, MiB or GiB (default 1GiB)
+  --size <bytes>        file: bytes to send, a count or a size such as 100MiB (default 1GiB)
   --txn                 dm/fanout: every dm.send or groups.send also carries a unique
                         transaction id ("txn":"<random per client>.<counter>"), as the real
                         client's do since issue 17, so the server records each answer
@@ -263,13 +263,12 @@ function int(name: string, s: string, min: number, max: number): number {
   return n;
 }
 
-/** A byte count, plain or with a binary suffix (1073741824, 1GiB, 100MiB, 64KiB). */
+/** A size as the server's options take it (1073741824, 1GiB, 100MiB, 64KiB, 5GB). */
 function bytes(name: string, s: string, max: number): number {
-  const m = /^(\d+)(KiB|MiB|GiB)?$/.exec(s);
-  const n = m ? Number(m[1]) * SIZE_SUFFIXES[m[2] ?? ""] : NaN;
-  if (!Number.isSafeInteger(n) || n > max) {
+  const n = parseSize(s);
+  if (n === undefined || n > max) {
     throw new UsageError(
-      `--${name}: expected a byte count up to ${max}, optionally with KiB, MiB or GiB, got "${s}"`,
+      `--${name}: expected a size up to ${max} bytes, such as 1GiB, 100MiB or 1073741824, got "${s}"`,
     );
   }
   return n;

@@ -17,15 +17,13 @@ import type { Result } from "./report.ts";
 import { Rng } from "./rng.ts";
 import { Ledger, SoakCounts } from "./soak_ledger.ts";
 import { SoakPeer, type SoakWorld } from "./soak_peer.ts";
-import { type Point, SAMPLE_EVERY_S, soakResult } from "./soak_report.ts";
+import { type Point, SAMPLE_EVERY_S, type SoakPhase, soakResult } from "./soak_report.ts";
 import { LatencyHistogram } from "./stats.ts";
 import { Stopper } from "./wait.ts";
 
 /** Clients read little at a time (a presence.who answer is the largest frame). */
 const READ_BUFFER_BYTES = 16 * 1024;
 const DRAIN_POLL_MS = 50;
-
-type Phase = "connecting" | "joining" | "traffic" | "draining" | "done";
 
 export class SoakBench implements SoakWorld {
   readonly errors = new ErrorTally();
@@ -39,7 +37,7 @@ export class SoakBench implements SoakWorld {
   readonly relogin = new LatencyHistogram();
   peers: SoakPeer[] = [];
   target: ConnectTarget = { hostname: "", port: 0, readBufferBytes: READ_BUFFER_BYTES };
-  phase: Phase = "connecting";
+  phase: SoakPhase = "connecting";
   #closing = false;
   #firstDrop: string | undefined;
   #rss0: number | undefined;

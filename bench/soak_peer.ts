@@ -6,11 +6,13 @@
  * resume token or its password. The connection and the bookkeeping of what it reads are
  * SoakSession's (soak_session.ts); this file holds the behaviour and what the clients share.
  */
-import type { ConnectTarget, ErrorTally } from "./peer.ts";
-import type { Ledger, SoakCounts } from "./soak_ledger.ts";
-import { type Frame, type Kind, LoginRefused, SoakSession } from "./soak_session.ts";
-import type { LatencyHistogram } from "./stats.ts";
-import type { Stopper } from "./wait.ts";
+import {
+  type Frame,
+  type Kind,
+  LoginRefused,
+  type SessionWorld,
+  SoakSession,
+} from "./soak_session.ts";
 
 /** Mean time between a client's actions: a person chatting, not a script. */
 export const MEAN_GAP_MS = 2000;
@@ -41,29 +43,13 @@ const QUIT_WAIT_MS = 10_000;
 const RETRY_CODES = new Set(["NAME_IN_USE", "BAD_TOKEN"]);
 const LOGIN_ATTEMPTS = 5;
 
-/** What a soak client shares with the others and the workload. */
-export interface SoakWorld {
-  readonly target: ConnectTarget;
-  readonly textBytes: number;
+/** What a soak client shares with the others and the workload: what its session uses, and
+ *  the other clients (to write to). */
+export interface SoakWorld extends SessionWorld {
   readonly peers: SoakPeer[];
-  readonly ledger: Ledger;
-  readonly counts: SoakCounts;
-  readonly errors: ErrorTally;
-  /** Send to receipt of live (not replayed) messages; request to answer; login request to
-   *  its ack, for the first logins (all at once) and for the reconnects. */
-  readonly delivery: LatencyHistogram;
-  readonly answer: LatencyHistogram;
-  readonly login: LatencyHistogram;
-  readonly relogin: LatencyHistogram;
-  /** Stopped when the traffic ends (or the run fails): it cuts every client's wait short. */
-  readonly traffic: Stopper;
-  /** True once the run failed or is being torn down: nobody reconnects then. */
-  readonly failed: boolean;
-  /** The server closed a logged-in connection we did not ask it to close. */
-  dropped(reason: string): void;
 }
 
-export class SoakPeer extends SoakSession {
+export class SoakPeer extends SoakSession<SoakWorld> {
   /** Rooms this client is in (set before the traffic starts). */
   rooms: string[] = [];
 

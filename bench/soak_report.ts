@@ -6,9 +6,12 @@
 import { keepalive } from "./client.ts";
 import { selfCpuSeconds } from "./proc.ts";
 import { count, fixed, mib, type Result, round } from "./report.ts";
-import type { SoakBench } from "./soak.ts";
 import { AWAY_MS, MEAN_CHURN_MS, MEAN_GAP_MS } from "./soak_peer.ts";
+import type { Options } from "./args.ts";
+import type { ErrorTally } from "./peer.ts";
+import type { Ledger, SoakCounts } from "./soak_ledger.ts";
 import type { LatencyHistogram } from "./stats.ts";
+import type { Stopper } from "./wait.ts";
 
 /** Server samples during the traffic, and the spacing of the reported series. */
 export const SAMPLE_EVERY_S = 5;
@@ -18,6 +21,24 @@ const MEDIAN_WINDOW_S = 60;
 /** Error codes that are part of the workload, not faults: a password login soon after a plain
  *  close can find the old session not yet gone (it is retried). */
 const BENIGN_ERRORS = new Set(["NAME_IN_USE"]);
+
+/** Where a soak run is (SoakBench.phase). */
+export type SoakPhase = "connecting" | "joining" | "traffic" | "draining" | "done";
+
+/** What the report reads of the run: SoakBench (soak.ts) is one. Declared here so that this
+ *  file need not import soak.ts, which imports it. */
+export interface SoakBenchView {
+  readonly o: Options;
+  readonly phase: SoakPhase;
+  readonly counts: SoakCounts;
+  readonly ledger: Ledger;
+  readonly errors: ErrorTally;
+  readonly stopper: Stopper;
+  readonly delivery: LatencyHistogram;
+  readonly answer: LatencyHistogram;
+  readonly login: LatencyHistogram;
+  readonly relogin: LatencyHistogram;
+}
 
 /** One server sample; `t` in seconds from the start of the traffic. */
 export interface Point {
@@ -44,7 +65,7 @@ export interface SoakRun {
 }
 
 /** The report of a soak run, finished or cut short. */
-export function soakResult(bench: SoakBench, r: SoakRun, failure: string | undefined): Result {
+export function soakResult(bench: SoakBenchView, r: SoakRun, failure: string | undefined): Result {
   const { o, counts: c, ledger } = bench;
   const { end, start, warm } = r;
   const points = [...r.points].sort((a, b) => a.t - b.t);
@@ -250,7 +271,7 @@ export function soakResult(bench: SoakBench, r: SoakRun, failure: string | undef
 
 /** What makes a finished run wrong even though nothing stopped it. */
 function faults(
-  bench: SoakBench,
+  bench: SoakBenchView,
   r: SoakRun,
   dm: number | undefined,
   post: number | undefined,

@@ -14,7 +14,10 @@
 import { BenchClient, type ClientHandler, parseLine } from "./client.ts";
 import { startsWith } from "./lines.ts";
 import type { Rng } from "./rng.ts";
-import type { SoakWorld } from "./soak_peer.ts";
+import type { ConnectTarget, ErrorTally } from "./peer.ts";
+import type { Ledger, SoakCounts } from "./soak_ledger.ts";
+import type { LatencyHistogram } from "./stats.ts";
+import type { Stopper } from "./wait.ts";
 
 /** session.ack at most this often: the real client acknowledges per burst shown. */
 const ACK_EVERY_MS = 1000;
@@ -27,6 +30,28 @@ const TEXT = /^(\d+):(\d+)/;
 export type Kind = "dm" | "post" | "who" | "members" | "ping";
 export type Frame = Record<string, unknown>;
 type State = "offline" | "connecting" | "online" | "leaving";
+
+/** What a soak session uses of the workload (SoakWorld, in soak_peer.ts, adds the other
+ *  clients). Declared here so that this file need not import soak_peer.ts, which imports it. */
+export interface SessionWorld {
+  readonly target: ConnectTarget;
+  readonly textBytes: number;
+  readonly ledger: Ledger;
+  readonly counts: SoakCounts;
+  readonly errors: ErrorTally;
+  /** Send to receipt of live (not replayed) messages; request to answer; login request to
+   *  its ack, for the first logins (all at once) and for the reconnects. */
+  readonly delivery: LatencyHistogram;
+  readonly answer: LatencyHistogram;
+  readonly login: LatencyHistogram;
+  readonly relogin: LatencyHistogram;
+  /** Stopped when the traffic ends (or the run fails): it cuts every client's wait short. */
+  readonly traffic: Stopper;
+  /** True once the run failed or is being torn down: nobody reconnects then. */
+  readonly failed: boolean;
+  /** The server closed a logged-in connection we did not ask it to close. */
+  dropped(reason: string): void;
+}
 
 interface Pending {
   kind: Kind;
@@ -42,7 +67,7 @@ export class LoginRefused extends Error {
 }
 
 /** A soak client's connection and what it reads; SoakPeer extends it with the behaviour. */
-export class SoakSession {
+export class SoakSession<W extends SessionWorld = SessionWorld> {
   client: BenchClient | undefined;
   state: State = "offline";
   /** The resume token of the last password login. */
@@ -73,7 +98,7 @@ export class SoakSession {
     readonly index: number,
     readonly name: string,
     readonly rng: Rng,
-    readonly w: SoakWorld,
+    readonly w: W,
   ) {
     this.#password = `bench-password-${name}`;
   }

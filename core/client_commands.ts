@@ -1,8 +1,15 @@
 /** The client's own commands, which belong to no plugin: /help and /quit. */
 import type { CommandDef } from "../plugins/types.ts";
-import type { ClientApp } from "./client_app.ts";
+import type { ClientRegistry } from "./client_registry.ts";
 
-export function coreCommands(app: ClientApp): CommandDef[] {
+/** What these commands need of the client (ClientApp is one): an interface rather than the
+ *  class, so this file does not import client_app.ts, which imports it. */
+export interface CoreCommandHost {
+  readonly registry: Pick<ClientRegistry, "byName" | "lines" | "commands">;
+  quitAsked(): Promise<void> | void;
+}
+
+export function coreCommands(app: CoreCommandHost): CommandDef[] {
   return [
     {
       name: "help",

@@ -9,6 +9,7 @@ import type { MessageSpec, RawFrame } from "../protocol/spec.ts";
 import type { ClientCtx, Ui } from "../plugins/types.ts";
 import type { ClientConnection } from "./client.ts";
 import type { ClientRegistry } from "./client_registry.ts";
+import { Mutex } from "./mutex.ts";
 import { Sends } from "./client_sends.ts";
 
 export interface OutboxDeps {
@@ -28,8 +29,8 @@ export interface OutboxDeps {
 export class ClientOutbox {
   /** Requests kept until answered, across reconnects, and the transaction ids of messages. */
   readonly sends = new Sends();
-  /** The last request handed to the connection. */
-  #sending: Promise<void> = Promise.resolve();
+  /** Ordered requests are handed to the connection one at a time, in order. */
+  readonly #sending = new Mutex();
 
   constructor(private readonly deps: OutboxDeps) {}
 
@@ -63,9 +64,7 @@ export class ClientOutbox {
       return { ack: connection().request(spec, await prepare(body), txn) };
     };
     if (!ordered) return send().then((s) => s.ack);
-    const sent = this.#sending.then(send);
-    this.#sending = sent.then(() => {}, () => {});
-    return sent.then((s) => s.ack);
+    return this.#sending.run(send).then((s) => s.ack);
   }
 
   /** Resolves once every request made so far has been handed over and answered, or after
@@ -73,7 +72,7 @@ export class ClientOutbox {
   async drain(ms: number): Promise<void> {
     let timer: ReturnType<typeof setTimeout> | undefined;
     await Promise.race([
-      this.#sending.then(() => this.sends.drained()),
+      this.#sending.idle().then(() => this.sends.drained()),
       new Promise((r) => (timer = setTimeout(r, ms))),
     ]);
     clearTimeout(timer);

@@ -19,6 +19,7 @@
  */
 import type { ErrorCode } from "../protocol/errors.ts";
 import type { Logger } from "./log.ts";
+import { Mutex } from "./mutex.ts";
 import type { Db, Migration } from "./storage/db.ts";
 import { migrate } from "./storage/migrate.ts";
 
@@ -105,7 +106,8 @@ export class TxnLog {
   #unflushed: Row[] = [];
   #writing: Row[] = [];
   #timer: ReturnType<typeof setTimeout> | undefined;
-  #flushing: Promise<void> = Promise.resolve();
+  /** Commits one at a time (#flush logs its own failure and never rejects). */
+  readonly #flushing = new Mutex();
 
   constructor(
     private readonly db: Db,
@@ -176,7 +178,7 @@ export class TxnLog {
   async close(): Promise<void> {
     clearTimeout(this.#timer);
     this.#timer = undefined;
-    await (this.#flushing = this.#flushing.then(() => this.#flush()));
+    await this.#flushing.run(() => this.#flush());
   }
 
   #evict(key: string) {
@@ -203,7 +205,7 @@ export class TxnLog {
     this.#unflushed.push({ account: key, txn, n: a.n, answer, req, at: Date.now() });
     this.#timer ??= setTimeout(() => {
       this.#timer = undefined;
-      this.#flushing = this.#flushing.then(() => this.#flush());
+      void this.#flushing.run(() => this.#flush());
     }, 0);
     if (!this.online(key)) this.release(key);
     return o;

@@ -10,6 +10,8 @@ import type { Db, Migration } from "../core/storage/db.ts";
 import type { Logger } from "../core/log.ts";
 
 export type { Db, Logger, Migration };
+/** Runtime helpers a plugin may use (pure, no state of the core). */
+export { Mutex } from "../core/mutex.ts";
 
 export interface Plugin {
   /** Also the frame-type namespace: plugin `dm` may only register `dm.*` frames. */

@@ -1,5 +1,6 @@
 /** SQLite adapter for the storage port, on node:sqlite (synchronous underneath, async outside). */
 import { DatabaseSync, type StatementSync } from "node:sqlite";
+import { Mutex } from "../mutex.ts";
 import type { Db, Row, SqlValue } from "./db.ts";
 
 /**
@@ -50,32 +51,26 @@ class Statements {
  * turn; otherwise it would silently become part of that transaction and share its fate.
  */
 class SqliteDb extends Statements implements Db {
-  #queue: Promise<unknown> = Promise.resolve();
+  readonly #queue = new Mutex();
   #inTx = false;
-
-  #enqueue<T>(fn: () => T | Promise<T>): Promise<T> {
-    const p = this.#queue.then(fn, fn);
-    this.#queue = p.catch(() => {});
-    return p;
-  }
 
   run(sql: string, params: SqlValue[] = []) {
     if (!this.#inTx) return Promise.resolve(this.runNow(sql, params));
-    return this.#enqueue(() => this.runNow(sql, params));
+    return this.#queue.run(() => this.runNow(sql, params));
   }
 
   all<R extends Row = Row>(sql: string, params: SqlValue[] = []): Promise<R[]> {
     if (!this.#inTx) return Promise.resolve(this.allNow<R>(sql, params));
-    return this.#enqueue(() => this.allNow<R>(sql, params));
+    return this.#queue.run(() => this.allNow<R>(sql, params));
   }
 
   get<R extends Row = Row>(sql: string, params: SqlValue[] = []): Promise<R | undefined> {
     if (!this.#inTx) return Promise.resolve(this.getNow<R>(sql, params));
-    return this.#enqueue(() => this.getNow<R>(sql, params));
+    return this.#queue.run(() => this.getNow<R>(sql, params));
   }
 
   tx<T>(fn: (db: Db) => Promise<T>): Promise<T> {
-    return this.#enqueue(async () => {
+    return this.#queue.run(async () => {
       this.#inTx = true;
       this.raw.exec("BEGIN IMMEDIATE");
       try {
@@ -92,7 +87,7 @@ class SqliteDb extends Statements implements Db {
   }
 
   close(): Promise<void> {
-    return this.#enqueue(() => {
+    return this.#queue.run(() => {
       if (this.raw.isOpen) this.raw.close();
     });
   }

@@ -81,13 +81,11 @@ export function derToPem(der: Uint8Array): string {
 export function pemToDer(pem: string): Uint8Array {
   const m = /-----BEGIN CERTIFICATE-----([A-Za-z0-9+/=\s]+)-----END CERTIFICATE-----/.exec(pem);
   if (!m) throw new Error("no PEM CERTIFICATE block found");
-  return Uint8Array.from(atob(m[1].replace(/\s+/g, "")), (c) => c.charCodeAt(0));
+  return Uint8Array.fromBase64(m[1].replace(/\s+/g, ""));
 }
 
 function pemBlock(label: string, der: Uint8Array): string {
-  let bin = "";
-  for (const b of der) bin += String.fromCharCode(b);
-  const lines = btoa(bin).match(/.{1,64}/g) ?? [];
+  const lines = der.toBase64().match(/.{1,64}/g) ?? [];
   return `-----BEGIN ${label}-----\n${lines.join("\n")}\n-----END ${label}-----\n`;
 }
 

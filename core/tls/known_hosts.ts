@@ -78,9 +78,7 @@ export class KnownHosts {
     if (!fp || fp !== await fingerprintOfDer(der)) {
       throw new Error(`fingerprint ${fingerprint} does not match the certificate for ${key}`);
     }
-    let bin = "";
-    for (const b of der) bin += String.fromCharCode(b);
-    const line = `${key} ${fp} ${btoa(bin)}`;
+    const line = `${key} ${fp} ${der.toBase64()}`;
     const keep: string[] = [];
     let at = -1;
     for (const l of this.#lines) {
@@ -107,7 +105,7 @@ async function parseLine(line: string): Promise<{ key: string; entry: KnownHost 
   const fp = normalizeFingerprint(fields[1]);
   let der: Uint8Array;
   try {
-    der = Uint8Array.from(atob(fields[2]), (c) => c.charCodeAt(0));
+    der = Uint8Array.fromBase64(fields[2]);
   } catch {
     return undefined;
   }

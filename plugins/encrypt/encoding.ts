@@ -1,19 +1,26 @@
 /** base64url (no padding) and random bytes, shared by the end-to-end encryption modules. */
 
 export function toB64u(bytes: Uint8Array): string {
-  let bin = "";
-  for (const b of bytes) bin += String.fromCharCode(b);
-  return btoa(bin).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
+  return bytes.toBase64({ alphabet: "base64url", omitPadding: true });
 }
+
+/** The padding that strict decoding wants back, by length mod 4 (1 is never base64). */
+const PADDING = ["", "", "==", "="];
 
 /** Decodes base64url without padding; only the canonical spelling is accepted, so one key or
  *  one ciphertext has exactly one string form (pin comparisons and AAD rely on that). */
 export function fromB64u(s: string): Uint8Array<ArrayBuffer> {
+  // The alphabet only: fromBase64 would skip whitespace and take padding.
   if (!/^[A-Za-z0-9_-]*$/.test(s) || s.length % 4 === 1) throw new Error("not base64url");
-  const bin = atob(s.replace(/-/g, "+").replace(/_/g, "/"));
-  const bytes = Uint8Array.from(bin, (c) => c.charCodeAt(0));
-  if (toB64u(bytes) !== s) throw new Error("not canonical base64url");
-  return bytes;
+  try {
+    // Strict: spare bits in the last character must be zero, which makes the spelling unique.
+    return Uint8Array.fromBase64(s + PADDING[s.length % 4], {
+      alphabet: "base64url",
+      lastChunkHandling: "strict",
+    });
+  } catch {
+    throw new Error("not canonical base64url");
+  }
 }
 
 /** The decoded bytes if `s` is canonical base64url of min..max bytes, else undefined. The

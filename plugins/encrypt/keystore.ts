@@ -5,6 +5,7 @@
  */
 import { configDir, writePrivateFile } from "../../core/config_dir.ts";
 import { NAME_PATTERN } from "../../protocol/limits.ts";
+import { Mutex } from "../types.ts";
 import {
   exportIdentity,
   generateIdentity,
@@ -105,7 +106,7 @@ function isPinnedKey(v: unknown): v is PinnedKey {
 export class PeerKeys {
   readonly #path: string;
   readonly #peers: Map<string, PinnedKey>;
-  #saving: Promise<void> = Promise.resolve();
+  readonly #saving = new Mutex();
 
   private constructor(path: string, peers: Map<string, PinnedKey>) {
     this.#path = path;
@@ -170,8 +171,7 @@ export class PeerKeys {
       const text = JSON.stringify(Object.fromEntries(this.#peers), null, 2) + "\n";
       return writePrivateFile(this.#path, text);
     };
-    this.#saving = this.#saving.then(write, write);
-    return this.#saving;
+    return this.#saving.run(write);
   }
 }
 

@@ -1,7 +1,7 @@
 /** The rooms-per-account limit (`serve --max-rooms-per-account <n>`): joining, creating or being
  *  invited to one room more than it allows is TOO_MANY_ROOMS. The class room does not count. */
 import { ChatError } from "../../protocol/errors.ts";
-import type { Room, Rooms } from "./store.ts";
+import type { Room } from "./room.ts";
 
 /** Rooms an account may be in unless the server says otherwise. A student is in a handful of
  *  course and project rooms, so 100 never gets in anyone's way; the bound keeps one account
@@ -24,11 +24,12 @@ export function maxRoomsProblem(value: string): string | undefined {
  * before its write): throws TOO_MANY_ROOMS if `account` may not be in one room more: `room`,
  * or a new one if undefined. Being in `room` already, or `room` being the class room (see
  * RoomCounts.uncount), is always fine. `invitee` words the message for an owner inviting `account`.
+ * `counts` is the store's (Rooms.counts).
  */
-export function roomLimit(rooms: Rooms, max: number) {
+export function roomLimit(counts: RoomCounts, max: number) {
   return (room: Room | undefined, account: string, invitee = false): void => {
-    if (room && (!rooms.counts.counted(room) || room.members.has(account.toLowerCase()))) return;
-    const n = rooms.counts.of(account);
+    if (room && (!counts.counted(room) || room.members.has(account.toLowerCase()))) return;
+    const n = counts.of(account);
     if (n < max) return;
     const inRooms = `${n} room${n === 1 ? "" : "s"}`;
     const count = n === max

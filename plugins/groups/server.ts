@@ -3,7 +3,6 @@
  *  server_moderation.ts, plain-text mode in server_text.ts. */
 import { NAME_ORDER } from "../../protocol/limits.ts";
 import { ChatError } from "../../protocol/errors.ts";
-import type { MessageSpec } from "../../protocol/spec.ts";
 import type { PostResult, ServerApi, Session } from "../types.ts";
 import {
   GroupCreate,
@@ -22,24 +21,11 @@ import { groupsModeration } from "./server_moderation.ts";
 import { groupsText } from "./server_text.ts";
 import { groupsPins, roomConv } from "./server_pins.ts";
 import { DEFAULT_MAX_ROOMS_PER_ACCOUNT, roomLimit } from "./limits.ts";
+import type { Groups } from "./groups.ts";
 
 /** The "groups.audience" service: the room's canonical name and who a post by `sender` goes
  *  to, or a ChatError (NO_SUCH_ROOM, NOT_A_MEMBER, KICKED, ANNOUNCE_ONLY). */
 export type Audience = (room: string, sender: string) => { room: string; to: string[] };
-
-/** What the handler files share. */
-export interface Groups {
-  api: ServerApi;
-  rooms: Rooms;
-  /** Sends a frame to a room's members online, but `except`. */
-  push<T>(room: Room, spec: MessageSpec<T>, body: T, except?: string): void;
-  /** May this account moderate the room (an owner of it, or a server admin)? */
-  moderates(room: Room, name: string): boolean;
-  isMember(room: Room, name: string): boolean;
-  /** TOO_MANY_ROOMS unless the account may join `room` (or, undefined, a new one); see
-   *  limits.ts. Call it with no await between it and the join. */
-  roomLimit(room: Room | undefined, name: string, invitee?: boolean): void;
-}
 
 export function groupsServer(api: ServerApi) {
   const rooms = new Rooms(api.db);
@@ -66,7 +52,7 @@ export function groupsServer(api: ServerApi) {
     moderates: (room, name) =>
       api.accounts.isAdmin(name) || room.members.get(name.toLowerCase())?.owner === true,
     isMember: (room, name) => room.members.has(name.toLowerCase()),
-    roomLimit: roomLimit(rooms, maxRooms),
+    roomLimit: roomLimit(rooms.counts, maxRooms),
   };
   const welcome = groupsPins(g);
   const welcomed = (r: Room, names: string[]) => {

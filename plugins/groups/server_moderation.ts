@@ -12,7 +12,7 @@ import {
   GroupOpped,
 } from "./protocol.ts";
 import { isFounder, type Room } from "./store.ts";
-import type { Groups } from "./server.ts";
+import type { Groups } from "./groups.ts";
 
 export function groupsModeration(g: Groups) {
   const { api, rooms } = g;

@@ -15,7 +15,7 @@ import {
 } from "./protocol.ts";
 import { Pins } from "./pins.ts";
 import type { Room } from "./store.ts";
-import type { Groups } from "./server.ts";
+import type { Groups } from "./groups.ts";
 import { DEFAULT_JOIN_HISTORY, DEFAULT_MAX_PINS, PINNED_TEXT_BUDGET } from "./limits.ts";
 
 /** The message log's name for a room's conversation. */

@@ -10,7 +10,7 @@
  * that ended the catch-up, never both or neither.
  */
 import type { RawFrame } from "../../protocol/spec.ts";
-import type { Journal, PostResult, ServerApi, Session } from "../types.ts";
+import { type Journal, Mutex, type PostResult, type ServerApi, type Session } from "../types.ts";
 import { OfflineSummary } from "./protocol.ts";
 import * as store from "./store.ts";
 import { Spans } from "./spans.ts";
@@ -42,7 +42,7 @@ export class MessageLog implements Journal {
   /** Cursor moves waiting for the next commit, by lower-cased account. */
   #cursors = new Map<string, number>();
   #timer: ReturnType<typeof setTimeout> | undefined;
-  #lock: Promise<unknown> = Promise.resolve();
+  readonly #exclusive = new Mutex();
   #lastSeq = 0;
   readonly #spans = new Spans();
   readonly #state: (s: Session) => Delivery;
@@ -102,22 +102,16 @@ export class MessageLog implements Journal {
   async close(): Promise<void> {
     clearTimeout(this.#timer);
     this.#timer = undefined;
-    await this.#exclusive(() => this.#flush());
+    await this.#exclusive.run(() => this.#flush());
   }
 
   #schedule() {
     this.#timer ??= setTimeout(() => {
       this.#timer = undefined;
-      this.#exclusive(() => this.#flush()).catch((e) =>
+      this.#exclusive.run(() => this.#flush()).catch((e) =>
         this.api.log.error(`message log commit failed: ${e}`)
       );
     }, 0);
-  }
-
-  #exclusive<T>(fn: () => Promise<T>): Promise<T> {
-    const p = this.#lock.then(fn);
-    this.#lock = p.catch(() => {});
-    return p;
   }
 
   async #flush(): Promise<void> {
@@ -171,7 +165,7 @@ export class MessageLog implements Journal {
     const st = this.#state(s);
     const account = s.name!.toLowerCase();
     const online = () => this.api.sessions.get(s.name!) === s;
-    await this.#exclusive(async () => {
+    await this.#exclusive.run(async () => {
       const cursor = Math.max(await store.cursorOf(db, account), this.#cursors.get(account) ?? 0);
       st.sent = st.acked = cursor;
       st.until = this.#lastSeq;
@@ -189,7 +183,7 @@ export class MessageLog implements Journal {
     // half: a long backlog never overflows a slow reader's queue.
     const budget = this.api.limits.sendQueueBytes / 8;
     while (online()) {
-      const done = await this.#exclusive(async () => {
+      const done = await this.#exclusive.run(async () => {
         const rows = await store.pending(db, account, st.sent, STEP_ROWS);
         if (!online()) return true;
         let bytes = 0;

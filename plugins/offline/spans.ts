@@ -5,7 +5,16 @@
  * someone joined (a span opens at this seq) or left (theirs closes at the seq before).
  */
 import type { Db } from "../types.ts";
-import type { Entry } from "./store.ts";
+
+/** What a span change reads of a room post: a log entry (store.ts's Entry) has it. Declared
+ *  here so that this file need not import store.ts, which imports it. */
+export interface RoomPost {
+  /** room:<name>, lower case. */
+  conv: string;
+  sender: string;
+  /** Lower-cased recipient accounts. */
+  to: string[];
+}
 
 export class Spans {
   /** conv -> lower-cased accounts whose span is open. */
@@ -27,7 +36,7 @@ export class Spans {
     const staged = new Map<string, Set<string>>();
     return {
       /** Writes the span changes of one room post (seq) inside the transaction. */
-      post: async (t: Db, e: Entry, seq: number) => {
+      post: async (t: Db, e: RoomPost, seq: number) => {
         const now = staged.get(e.conv) ?? this.#open.get(e.conv) ?? new Set<string>();
         const next = new Set(e.to);
         for (const a of next) {

@@ -10,7 +10,7 @@ import {
   sendfileServer,
 } from "./server.ts";
 import { SENDFILE_MIGRATIONS } from "./store.ts";
-import { checkDuration, checkSize } from "./units.ts";
+import { checkDuration, checkSize } from "../../protocol/units.ts";
 
 export const sendfile: Plugin = {
   name: "sendfile",

@@ -11,7 +11,7 @@ import { Relay } from "./relay.ts";
 import { type Target, Upload } from "./upload.ts";
 import { Deliveries } from "./delivery.ts";
 import { FileStore } from "./store.ts";
-import { parseDuration, parseSize } from "./units.ts";
+import { parseDuration, parseSize } from "../../protocol/units.ts";
 import {
   CHUNK_BYTES,
   FileAck,

@@ -5,7 +5,7 @@
  * checked out; whatever is in tmp/ at start-up was interrupted and is removed.
  */
 import { ChatError } from "../../protocol/errors.ts";
-import type { Db, Migration } from "../types.ts";
+import { type Db, type Migration, Mutex } from "../types.ts";
 import { sizeText } from "./protocol.ts";
 
 export const SENDFILE_MIGRATIONS: Migration[] = [{
@@ -56,7 +56,7 @@ export class FileStore {
   /** Bytes promised to uploads under way. */
   #reserved = 0;
   /** Store changes one at a time: a file being kept must not race its blob's removal. */
-  #lock: Promise<unknown> = Promise.resolve();
+  readonly #lock = new Mutex();
 
   constructor(readonly db: Db, readonly dir: string, readonly limits: StoreLimits) {}
 
@@ -118,7 +118,7 @@ export class FileStore {
     f: Omit<StoredFile, "id" | "created_at">,
     recipients: string[],
   ): Promise<void> {
-    return this.#locked(async () => {
+    return this.#lock.run(async () => {
       // Nobody to give it to (a room with only its sender): nothing to keep.
       if (recipients.length === 0) {
         return await Deno.remove(tmp);
@@ -164,7 +164,7 @@ export class FileStore {
   /** `account` has the file (or gave up on it for good): forget it for them, and the file
    *  itself once nobody is waiting for it. */
   done(id: number, account: string): Promise<void> {
-    return this.#locked(async () => {
+    return this.#lock.run(async () => {
       await this.db.run("DELETE FROM sendfile_pending WHERE stored_id = ? AND account = ?", [
         id,
         account.toLowerCase(),
@@ -176,7 +176,7 @@ export class FileStore {
 
   /** Drops files past their expiry; returns how many. */
   sweep(now = Date.now()): Promise<number> {
-    return this.#locked(async () => {
+    return this.#lock.run(async () => {
       const rows = await this.db.all<{ id: number }>(
         "SELECT id FROM sendfile_stored WHERE expires_at IS NOT NULL AND expires_at <= ?",
         [now],
@@ -201,11 +201,5 @@ export class FileStore {
       await Deno.remove(this.blobPath(sha256)).catch(() => {});
       this.#used -= bytes;
     }
-  }
-
-  #locked<T>(fn: () => Promise<T>): Promise<T> {
-    const run = this.#lock.then(fn);
-    this.#lock = run.catch(() => {});
-    return run;
   }
 }

@@ -1,4 +1,5 @@
-/** Sizes and durations as people write them in serve options: `100MiB`, `5GB`, `14d`, `90m`. */
+/** Sizes and durations as people write them in options (serve, plugins, bench): `100MiB`, `5GB`,
+ *  `14d`, `90m`. The one parser of each. */
 
 const SIZE_UNITS: Record<string, number> = {
   "": 1,
