@@ -5,6 +5,7 @@
  */
 import type { MessageSpec, RawFrame } from "../protocol/spec.ts";
 import type { ClientApi, ClientCtx, CommandDef, Plugin, Ui } from "../plugins/types.ts";
+import { configDir, homeDir } from "./config_dir.ts";
 
 export interface LineDef {
   plugin: string;
@@ -94,6 +95,8 @@ export function buildClientRegistry(
       reg.services.set(name, service);
     },
     service: <T>(name: string) => reg.services.get(name) as T | undefined,
+    configDir,
+    homeDir,
   });
   const coreApi = apiFor("core");
   for (const def of core) coreApi.command(def);

@@ -8,6 +8,7 @@ import process from "node:process";
 import { LineSplitter } from "../protocol/framing.ts";
 import { withoutBidiControls } from "../protocol/spec.ts";
 import type { Ui } from "../plugins/types.ts";
+import { localTime } from "./client_show.ts";
 
 const enc = new TextEncoder();
 /** Longest input line read from a pipe; longer lines are skipped (the server caps frames too). */
@@ -59,6 +60,7 @@ export function makeUi(
     error: (code, message) => write(red(`! ${safe(code)}: `) + safe(message)),
     progress: (id, text) => status(id, text === undefined ? undefined : safe(text)),
     style,
+    time: localTime,
   };
 }
 

@@ -10,8 +10,9 @@ import type { Db, Migration } from "../core/storage/db.ts";
 import type { Logger } from "../core/log.ts";
 
 export type { Db, Logger, Migration };
-/** Runtime helpers a plugin may use (pure, no state of the core). */
+/** Runtime helpers a plugin may use (stateless: no state of the core). */
 export { Mutex } from "../core/mutex.ts";
+export { writePrivateFile } from "../core/config_dir.ts";
 
 export interface Plugin {
   /** Also the frame-type namespace: plugin `dm` may only register `dm.*` frames. */
@@ -111,6 +112,14 @@ export interface Journal {
   ): Promise<PostResult>;
   /** session.ack {upTo} from this session: it has shown every logged message up to upTo. */
   ack(s: Session, upTo: number): void;
+}
+
+/** Conversation keys start with this for a room's posts (see roomConversation). */
+export const ROOM_CONVERSATION = "room:";
+
+/** The conversation key of a room's posts: `room:<name>`, case does not matter. */
+export function roomConversation(room: string): string {
+  return ROOM_CONVERSATION + room.toLowerCase();
 }
 
 /** The direct-message conversation key of two users: order and case do not matter. */
@@ -218,6 +227,8 @@ export interface Ui {
   progress(id: string, text: string | undefined): void;
   /** Styling helpers; identity functions without colour. */
   style: { name(s: string): string; dim(s: string): string; bold(s: string): string };
+  /** A time (ms since the epoch) as the client shows times: local `YYYY-MM-DD HH:MM`. */
+  time(ms: number): string;
 }
 
 export interface ClientCtx {
@@ -287,4 +298,40 @@ export interface ClientApi {
   service<T>(name: string): T | undefined;
   /** Runs after each login (and re-login after a reconnect), before input is read. */
   onLogin(fn: (ctx: ClientCtx) => void | Promise<void>): void;
+  /** The client's configuration directory, where it keeps what it must remember between runs
+   *  (e.g. end-to-end keys); write private files in it with writePrivateFile. Ask when it is
+   *  needed: it may be chosen after install. */
+  configDir(): string;
+  /** The user's home directory, if there is one (for `~` in paths the person types). */
+  homeDir(): string | undefined;
+}
+
+// Services between plugins -----------------------------------------------------------------------
+// The types of the services plugins offer each other (ServerApi.provide, ClientApi.provide),
+// declared here so that provider and user share one checked type without importing each other.
+
+/** The "groups.audience" service: the room's canonical name and who a post by `sender` goes
+ *  to, or a ChatError (NO_SUCH_ROOM, NOT_A_MEMBER, KICKED, ANNOUNCE_ONLY). */
+export type Audience = (room: string, sender: string) => { room: string; to: string[] };
+
+/** The "encrypt.sealer" client service: seals a short text end to end for one peer, as an
+ *  opaque base64url string, and opens one. `context` names what it is (e.g. "file"), bound
+ *  in so a sealed thing of one kind cannot be passed off as another; `what` is for errors. */
+export interface Sealer {
+  /** undefined: it goes in the clear (encryption off, or a peer never pinned has no key
+   *  yet). Throws KEY_CHANGED if the peer's key changed since it was pinned, KEY_MISSING if
+   *  the peer's key is pinned but the server no longer offers it. */
+  seal(ctx: ClientCtx, peer: string, text: string, context: string): Promise<string | undefined>;
+  /** Throws E2E_FAILED if it cannot be opened, KEY_CHANGED if the sender's key is not the
+   *  one pinned (until the person accepts it with /verify). */
+  open(
+    ctx: ClientCtx,
+    sender: string,
+    sealed: string,
+    context: string,
+    what: string,
+  ): Promise<string>;
+  /** True if this computer has pinned `peer`'s key: something from them that arrives unsealed
+   *  may have been read or written by the server, and should be marked so. */
+  pinned(peer: string): boolean;
 }

@@ -9,7 +9,7 @@
  * (UNVERIFIED KEY), until the person accepts that key.
  */
 import { ChatError } from "../../protocol/errors.ts";
-import type { ClientApi, ClientCtx } from "../types.ts";
+import type { ClientApi, ClientCtx, Sealer } from "../types.ts";
 import { DmMessage, DmSend } from "../dm/protocol.ts";
 import { decodeSealed, isPublicKey, keyFingerprint, open, seal } from "./crypto.ts";
 import { fromB64u, toB64u } from "./encoding.ts";
@@ -18,28 +18,6 @@ import { EncryptChanged, EncryptPublish } from "./protocol.ts";
 import { e2eCommand, verifyCommand } from "./commands.ts";
 import { type E2eState, keyMissing, keyOf, markChanged, markUnsealed, pinOf } from "./peers.ts";
 
-/** The "encrypt.sealer" client service: seals a short text end to end for one peer, as an
- *  opaque base64url string, and opens one. `context` names what it is (e.g. "file"), bound
- *  in so a sealed thing of one kind cannot be passed off as another; `what` is for errors. */
-export interface Sealer {
-  /** undefined: it goes in the clear (encryption off, or a peer never pinned has no key
-   *  yet). Throws KEY_CHANGED if the peer's key changed since it was pinned, KEY_MISSING if
-   *  the peer's key is pinned but the server no longer offers it. */
-  seal(ctx: ClientCtx, peer: string, text: string, context: string): Promise<string | undefined>;
-  /** Throws E2E_FAILED if it cannot be opened, KEY_CHANGED if the sender's key is not the
-   *  one pinned (until the person accepts it with /verify). */
-  open(
-    ctx: ClientCtx,
-    sender: string,
-    sealed: string,
-    context: string,
-    what: string,
-  ): Promise<string>;
-  /** True if this computer has pinned `peer`'s key: something from them that arrives unsealed
-   *  may have been read or written by the server, and should be marked so. */
-  pinned(peer: string): boolean;
-}
-
 const enc = new TextEncoder();
 const dec = new TextDecoder();
 
@@ -47,10 +25,10 @@ export function encryptClient(api: ClientApi) {
   const st: E2eState = { enabled: true, keys: new Map(), told: new Set() };
 
   api.onLogin(async (ctx) => {
-    const { identity, created } = await loadOrCreateIdentity(ctx.server, ctx.me);
+    const { identity, created } = await loadOrCreateIdentity(api.configDir(), ctx.server, ctx.me);
     st.me = identity;
     // Loaded even from a server without encryption: the pins still guard the peers in them.
-    st.peers = await PeerKeys.load(ctx.server, ctx.me);
+    st.peers = await PeerKeys.load(api.configDir(), ctx.server, ctx.me);
     st.keys.clear();
     let ack;
     try {

@@ -1,11 +1,11 @@
 /**
- * The client's end-to-end key files, per server and account, under configDir()/e2e/<server>/:
+ * The client's end-to-end key files, per server and account, under <config dir>/e2e/<server>/
+ * (the config dir is ClientApi.configDir()):
  * `<name>.identity.json` holds the account's private key (mode 0600), `<me>.peers.json` the
  * peer keys pinned on first use, so that a key the server swaps later is noticed.
  */
-import { configDir, writePrivateFile } from "../../core/config_dir.ts";
 import { NAME_PATTERN } from "../../protocol/limits.ts";
-import { Mutex } from "../types.ts";
+import { Mutex, writePrivateFile } from "../types.ts";
 import {
   exportIdentity,
   generateIdentity,
@@ -25,10 +25,10 @@ export function serverDirName(serverKey: string): string {
   return safe;
 }
 
-function accountFile(serverKey: string, name: string, suffix: string): string {
+function accountFile(configDir: string, serverKey: string, name: string, suffix: string): string {
   // Protocol names cannot contain `/` or start with `.`; checking keeps paths inside the dir.
   if (!NAME_PATTERN.test(name)) throw new Error(`invalid user name ${JSON.stringify(name)}`);
-  return `${configDir()}/e2e/${serverDirName(serverKey)}/${name.toLowerCase()}.${suffix}`;
+  return `${configDir}/e2e/${serverDirName(serverKey)}/${name.toLowerCase()}.${suffix}`;
 }
 
 async function readJson(path: string): Promise<unknown> {
@@ -60,10 +60,11 @@ async function readIdentity(path: string): Promise<Identity> {
  * every peer that the key changed.
  */
 export async function loadOrCreateIdentity(
+  configDir: string,
   serverKey: string,
   name: string,
 ): Promise<{ identity: Identity; created: boolean }> {
-  const path = accountFile(serverKey, name, "identity.json");
+  const path = accountFile(configDir, serverKey, name, "identity.json");
   if (await readJson(path) !== undefined) {
     return { identity: await readIdentity(path), created: false };
   }
@@ -115,8 +116,8 @@ export class PeerKeys {
 
   /** A damaged file is an error rather than an empty list: forgetting the pins would turn a
    *  changed key into a "new" one and defeat the point of pinning. */
-  static async load(serverKey: string, me: string): Promise<PeerKeys> {
-    const path = accountFile(serverKey, me, "peers.json");
+  static async load(configDir: string, serverKey: string, me: string): Promise<PeerKeys> {
+    const path = accountFile(configDir, serverKey, me, "peers.json");
     const data = await readJson(path) ?? {};
     if (typeof data !== "object" || data === null || Array.isArray(data)) {
       throw new Error(`${path}: not an object of pinned keys`);

@@ -3,7 +3,7 @@
  *  server_moderation.ts, plain-text mode in server_text.ts. */
 import { NAME_ORDER } from "../../protocol/limits.ts";
 import { ChatError } from "../../protocol/errors.ts";
-import type { PostResult, ServerApi, Session } from "../types.ts";
+import type { Audience, PostResult, ServerApi, Session } from "../types.ts";
 import {
   GroupCreate,
   GroupJoin,
@@ -22,10 +22,6 @@ import { groupsText } from "./server_text.ts";
 import { groupsPins, roomConv } from "./server_pins.ts";
 import { DEFAULT_MAX_ROOMS_PER_ACCOUNT, roomLimit } from "./limits.ts";
 import type { Groups } from "./groups.ts";
-
-/** The "groups.audience" service: the room's canonical name and who a post by `sender` goes
- *  to, or a ChatError (NO_SUCH_ROOM, NOT_A_MEMBER, KICKED, ANNOUNCE_ONLY). */
-export type Audience = (room: string, sender: string) => { room: string; to: string[] };
 
 export function groupsServer(api: ServerApi) {
   const rooms = new Rooms(api.db);

@@ -2,7 +2,7 @@
  *  their first join: its recent posts from before they joined (from the message log, through
  *  the "offline.posts" service) and its pins. */
 import type { PostsService } from "../offline/posts.ts";
-import type { HandlerCtx } from "../types.ts";
+import { type HandlerCtx, roomConversation } from "../types.ts";
 import {
   GroupMessage,
   GroupPin,
@@ -19,7 +19,7 @@ import type { Groups } from "./groups.ts";
 import { DEFAULT_JOIN_HISTORY, DEFAULT_MAX_PINS, PINNED_TEXT_BUDGET } from "./limits.ts";
 
 /** The message log's name for a room's conversation. */
-export const roomConv = (r: Room) => `room:${r.name.toLowerCase()}`;
+export const roomConv = (r: Room) => roomConversation(r.name);
 
 export function groupsPins(g: Groups) {
   const { api, rooms } = g;

@@ -1,6 +1,5 @@
 /** The offline plugin's client half: the missed-message summary and /history. */
 import { plural } from "../../protocol/words.ts";
-import { localTime } from "../../core/client_show.ts";
 import type { ClientApi } from "../types.ts";
 import {
   HISTORY_DEFAULT,
@@ -18,7 +17,7 @@ export function offlineClient(api: ClientApi) {
     if (m.count === 0) return;
     const span = m.first === undefined
       ? ""
-      : ` (${range(localTime(m.first), localTime(m.last ?? m.first))})`;
+      : ` (${range(ui.time(m.first), ui.time(m.last ?? m.first))})`;
     ui.notice(`${missedText(m)}${span}:`);
   });
 

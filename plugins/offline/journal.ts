@@ -10,7 +10,14 @@
  * that ended the catch-up, never both or neither.
  */
 import type { RawFrame } from "../../protocol/spec.ts";
-import { type Journal, Mutex, type PostResult, type ServerApi, type Session } from "../types.ts";
+import {
+  type Journal,
+  Mutex,
+  type PostResult,
+  ROOM_CONVERSATION,
+  type ServerApi,
+  type Session,
+} from "../types.ts";
 import { OfflineSummary } from "./protocol.ts";
 import * as store from "./store.ts";
 import { Spans } from "./spans.ts";
@@ -207,5 +214,5 @@ export class MessageLog implements Journal {
 
 /** How a conversation is named in a summary: the other person, or `#room`. */
 function label(conv: string, sender: string): string {
-  return conv.startsWith("room:") ? `#${conv.slice("room:".length)}` : sender;
+  return conv.startsWith(ROOM_CONVERSATION) ? `#${conv.slice(ROOM_CONVERSATION.length)}` : sender;
 }

@@ -1,7 +1,7 @@
 /** The offline plugin's server half: the journal, history and retention. */
 import { plural } from "../../protocol/words.ts";
 import { ChatError } from "../../protocol/errors.ts";
-import { dmConversation, type ServerApi } from "../types.ts";
+import { dmConversation, roomConversation, type ServerApi } from "../types.ts";
 import { MessageLog } from "./journal.ts";
 import { HistoryAck, missedText, OfflineHistory, OfflineSummary } from "./protocol.ts";
 import * as store from "./store.ts";
@@ -44,7 +44,7 @@ export function offlineServer(api: ServerApi) {
     const me = ctx.session.name!;
     let conv: string;
     const room = m.with.match(/^[@#](.+)$/);
-    if (room) conv = `room:${room[1].toLowerCase()}`;
+    if (room) conv = roomConversation(room[1]);
     else {
       const other = api.accounts.canonical(m.with);
       if (!other) throw new ChatError("NO_SUCH_USER", `there is no user named "${m.with}"`);

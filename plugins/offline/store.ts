@@ -10,7 +10,7 @@
  *                   earlier posts, one who left does not see later ones
  *   offline_cursor  per account, the highest seq its client acknowledged (session.ack)
  */
-import type { Db, Migration } from "../types.ts";
+import { type Db, type Migration, ROOM_CONVERSATION } from "../types.ts";
 import type { Spans } from "./spans.ts";
 
 export const OFFLINE_MIGRATIONS: Migration[] = [{
@@ -49,7 +49,7 @@ export const OFFLINE_MIGRATIONS: Migration[] = [{
 /** A room's messages are for the accounts whose spans cover them; a direct message's for the
  *  accounts named in offline_rcpt. */
 export function isRoom(conv: string): boolean {
-  return conv.startsWith("room:");
+  return conv.startsWith(ROOM_CONVERSATION);
 }
 
 /** No seq is larger: the end of an open span. */

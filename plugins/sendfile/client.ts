@@ -3,9 +3,7 @@
 import { createHash } from "node:crypto";
 import { isAbsolute, resolve } from "node:path";
 import { ChatError } from "../../protocol/errors.ts";
-import { homeDir } from "../../core/config_dir.ts";
-import type { ClientApi, ClientCtx } from "../types.ts";
-import type { Sealer } from "../encrypt/client.ts";
+import type { ClientApi, ClientCtx, Sealer } from "../types.ts";
 import {
   FileCancelled,
   FileChunk,
@@ -38,7 +36,12 @@ export function sendfileClient(api: ClientApi) {
   let keptCount = 0;
   const incoming = receiveFiles(
     api,
-    () => userPath(api.option("downloads")[0] ?? DEFAULT_DOWNLOADS, "give connect --downloads"),
+    () =>
+      userPath(
+        api.option("downloads")[0] ?? DEFAULT_DOWNLOADS,
+        "give connect --downloads",
+        api.homeDir(),
+      ),
   );
 
   // A new login means the old connection is gone, and with it every transfer on it.
@@ -63,7 +66,7 @@ export function sendfileClient(api: ClientApi) {
   async function send(ctx: ClientCtx, target: string, path: string) {
     const room = /^[@#]/.test(target) ? target.slice(1) : undefined;
     const to = room === undefined ? target : undefined;
-    const file = await openForSending(userPath(path, "give the whole path"));
+    const file = await openForSending(userPath(path, "give the whole path", api.homeDir()));
     try {
       const { size } = await file.stat();
       // What the receiver would make of it anyway; it also keeps our own notices clean.
@@ -165,9 +168,8 @@ export const DEFAULT_DOWNLOADS = "~/Downloads/ClassChat";
  * INIT_CWD already set. Read only when granted (the tasks and the compiled binary allow it),
  * so a narrower permission list falls back to the working directory instead of prompting.
  */
-function userPath(path: string, otherwise: string): string {
+function userPath(path: string, otherwise: string, home: string | undefined): string {
   if (/^~(?=$|[\\/])/.test(path)) {
-    const home = homeDir();
     if (!home) throw new ChatError("NO_SUCH_FILE", `no home directory for ${path}: ${otherwise}`);
     path = home + path.slice(1);
   }

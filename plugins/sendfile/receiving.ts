@@ -1,11 +1,9 @@
 /** Files coming in: written to `<downloads>/<name>.part` chunk by chunk (opened first if the
  *  file is end-to-end encrypted), hashed as they come, and given their final name only once
  *  the SHA-256 checked out. */
-import { localTime } from "../../core/client_show.ts";
 import { createHash, type Hash } from "node:crypto";
 import { ChatError } from "../../protocol/errors.ts";
-import type { ClientApi, ClientCtx, Ui } from "../types.ts";
-import type { Sealer } from "../encrypt/client.ts";
+import type { ClientApi, ClientCtx, Sealer, Ui } from "../types.ts";
 import { createPart, safeFileName, saveUnique } from "./names.ts";
 import {
   FileAck,
@@ -129,7 +127,7 @@ export function receiveFiles(api: ClientApi, downloads: () => string) {
       progress: new Progress(ui, m.file, `↓ ${name} from ${m.from}`, size),
     });
     const where = m.room ? ` in #${m.room}` : "";
-    const when = m.sent !== undefined ? `, sent ${localTime(m.sent)} while you were away` : "";
+    const when = m.sent !== undefined ? `, sent ${ui.time(m.sent)} while you were away` : "";
     ui.notice(
       `${ui.style.name(m.from)} is sending you ${name} (${sizeText(size)})${where}${when}${
         e2eNote({ secret, unsealed })

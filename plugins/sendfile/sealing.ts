@@ -7,8 +7,7 @@
  * can the file be cut short.
  */
 import { ChatError } from "../../protocol/errors.ts";
-import type { ClientCtx } from "../types.ts";
-import type { Sealer } from "../encrypt/client.ts";
+import type { ClientCtx, Sealer } from "../types.ts";
 import { fromB64u, randomBytes, toB64u } from "../encrypt/encoding.ts";
 import { importFileKey, newFileKey, openChunk, sealChunk } from "../encrypt/file_chunks.ts";
 import { CHUNK_BYTES } from "./protocol.ts";

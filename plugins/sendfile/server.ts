@@ -4,8 +4,7 @@
  * once (upload.ts, store.ts) and handed to each recipient when they are online (delivery.ts).
  * Either side leaving ends its transfers and tells the other.
  */
-import type { ServerApi } from "../types.ts";
-import type { Audience } from "../groups/server.ts";
+import type { Audience, ServerApi } from "../types.ts";
 import { Flows, MAX_LIVE_INCOMING } from "./flow.ts";
 import { Relay } from "./relay.ts";
 import { type Target, Upload } from "./upload.ts";
