@@ -9,7 +9,7 @@
  * handed in by commands/connect.ts.
  */
 import { SessionAck, SessionQuit } from "../protocol/core.ts";
-import type { ClientCtx, Plugin, Ui } from "../plugins/types.ts";
+import { type ClientCtx, type Plugin, type Ui, UsageError } from "../plugins/types.ts";
 import { ClientConnection, type CloseInfo } from "./client.ts";
 import { FrameShow } from "./client_show.ts";
 import { coreCommands } from "./client_commands.ts";
@@ -284,7 +284,14 @@ export class ClientApp {
       if (!cmd) {
         return this.opts.ui.error("UNKNOWN_COMMAND", `/${slash.name} is not a command; try /help`);
       }
-      return await cmd.run(slash.input, this.ctx);
+      try {
+        return await cmd.run(slash.input, this.ctx);
+      } catch (e) {
+        if (!(e instanceof UsageError)) throw e;
+        // The command's one usage text, after what was wrong when the command said.
+        const { ui } = this.opts;
+        return ui.error("USAGE", e.detail ? `${e.detail} (${cmd.usage})` : cmd.usage);
+      }
     }
     for (const def of this.registry.lines) {
       const m = line.match(def.match);

@@ -114,6 +114,15 @@ export interface Journal {
   ack(s: Session, upTo: number): void;
 }
 
+/** Thrown by a client command whose input does not fit it: the host prints the command's own
+ *  usage text (`! USAGE: /pins <room>`), after `detail` when there is one, so each usage is
+ *  written once, on the command. */
+export class UsageError extends Error {
+  constructor(readonly detail?: string) {
+    super(detail ?? "usage");
+  }
+}
+
 /** Conversation keys start with this for a room's posts (see roomConversation). */
 export const ROOM_CONVERSATION = "room:";
 

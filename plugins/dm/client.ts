@@ -1,4 +1,4 @@
-import type { ClientApi, ClientCtx } from "../types.ts";
+import { type ClientApi, type ClientCtx, UsageError } from "../types.ts";
 import { DmAck, DmMessage, DmSend, SEALED_PLACEHOLDER, TO_USER_LINE } from "./protocol.ts";
 
 async function send(ctx: ClientCtx, receiver: string, text: string) {
@@ -18,7 +18,7 @@ export function dmClient(api: ClientApi) {
     summary: "send a direct message (or type  <user>: <text>)",
     run(input, ctx) {
       const text = input.tail(1);
-      if (input.args.length < 2 || !text) return ctx.ui.error("USAGE", "/msg <user> <text>");
+      if (input.args.length < 2 || !text) throw new UsageError();
       return send(ctx, input.args[0], text);
     },
   });

@@ -1,5 +1,5 @@
 /** /verify and /e2e: the person's side of end-to-end encryption. */
-import type { CommandDef } from "../types.ts";
+import { type CommandDef, UsageError } from "../types.ts";
 import { type E2eState, keyMissing, keyOf, pinOf } from "./peers.ts";
 import { keyFingerprint, safetyNumber } from "./crypto.ts";
 
@@ -13,7 +13,7 @@ export function verifyCommand(st: E2eState): CommandDef {
       const [who, word] = input.args;
       const { ui } = ctx;
       if (!who || (word !== undefined && word !== "accept")) {
-        return ui.error("USAGE", "/verify <user> [accept]");
+        throw new UsageError();
       }
       // A pinned key the server no longer offers is explained, never accepted away: there is
       // nothing to compare, and dropping the pin would let everything go in the clear.
@@ -64,7 +64,7 @@ export function e2eCommand(st: E2eState): CommandDef {
     async run(input, ctx) {
       const word = input.args[0]?.toLowerCase();
       if (word === "on" || word === "off") st.enabled = word === "on";
-      else if (word !== undefined) return ctx.ui.error("USAGE", "/e2e [on|off]");
+      else if (word !== undefined) throw new UsageError();
       const fp = st.me ? ` (your key ${await keyFingerprint(st.me.publicKey)})` : "";
       ctx.ui.notice(
         st.enabled

@@ -1,5 +1,5 @@
 /** The groups plugin's client half: room commands, `@room text`, and how posts look. */
-import type { ClientApi, ClientCtx } from "../types.ts";
+import { type ClientApi, type ClientCtx, UsageError } from "../types.ts";
 import {
   GroupAnnounce,
   GroupCreate,
@@ -47,7 +47,7 @@ export function groupsClient(api: ClientApi) {
       usage: `/${name} <room>`,
       summary,
       run(input, ctx) {
-        if (input.args.length !== 1) return ctx.ui.error("USAGE", `/${name} <room>`);
+        if (input.args.length !== 1) throw new UsageError();
         return run(input.args[0], ctx);
       },
     });
@@ -59,7 +59,7 @@ export function groupsClient(api: ClientApi) {
     async run(input, ctx) {
       const [room, flag, ...rest] = input.args;
       if (!room || rest.length || (flag !== undefined && flag !== "--private")) {
-        return ctx.ui.error("USAGE", "/create <room> [--private]");
+        throw new UsageError();
       }
       const ack = await ctx.request(GroupCreate, { room, private: flag !== undefined });
       const priv = ack.private ? " private room" : "";
@@ -103,7 +103,7 @@ export function groupsClient(api: ClientApi) {
     summary: "post to a room (or type  @<room> <text>)",
     run(input, ctx) {
       const text = input.tail(1);
-      if (input.args.length < 2 || !text) return ctx.ui.error("USAGE", "/group <room> <text>");
+      if (input.args.length < 2 || !text) throw new UsageError();
       return post(ctx, input.args[0], text);
     },
   });
@@ -171,7 +171,7 @@ function groupsModerationClient(api: ClientApi) {
       usage: `/${name} <room> <user>`,
       summary,
       async run(input, ctx) {
-        if (input.args.length !== 2) return ctx.ui.error("USAGE", `/${name} <room> <user>`);
+        if (input.args.length !== 2) throw new UsageError();
         const ack = await ctx.request(spec, { room: input.args[0], name: input.args[1] });
         ctx.ui.notice(done(String(ack.room), String(ack.name)));
       },
@@ -201,7 +201,7 @@ function groupsModerationClient(api: ClientApi) {
     async run(input, ctx) {
       const [room, mode] = input.args;
       if (input.args.length !== 2 || !/^(on|off)$/i.test(mode)) {
-        return ctx.ui.error("USAGE", "/announce <room> on|off");
+        throw new UsageError();
       }
       const ack = await ctx.request(GroupAnnounce, { room, on: mode.toLowerCase() === "on" });
       ctx.ui.notice(

@@ -1,6 +1,6 @@
 /** The groups client's pins: /pin, /unpin, /pins, and what a new member is shown of a room's
  *  past (groups.welcome, after the posts it sent as history). */
-import type { ClientApi, Ui } from "../types.ts";
+import { type ClientApi, type Ui, UsageError } from "../types.ts";
 import {
   GroupPin,
   GroupPinned,
@@ -33,7 +33,7 @@ export function groupsPinsClient(api: ClientApi) {
     async run(input, ctx) {
       const [room, post, ...rest] = input.args;
       if (!room || rest.length || (post !== undefined && !POST_ID.test(post))) {
-        return ctx.ui.error("USAGE", PIN_USAGE);
+        throw new UsageError();
       }
       const seq = post === undefined ? {} : { seq: Number(post) };
       const ack = PinAck.decode(await ctx.request(GroupPin, { room, ...seq }));
@@ -47,7 +47,7 @@ export function groupsPinsClient(api: ClientApi) {
     async run(input, ctx) {
       const [room, post] = input.args;
       if (input.args.length !== 2 || !POST_ID.test(post)) {
-        return ctx.ui.error("USAGE", UNPIN_USAGE);
+        throw new UsageError();
       }
       const ack = await ctx.request(GroupUnpin, { room, seq: Number(post) });
       ctx.ui.notice(`unpinned post ${ack.seq} in #${ack.room}`);
@@ -58,7 +58,7 @@ export function groupsPinsClient(api: ClientApi) {
     usage: "/pins <room>",
     summary: "list a room's pinned posts",
     async run(input, ctx) {
-      if (input.args.length !== 1) return ctx.ui.error("USAGE", "/pins <room>");
+      if (input.args.length !== 1) throw new UsageError();
       const ack = PinsAck.decode(await ctx.request(GroupPins, { room: input.args[0] }));
       showPins(ctx.ui, ack.room, ack.pins);
     },

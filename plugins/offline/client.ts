@@ -1,6 +1,6 @@
 /** The offline plugin's client half: the missed-message summary and /history. */
 import { plural } from "../../protocol/words.ts";
-import type { ClientApi } from "../types.ts";
+import { type ClientApi, UsageError } from "../types.ts";
 import {
   HISTORY_DEFAULT,
   HISTORY_MAX,
@@ -31,19 +31,19 @@ export function offlineClient(api: ClientApi) {
       "more: older ones",
     async run(input, ctx) {
       const [who, arg] = input.args;
-      if (!who || input.args.length > 2) return ctx.ui.error("USAGE", USAGE);
+      if (!who || input.args.length > 2) throw new UsageError();
       const key = who.toLowerCase().replace(/^#/, "@");
       let limit = HISTORY_DEFAULT;
       let before: number | undefined;
       if (arg?.toLowerCase() === "more") {
         before = oldest.get(key);
         if (before === undefined) {
-          return ctx.ui.error("USAGE", `start with /history ${who}, then /history ${who} more`);
+          throw new UsageError(`start with /history ${who}, then /history ${who} more`);
         }
       } else if (arg !== undefined) {
         limit = Number(arg);
         if (!/^\d+$/.test(arg) || limit < 1 || limit > HISTORY_MAX) {
-          return ctx.ui.error("USAGE", `n is a whole number from 1 to ${HISTORY_MAX}`);
+          throw new UsageError(`n is a whole number from 1 to ${HISTORY_MAX}`);
         }
       }
       const ack = HistoryAck.decode(

@@ -3,7 +3,7 @@
 import { createHash } from "node:crypto";
 import { isAbsolute, resolve } from "node:path";
 import { ChatError } from "../../protocol/errors.ts";
-import type { ClientApi, ClientCtx, Sealer } from "../types.ts";
+import { type ClientApi, type ClientCtx, type Sealer, UsageError } from "../types.ts";
 import {
   FileCancelled,
   FileChunk,
@@ -56,7 +56,7 @@ export function sendfileClient(api: ClientApi) {
     summary: "send a file to someone or a room; kept on the server for those away",
     async run(input, ctx) {
       if (input.args.length !== 2) {
-        return ctx.ui.error("USAGE", `/sendfile <user|@room> <path>  ${PATHS}`);
+        throw new UsageError();
       }
       const [to, path] = input.args;
       await send(ctx, to, path);

@@ -4,6 +4,7 @@ import { pw, withServer } from "../harness.ts";
 import { appClient } from "../app.ts";
 import { plural, waitText } from "../../protocol/words.ts";
 import { DEFAULT_LIMITS } from "../../protocol/limits.ts";
+import { HISTORY_MAX } from "../../plugins/offline/protocol.ts";
 
 Deno.test("wording - plural and waitText", () => {
   assert.equal(plural(1, "message"), "1 message");
@@ -55,4 +56,21 @@ Deno.test("wording - /help explains the two line shapes in words and lists every
       assert.ok(line, `/${c.name} is listed`);
       for (const a of c.aliases ?? []) assert.ok(line.includes(`/${a}`), `/${a} in: ${line}`);
     }
+  }));
+
+Deno.test("wording - a command used wrongly prints its own usage text, after what was wrong", () =>
+  withServer(async (h) => {
+    const alice = await appClient(h, "Alice");
+    const usage = (name: string) => alice.app.registry.byName.get(name)!.usage;
+    for (const [line, name] of [["/pins", "pins"], ["/msg Bob", "msg"], ["/e2e maybe", "e2e"]]) {
+      const from = alice.out.length;
+      alice.type(line);
+      assert.equal(await alice.waitFor(/^! /, from), `! USAGE: ${usage(name)}`);
+    }
+    const from = alice.out.length;
+    alice.type("/history Bob 0");
+    assert.equal(
+      await alice.waitFor(/^! /, from),
+      `! USAGE: n is a whole number from 1 to ${HISTORY_MAX} (${usage("history")})`,
+    );
   }));
