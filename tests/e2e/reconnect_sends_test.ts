@@ -7,7 +7,7 @@
  */
 import assert from "node:assert/strict";
 import { type AppClient, appClient } from "../app.ts";
-import { type Cut, cutProxy } from "../cut_proxy.ts";
+import { type Cut, type CutProxy, cutProxy } from "../cut_proxy.ts";
 import { type Harness, startServer, withServer } from "../harness.ts";
 import { clientConfigDir } from "../process.ts";
 import { CLIENT_UNSENT_LIMIT } from "../../core/client_sends.ts";
@@ -49,6 +49,26 @@ async function count(c: AppClient, re: RegExp, n: number, why: string, ms = 30_0
     }
     await sleep(20);
   }
+}
+
+/** A plain-TCP harness server, and a proxy to it that cuts nothing unless told (its `down`
+ *  refuses new connections, `drop` cuts the open ones); the proxy is always closed. */
+function withProxy(fn: (h: Harness, proxy: CutProxy) => Promise<void>) {
+  return withServer(async (h) => {
+    const proxy = cutProxy(h.port, () => undefined);
+    try {
+      await fn(h, proxy);
+    } finally {
+      await proxy.close();
+    }
+  }, { tls: false });
+}
+
+/** Takes c offline: the proxy refuses it and cuts its connection; waits until it says so. */
+async function offline(proxy: CutProxy, c: AppClient) {
+  proxy.down = true;
+  proxy.drop();
+  await c.waitFor(/^\* reconnecting in /);
 }
 
 Deno.test("reconnect sends - 200 sends through a connection cut at random points: each confirmed once, each received once, in order", async () => {
@@ -144,60 +164,47 @@ Deno.test("reconnect sends - a server restart: the client tries every second, is
 });
 
 Deno.test("reconnect sends - typing while offline tries to reconnect at once", () =>
-  withServer(async (h) => {
-    const proxy = cutProxy(h.port, () => undefined);
-    try {
-      const alice = await client(h, "Alice", proxy.port);
-      proxy.down = true;
-      const refused = () =>
-        new Promise<number>((r) => (proxy.onAccept = () => r(performance.now())));
-      const first = refused();
-      proxy.drop();
-      await first;
-      // Just after a failed try the next is half a second to a second away, unless the
-      // person types: then it comes at once.
-      await refused();
-      await sleep(50);
-      proxy.down = false;
-      const next = refused();
-      const typed = performance.now();
-      alice.type("/who");
-      const took = (await next) - typed;
-      assert.ok(took < 250, `the next try came ${Math.round(took)} ms after typing`);
-      await alice.waitFor(/^\* reconnected as Alice$/);
-      await alice.app.quit();
-    } finally {
-      await proxy.close();
-    }
-  }, { tls: false }));
+  withProxy(async (h, proxy) => {
+    const alice = await client(h, "Alice", proxy.port);
+    proxy.down = true;
+    const refused = () => new Promise<number>((r) => (proxy.onAccept = () => r(performance.now())));
+    const first = refused();
+    proxy.drop();
+    await first;
+    // Just after a failed try the next is half a second to a second away, unless the
+    // person types: then it comes at once.
+    await refused();
+    await sleep(50);
+    proxy.down = false;
+    const next = refused();
+    const typed = performance.now();
+    alice.type("/who");
+    const took = (await next) - typed;
+    assert.ok(took < 250, `the next try came ${Math.round(took)} ms after typing`);
+    await alice.waitFor(/^\* reconnected as Alice$/);
+    await alice.app.quit();
+  }));
 
 Deno.test("reconnect sends - past CLIENT_UNSENT_LIMIT messages waiting, one more is refused; the others are sent once back", () =>
-  withServer(async (h) => {
-    const proxy = cutProxy(h.port, () => undefined);
-    try {
-      const bob = await client(h, "Bob", h.port);
-      const alice = await client(h, "Alice", proxy.port);
-      proxy.down = true;
-      proxy.drop();
-      await alice.waitFor(/^\* reconnecting in /);
-      const texts = Array.from({ length: CLIENT_UNSENT_LIMIT + 1 }, (_, i) => `q${i + 1}`);
-      for (const t of texts) alice.type(`Bob: ${t}`);
-      assert.equal(
-        await alice.waitFor(/^! CLIENT: /),
-        `! CLIENT: ${CLIENT_UNSENT_LIMIT} messages are waiting to be sent already; not sent`,
-      );
-      proxy.down = false;
-      await count(alice, /^-> Bob: q\d+$/, CLIENT_UNSENT_LIMIT, "confirmed");
-      await count(bob, /^Alice: q\d+$/, CLIENT_UNSENT_LIMIT, "received");
-      const received = bob.out.filter((l) => /^Alice: q\d+$/.test(l));
-      assert.deepEqual(received, texts.slice(0, -1).map((t) => `Alice: ${t}`));
-      assert.equal(alice.out.filter((l) => l.startsWith("! CLIENT")).length, 1);
-      await alice.app.quit();
-      await bob.app.quit();
-    } finally {
-      await proxy.close();
-    }
-  }, { tls: false }));
+  withProxy(async (h, proxy) => {
+    const bob = await client(h, "Bob", h.port);
+    const alice = await client(h, "Alice", proxy.port);
+    await offline(proxy, alice);
+    const texts = Array.from({ length: CLIENT_UNSENT_LIMIT + 1 }, (_, i) => `q${i + 1}`);
+    for (const t of texts) alice.type(`Bob: ${t}`);
+    assert.equal(
+      await alice.waitFor(/^! CLIENT: /),
+      `! CLIENT: ${CLIENT_UNSENT_LIMIT} messages are waiting to be sent already; not sent`,
+    );
+    proxy.down = false;
+    await count(alice, /^-> Bob: q\d+$/, CLIENT_UNSENT_LIMIT, "confirmed");
+    await count(bob, /^Alice: q\d+$/, CLIENT_UNSENT_LIMIT, "received");
+    const received = bob.out.filter((l) => /^Alice: q\d+$/.test(l));
+    assert.deepEqual(received, texts.slice(0, -1).map((t) => `Alice: ${t}`));
+    assert.equal(alice.out.filter((l) => l.startsWith("! CLIENT")).length, 1);
+    await alice.app.quit();
+    await bob.app.quit();
+  }));
 
 Deno.test("reconnect sends - a paste of more than CLIENT_UNSENT_LIMIT lines: no more go unanswered at once, and none is refused", () =>
   withServer(async (h) => {
@@ -233,31 +240,24 @@ Deno.test("reconnect sends - a paste of more than CLIENT_UNSENT_LIMIT lines: no 
   }, { tls: false }));
 
 Deno.test("reconnect sends - /quit with messages typed offline warns once; a second /quit leaves and says none was sent", () =>
-  withServer(async (h) => {
-    const proxy = cutProxy(h.port, () => undefined);
-    try {
-      const alice = await client(h, "Alice", proxy.port);
-      proxy.down = true;
-      proxy.drop();
-      await alice.waitFor(/^\* reconnecting in /);
-      alice.type("Bob: are you there");
-      await alice.waitFor(/^\* not connected: queued/);
-      alice.type("/quit");
-      const warned = await alice.waitFor(/^! NOT_SENT: /);
-      assert.match(warned, /1 message not confirmed .*\/quit again/);
-      await sleep(100);
-      assert.equal(
-        await Promise.race([alice.app.ended, sleep(50).then(() => "running")]),
-        "running",
-      );
-      const from = alice.out.length;
-      alice.type("/quit");
-      assert.equal(await alice.app.ended, "quit");
-      assert.match(await alice.waitFor(/^! NOT_SENT: /, from), /1 message never confirmed/);
-    } finally {
-      await proxy.close();
-    }
-  }, { tls: false }));
+  withProxy(async (h, proxy) => {
+    const alice = await client(h, "Alice", proxy.port);
+    await offline(proxy, alice);
+    alice.type("Bob: are you there");
+    await alice.waitFor(/^\* not connected: queued/);
+    alice.type("/quit");
+    const warned = await alice.waitFor(/^! NOT_SENT: /);
+    assert.match(warned, /1 message not confirmed .*\/quit again/);
+    await sleep(100);
+    assert.equal(
+      await Promise.race([alice.app.ended, sleep(50).then(() => "running")]),
+      "running",
+    );
+    const from = alice.out.length;
+    alice.type("/quit");
+    assert.equal(await alice.app.ended, "quit");
+    assert.match(await alice.waitFor(/^! NOT_SENT: /, from), /1 message never confirmed/);
+  }));
 
 Deno.test("reconnect sends - a message typed just before /quit is sent and confirmed before the client leaves", () =>
   withServer(async (h) => {
@@ -275,26 +275,19 @@ Deno.test("reconnect sends - a message typed just before /quit is sent and confi
   }, { tls: false }));
 
 Deno.test("reconnect sends - a command other than a message typed offline fails at once, not later", () =>
-  withServer(async (h) => {
-    const proxy = cutProxy(h.port, () => undefined);
-    try {
-      const alice = await client(h, "Alice", proxy.port);
-      proxy.down = true;
-      proxy.drop();
-      await alice.waitFor(/^\* reconnecting in /);
-      alice.type("Bob: queued");
-      await alice.waitFor(/^\* not connected: queued/);
-      const from = alice.out.length;
-      alice.type("/create lab");
-      assert.match(await alice.waitFor(/^! /, from), /^! CLIENT: not connected to the server/);
-      proxy.down = false;
-      await alice.waitFor(/^\* reconnected as Alice$/);
-      alice.type("/rooms");
-      await alice.waitFor(/^\* /, alice.out.length);
-      await sleep(300);
-      assert.ok(!alice.out.some((l) => /created #lab/.test(l)), "the /create never ran");
-      await alice.app.quit();
-    } finally {
-      await proxy.close();
-    }
-  }, { tls: false }));
+  withProxy(async (h, proxy) => {
+    const alice = await client(h, "Alice", proxy.port);
+    await offline(proxy, alice);
+    alice.type("Bob: queued");
+    await alice.waitFor(/^\* not connected: queued/);
+    const from = alice.out.length;
+    alice.type("/create lab");
+    assert.match(await alice.waitFor(/^! /, from), /^! CLIENT: not connected to the server/);
+    proxy.down = false;
+    await alice.waitFor(/^\* reconnected as Alice$/);
+    alice.type("/rooms");
+    await alice.waitFor(/^\* /, alice.out.length);
+    await sleep(300);
+    assert.ok(!alice.out.some((l) => /created #lab/.test(l)), "the /create never ran");
+    await alice.app.quit();
+  }));
