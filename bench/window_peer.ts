@@ -52,7 +52,7 @@ export abstract class WindowPeer extends Peer {
   }
 
   /** --txn: every request also carries a transaction id right after its id, shaped as the
-   *  reference client's (core/client_sends.ts): a random prefix per client (9 bytes,
+   *  reference client's (core/client/sends.ts): a random prefix per client (9 bytes,
    *  base64url) and a counter, so the server records each (account, txn) answer. */
   useTxn(): void {
     const prefix = crypto.getRandomValues(new Uint8Array(9)).toBase64({ alphabet: "base64url" });

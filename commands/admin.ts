@@ -11,11 +11,11 @@
  * would belong to whoever registered it first.
  */
 import { Command } from "commander";
-import type { Accounts } from "../core/accounts/accounts.ts";
-import { withAccountStore } from "../core/accounts/store.ts";
-import { passwordProblem } from "../core/accounts/password.ts";
-import { checkName } from "../core/core_frames.ts";
-import { makeUi, terminal } from "../core/terminal.ts";
+import type { Accounts } from "../core/server/accounts/accounts.ts";
+import { withAccountStore } from "../core/server/accounts/store.ts";
+import { passwordProblem } from "../core/server/accounts/password.ts";
+import { checkName } from "../core/server/core_frames.ts";
+import { makeUi, terminal } from "../core/client/terminal.ts";
 import { ChatError } from "../protocol/errors.ts";
 import { DEFAULT_LIMITS } from "../protocol/limits.ts";
 import { EXIT_FAILURE, EXIT_OK, UsageError } from "./options.ts";

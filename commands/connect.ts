@@ -1,10 +1,10 @@
 /** `classchat connect <name>`: the interactive client, or a line-per-event client in a pipe. */
 import { Command } from "commander";
-import { ClientApp, type EndReason } from "../core/client_app.ts";
-import type { Credentials } from "../core/client_login.ts";
-import { pipeUi, stdinLines, terminal, type Tty } from "../core/terminal.ts";
-import { connectTrusted } from "../core/tls/client_tls.ts";
-import { hostKey, knownHostsPath } from "../core/tls/known_hosts.ts";
+import { ClientApp, type EndReason } from "../core/client/app.ts";
+import type { Credentials } from "../core/client/login.ts";
+import { pipeUi, stdinLines, terminal, type Tty } from "../core/client/terminal.ts";
+import { connectTrusted } from "../core/client/tls.ts";
+import { hostKey, knownHostsPath } from "../core/client/known_hosts.ts";
 import { PLUGINS } from "../plugins/mod.ts";
 import type { Ui } from "../plugins/types.ts";
 import { passwordSource } from "./password.ts";

@@ -3,8 +3,8 @@
  * CLASSCHAT_PASSWORD, a prompt without echo in a terminal. Never a command-line argument:
  * those are visible to every user of the machine in `ps`.
  */
-import type { Credentials } from "../core/client_login.ts";
-import type { Tty } from "../core/terminal.ts";
+import type { Credentials } from "../core/client/login.ts";
+import type { Tty } from "../core/client/terminal.ts";
 import type { Ui } from "../plugins/types.ts";
 
 export function passwordSource(

@@ -1,12 +1,16 @@
 /** `classchat serve`: starts the server and runs until SIGINT or SIGTERM. */
 import { Command, Option } from "commander";
-import { ChatServer } from "../core/server.ts";
+import { ChatServer } from "../core/server/server.ts";
 import { DEFAULT_LIMITS } from "../protocol/limits.ts";
 import { PLUGINS } from "../plugins/mod.ts";
 import type { Plugin } from "../plugins/types.ts";
 import type { LogLevel } from "../core/log.ts";
-import { DEFAULT_SCRYPT, MAX_SCRYPT_LOG_N, MIN_SCRYPT_LOG_N } from "../core/accounts/password.ts";
-import { missingAccounts } from "../core/accounts/store.ts";
+import {
+  DEFAULT_SCRYPT,
+  MAX_SCRYPT_LOG_N,
+  MIN_SCRYPT_LOG_N,
+} from "../core/server/accounts/password.ts";
+import { missingAccounts } from "../core/server/accounts/store.ts";
 import { serverTls } from "./serve_tls.ts";
 import {
   addPluginOptions,

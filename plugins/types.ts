@@ -6,7 +6,7 @@
 import type { ErrorCode } from "../protocol/errors.ts";
 import type { Limits } from "../protocol/limits.ts";
 import type { MessageSpec, RawFrame } from "../protocol/spec.ts";
-import type { Db, Migration } from "../core/storage/db.ts";
+import type { Db, Migration } from "../core/server/storage/db.ts";
 import type { Logger } from "../core/log.ts";
 
 export type { Db, Logger, Migration };

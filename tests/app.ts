@@ -3,8 +3,8 @@
  * server: for tests of client-side behaviour such as end-to-end encryption, where what the
  * person sees and what the server relays must both be checked.
  */
-import { ClientApp } from "../core/client_app.ts";
-import { makeUi } from "../core/terminal.ts";
+import { ClientApp } from "../core/client/app.ts";
+import { makeUi } from "../core/client/terminal.ts";
 import { setConfigDir } from "../core/config_dir.ts";
 import { PLUGINS } from "../plugins/mod.ts";
 import { type Harness, pw, testCertificate, WAIT_MS } from "./harness.ts";

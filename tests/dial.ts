@@ -5,7 +5,7 @@
  */
 import { connect as netConnect, type Socket } from "node:net";
 import { connect as tlsConnect } from "node:tls";
-import type { Conn } from "../core/conn.ts";
+import type { Conn } from "../core/server/conn.ts";
 
 /** A connection to 127.0.0.1:port from `localAddress`, with TLS when `caCert` is given. */
 export async function dialFrom(

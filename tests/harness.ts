@@ -6,12 +6,12 @@
  *   await alice.ok("dm.send", { receiver: "Bob", text: "hi" });
  *   assert.equal((await bob.expect("dm.message")).text, "hi");
  */
-import { ChatServer, type ServerOptions } from "../core/server.ts";
+import { ChatServer, type ServerOptions } from "../core/server/server.ts";
 import { encodeFrame, LineSplitter } from "../protocol/framing.ts";
 import type { RawFrame } from "../protocol/spec.ts";
 import { PLUGINS } from "../plugins/mod.ts";
 import { fingerprintOfPem, generateSelfSigned } from "../core/tls/cert.ts";
-import type { Conn } from "../core/conn.ts";
+import type { Conn } from "../core/server/conn.ts";
 import { dialFrom } from "./dial.ts";
 
 /** The cheapest scrypt cost the server accepts: tests log in hundreds of times. */

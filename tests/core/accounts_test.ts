@@ -1,9 +1,9 @@
 import assert from "node:assert/strict";
 import { pw, startServer, withServer } from "../harness.ts";
-import { ACCOUNT_MIGRATIONS, ACCOUNTS_OWNER } from "../../core/accounts/accounts.ts";
-import { hashPassword } from "../../core/accounts/password.ts";
-import { migrate } from "../../core/storage/migrate.ts";
-import { openSqlite } from "../../core/storage/sqlite.ts";
+import { ACCOUNT_MIGRATIONS, ACCOUNTS_OWNER } from "../../core/server/accounts/accounts.ts";
+import { hashPassword } from "../../core/server/accounts/password.ts";
+import { migrate } from "../../core/server/storage/migrate.ts";
+import { openSqlite } from "../../core/server/storage/sqlite.ts";
 
 Deno.test("accounts - the first login sets the password; later logins need it", () =>
   withServer(async (h) => {

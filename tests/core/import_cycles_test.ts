@@ -3,31 +3,14 @@
  * that import each other, directly or round a loop, are one module cut in two. The graph is
  * `deno info --json` of every entry point (main.ts, bench/load.ts and every test), counting
  * static, type-only and dynamic imports alike: a type cycle still ties two files together.
- * The strongly connected components of that graph (Tarjan) must all be single modules, but for
- * the allow-listed one below.
+ * The strongly connected components of that graph (Tarjan) must all be single modules.
  */
 import assert from "node:assert/strict";
 
 const ROOT = new URL("../../", import.meta.url);
 
-/**
- * Cycles known today and left for issue 18, which moves the server runtime to core/server/ with
- * one owner per piece of session state: the seven server files that import each other around
- * ChatServer (all import its type; router.ts and text_mode.ts also each other at run time).
- * Exactly this set is allowed: a new cycle, this one growing or shrinking, or it disappearing
- * (then delete the entry) fails the test.
- */
-const ALLOWED: string[][] = [
-  [
-    "core/core_frames.ts",
-    "core/guard.ts",
-    "core/plugin_host.ts",
-    "core/read_loop.ts",
-    "core/router.ts",
-    "core/server.ts",
-    "core/text_mode.ts",
-  ],
-];
+/** Cycles allowed: none. Kept as a list so that a reviewed exception would be named here. */
+const ALLOWED: string[][] = [];
 
 type Graph = Map<string, Set<string>>;
 
@@ -161,9 +144,9 @@ Deno.test("import cycles - the detector finds loops of one, two and three module
   ]);
 });
 
-Deno.test("import cycles - none among the project's modules but the allow-listed one", async () => {
+Deno.test("import cycles - none among the project's modules", async () => {
   const graph = await projectGraph();
-  assert.ok(graph.has("main.ts") && graph.has("core/server.ts"), "deno info gave no graph");
+  assert.ok(graph.has("main.ts") && graph.has("core/server/server.ts"), "deno info gave no graph");
   const key = (c: string[]) => c.join(" ");
   const allowed = new Set(ALLOWED.map(key));
   const found = cyclesOf(graph);

@@ -56,7 +56,7 @@ Deno.test("import rules - plugins import only their folder, protocol/, plugins/t
 });
 
 Deno.test("import rules - the rule itself", () => {
-  assert.equal(breaksRule("plugins/dm/client.ts -> core/client_show.ts"), true);
+  assert.equal(breaksRule("plugins/dm/client.ts -> core/client/show.ts"), true);
   assert.equal(breaksRule("plugins/dm/client.ts -> plugins/encrypt/client.ts"), true);
   assert.equal(breaksRule("plugins/dm/client.ts -> plugins/encrypt/protocol.ts"), false);
   assert.equal(breaksRule("plugins/dm/client.ts -> plugins/dm/server.ts"), false);

@@ -5,7 +5,7 @@
  */
 import assert from "node:assert/strict";
 import { pw, type TestClient, withServer } from "../harness.ts";
-import { addressKey } from "../../core/conn.ts";
+import { addressKey } from "../../core/server/conn.ts";
 
 /** Waits until the server closed this connection (bounded). */
 async function closedByServer(c: TestClient, ms = 5000) {

@@ -7,7 +7,7 @@
 import assert from "node:assert/strict";
 import { TestClient, withServer } from "../harness.ts";
 import { spawnServer } from "../process.ts";
-import { REFUSING_PER_ADDRESS } from "../../core/guard.ts";
+import { REFUSING_PER_ADDRESS } from "../../core/server/guard.ts";
 
 /** True if the server ends this connection (EOF or reset) within ms. */
 async function endsWithin(c: Deno.Conn, ms: number): Promise<boolean> {

@@ -6,7 +6,7 @@
  */
 import assert from "node:assert/strict";
 import { pw, startServer, TestClient, withServer } from "../harness.ts";
-import type { ServerSession } from "../../core/session.ts";
+import type { ServerSession } from "../../core/server/session.ts";
 
 // Long enough that a loaded machine's timer delays (Watcher talks every quarter of it) never
 // look like silence.

@@ -7,13 +7,13 @@
  */
 import assert from "node:assert/strict";
 import { type Harness, pw, type TestClient, withServer } from "../harness.ts";
-import { Accounts } from "../../core/accounts/accounts.ts";
+import { Accounts } from "../../core/server/accounts/accounts.ts";
 import {
   KNOWN_ADDRESSES_PER_ACCOUNT,
   LoginBudget,
   MAX_TRACKED_ACCOUNTS,
-} from "../../core/accounts/budget.ts";
-import { openSqlite } from "../../core/storage/sqlite.ts";
+} from "../../core/server/accounts/budget.ts";
+import { openSqlite } from "../../core/server/storage/sqlite.ts";
 import { DEFAULT_LIMITS } from "../../protocol/limits.ts";
 
 /** A fresh connection from `address` that has read its welcome. */

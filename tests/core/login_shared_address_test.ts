@@ -7,7 +7,7 @@
 import assert from "node:assert/strict";
 import { type Harness, pw, TestClient, withServer } from "../harness.ts";
 import { spawnServer } from "../process.ts";
-import type { ServerSession } from "../../core/session.ts";
+import type { ServerSession } from "../../core/server/session.ts";
 
 /** A fresh connection from `address` that has read its welcome. */
 async function from(h: Harness, address: string): Promise<TestClient> {

@@ -1,10 +1,10 @@
 import assert from "node:assert/strict";
 import { startServer, withServer } from "../harness.ts";
 import { PLUGINS } from "../../plugins/mod.ts";
-import { ChatServer } from "../../core/server.ts";
-import { buildClientRegistry } from "../../core/client_registry.ts";
-import { ClientApp } from "../../core/client_app.ts";
-import { makeUi } from "../../core/terminal.ts";
+import { ChatServer } from "../../core/server/server.ts";
+import { buildClientRegistry } from "../../core/client/registry.ts";
+import { ClientApp } from "../../core/client/app.ts";
+import { makeUi } from "../../core/client/terminal.ts";
 import { message } from "../../protocol/spec.ts";
 import type { Plugin } from "../../plugins/types.ts";
 

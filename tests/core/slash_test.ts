@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { parseSlash } from "../../core/slash.ts";
+import { parseSlash } from "../../core/client/slash.ts";
 
 Deno.test("parseSlash - name, words and the raw tail", () => {
   const p = parseSlash("/MSG Bob  hello   there ")!;

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { pw, testCertificate, TestClient, withServer } from "../harness.ts";
-import type { ServerSession } from "../../core/session.ts";
+import type { ServerSession } from "../../core/server/session.ts";
 
 const MiB = 1024 * 1024;
 

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
-import { openSqlite } from "../../core/storage/sqlite.ts";
-import { migrate } from "../../core/storage/migrate.ts";
-import type { Migration } from "../../core/storage/db.ts";
+import { openSqlite } from "../../core/server/storage/sqlite.ts";
+import { migrate } from "../../core/server/storage/migrate.ts";
+import type { Migration } from "../../core/server/storage/db.ts";
 
 /** The first schema of a test plugin, frozen: later versions only append. */
 const V1: Migration[] = [{ sql: "CREATE TABLE notes_items (id INTEGER PRIMARY KEY, body TEXT)" }];

@@ -11,8 +11,8 @@ import {
   pemToDer,
   serverNames,
 } from "../../core/tls/cert.ts";
-import { probeCertificate } from "../../core/tls/probe.ts";
-import { hostKey, knownHostsPath } from "../../core/tls/known_hosts.ts";
+import { probeCertificate } from "../../core/client/tls_probe.ts";
+import { hostKey, knownHostsPath } from "../../core/client/known_hosts.ts";
 import { loadX509 } from "../../core/tls/x509_lib.ts";
 
 const FP = /^([0-9A-F]{2}:){31}[0-9A-F]{2}$/;

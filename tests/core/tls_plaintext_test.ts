@@ -1,12 +1,12 @@
 /**
  * nc on the TLS port (issue 17): a peer whose first bytes are not a TLS handshake is told in
- * one readable line to use TLS (core/tls/not_tls.ts), then the connection ends; a real TLS
+ * one readable line to use TLS (core/server/not_tls.ts), then the connection ends; a real TLS
  * client, even one whose ClientHello arrives a byte at a time, is served as before. Raw TCP
  * clients against a real TLS server.
  */
 import assert from "node:assert/strict";
 import { pw, withServer } from "../harness.ts";
-import { NOT_TLS_LINGER_MS } from "../../core/tls/not_tls.ts";
+import { NOT_TLS_LINGER_MS } from "../../core/server/not_tls.ts";
 
 /** Everything the server sends until it ends the connection, and how it ended, within ms. */
 async function readUntilEnd(c: Deno.Conn, ms: number) {

@@ -1,15 +1,15 @@
 /**
- * The server's TLS connections (core/listener.ts, core/tls/server_conn.ts) through real
+ * The server's TLS connections (core/server/listener.ts, core/server/tls_conn.ts) through real
  * loopback sockets. Bytes arrive whole and in order however they are cut, a peer
  * cannot make the server hold what it has not read (nor pile up what it writes), and close()
  * frees a socket mid-handshake.
  */
 import assert from "node:assert/strict";
-import type { TlsServerConn } from "../../core/tls/server_conn.ts";
-import { listen } from "../../core/listener.ts";
+import type { TlsServerConn } from "../../core/server/tls_conn.ts";
+import { listen } from "../../core/server/listener.ts";
 import { randomBytes, sha256, testCertificate } from "../harness.ts";
 
-/** The server's TLS listener (core/listener.ts) handing every connection to `serve`, and a
+/** The server's TLS listener (core/server/listener.ts) handing every connection to `serve`, and a
  *  client for it trusting the test certificate. */
 async function pair(serve: (c: TlsServerConn) => void) {
   const pem = await testCertificate();

@@ -1,9 +1,9 @@
 import assert from "node:assert/strict";
 import { helloServer, readAll } from "../tls_server.ts";
 import { derToPem, fingerprintOfPem, generateSelfSigned } from "../../core/tls/cert.ts";
-import { probeCertificate } from "../../core/tls/probe.ts";
-import { hostKey, KnownHosts } from "../../core/tls/known_hosts.ts";
-import { connectTrusted, TrustError, type TrustOptions } from "../../core/tls/client_tls.ts";
+import { probeCertificate } from "../../core/client/tls_probe.ts";
+import { hostKey, KnownHosts } from "../../core/client/known_hosts.ts";
+import { connectTrusted, TrustError, type TrustOptions } from "../../core/client/tls.ts";
 
 /** A fresh config dir per test; known_hosts inside it does not exist yet. */
 async function setup(port: number) {
@@ -192,7 +192,7 @@ Deno.test("trust - a server the system roots trust is accepted, nothing pinned",
   await Deno.writeTextFile(`${dir}/root.pem`, server.cert);
   await Deno.writeTextFile(
     `${dir}/client.ts`,
-    `import { connectTrusted } from "${new URL("../../core/tls/client_tls.ts", import.meta.url)}";
+    `import { connectTrusted } from "${new URL("../../core/client/tls.ts", import.meta.url)}";
 const r = await connectTrusted(${JSON.stringify(opts)});
 const text = await new Response(r.conn.readable).text();
 console.log(JSON.stringify({ ...r, conn: undefined, text }));`,

@@ -6,7 +6,11 @@
 import assert from "node:assert/strict";
 import { type Harness, pw, startServer, type TestClient, withServer } from "../harness.ts";
 import { DatabaseSync } from "node:sqlite";
-import { TXN_MAX_ANSWER_CHARS, TXN_RETAIN_MS, TXN_RETAIN_PER_ACCOUNT } from "../../core/txn.ts";
+import {
+  TXN_MAX_ANSWER_CHARS,
+  TXN_RETAIN_MS,
+  TXN_RETAIN_PER_ACCOUNT,
+} from "../../core/server/txn.ts";
 import type { RawFrame } from "../../protocol/spec.ts";
 
 /** dm.send to Bob with a transaction id. */

@@ -10,7 +10,7 @@ import { type AppClient, appClient } from "../app.ts";
 import { type Cut, type CutProxy, cutProxy } from "../cut_proxy.ts";
 import { type Harness, startServer, withServer } from "../harness.ts";
 import { clientConfigDir } from "../process.ts";
-import { CLIENT_UNSENT_LIMIT } from "../../core/client_sends.ts";
+import { CLIENT_UNSENT_LIMIT } from "../../core/client/sends.ts";
 import { PLUGINS } from "../../plugins/mod.ts";
 
 const SENDS = 200;

@@ -3,8 +3,8 @@
 import assert from "node:assert/strict";
 import { startServer, withServer } from "../harness.ts";
 import { PLUGINS } from "../../plugins/mod.ts";
-import { openSqlite } from "../../core/storage/sqlite.ts";
-import { migrate } from "../../core/storage/migrate.ts";
+import { openSqlite } from "../../core/server/storage/sqlite.ts";
+import { migrate } from "../../core/server/storage/migrate.ts";
 import { createLogger } from "../../core/log.ts";
 import { Contacts, DM_MIGRATIONS, MAX_CONTACTS } from "../../plugins/dm/contacts.ts";
 

@@ -8,8 +8,8 @@ import { type Harness, startServer, type TestClient, withServer } from "../harne
 import { DEFAULT_JOIN_HISTORY } from "../../plugins/groups/limits.ts";
 import { GROUPS_MIGRATIONS } from "../../plugins/groups/migrations.ts";
 import { DEFAULT_LIMITS } from "../../protocol/limits.ts";
-import { openSqlite } from "../../core/storage/sqlite.ts";
-import { migrate } from "../../core/storage/migrate.ts";
+import { openSqlite } from "../../core/server/storage/sqlite.ts";
+import { migrate } from "../../core/server/storage/migrate.ts";
 
 async function back(h: Harness, name: string): Promise<TestClient> {
   const c = await h.connect();

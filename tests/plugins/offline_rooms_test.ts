@@ -7,8 +7,8 @@
 import assert from "node:assert/strict";
 import { DatabaseSync } from "node:sqlite";
 import { type Harness, startServer, type TestClient, withServer } from "../harness.ts";
-import { openSqlite } from "../../core/storage/sqlite.ts";
-import { migrate } from "../../core/storage/migrate.ts";
+import { openSqlite } from "../../core/server/storage/sqlite.ts";
+import { migrate } from "../../core/server/storage/migrate.ts";
 import { OFFLINE_MIGRATIONS } from "../../plugins/offline/store.ts";
 
 async function back(h: Harness, name: string): Promise<TestClient> {

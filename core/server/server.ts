@@ -1,0 +1,153 @@
+/**
+ * The listener and connection lifecycle: one async task per connection on Deno's event loop.
+ * Each task reads with a bounded splitter and awaits each frame's handler before reading the
+ * next, which keeps a connection's frames in order and gives read backpressure. Everything
+ * feature-specific lives in plugins; the core only knows sessions, names and frames. The
+ * state and ways out that every server module shares are the Hub (hub.ts), which this extends.
+ */
+import { encodeFrame } from "../../protocol/framing.ts";
+import { PROTOCOL_VERSION } from "../../protocol/limits.ts";
+import type { Plugin } from "../../plugins/types.ts";
+import type { Db } from "./storage/db.ts";
+import { openSqlite } from "./storage/sqlite.ts";
+import { ServerSession } from "./session.ts";
+import { installPlugins } from "./plugin_host.ts";
+import { readLoop } from "./read_loop.ts";
+import { type Accepted, listen, type Listening } from "./listener.ts";
+import { VERSION } from "../version.ts";
+import { Hub, type HubOptions } from "./hub.ts";
+
+export interface ServerOptions extends HubOptions {
+  plugins: Plugin[];
+  hostname?: string;
+  /** 0 picks a free port (tests). */
+  port?: number;
+  /** PEM certificate chain and private key: with them the server speaks only TLS. */
+  tls?: { cert: string; key: string };
+}
+
+export class ChatServer extends Hub {
+  #nextId = 1;
+  #listener: Listening | undefined;
+  #tasks = new Set<Promise<void>>();
+  #closing: Promise<void> | undefined;
+  /** The welcome frame, the same for every connection: encoded once. */
+  #welcome: Uint8Array | undefined;
+
+  private constructor(opts: ServerOptions, db: Db) {
+    super(opts, db);
+  }
+
+  static async start(opts: ServerOptions): Promise<ChatServer> {
+    let db: Db;
+    if (opts.dataDir) {
+      await Deno.mkdir(opts.dataDir, { recursive: true });
+      db = openSqlite(`${opts.dataDir}/classchat.db`);
+    } else {
+      db = openSqlite(":memory:");
+    }
+    const server = new ChatServer(opts, db);
+    try {
+      await installPlugins(server, opts.plugins);
+      server.tls = opts.tls !== undefined;
+      let failures = 0;
+      server.#listener = await listen({
+        hostname: opts.hostname ?? "127.0.0.1",
+        port: opts.port ?? 0,
+        tls: opts.tls,
+        handshakeTimeoutMs: server.limits.handshakeTimeoutMs,
+        onConn: (a) => server.#accepted(a),
+        onError: (e) => {
+          if (failures++ % 100 === 0) server.log.error(`accept failed (retrying): ${e}`);
+        },
+      });
+    } catch (e) {
+      for (const fn of server.registry.shutdown) await Promise.resolve().then(fn).catch(() => {});
+      await db.close();
+      throw e;
+    }
+    server.guard.start();
+    return server;
+  }
+
+  get addr(): Deno.NetAddr {
+    return this.#listener!.addr as Deno.NetAddr;
+  }
+
+  #accepted(a: Accepted) {
+    if (this.stopping) return a.conn.close();
+    const task = this.#serveConnection(a).catch((e) => this.log.error(`connection: ${e}`));
+    this.#tasks.add(task);
+    task.finally(() => this.#tasks.delete(task));
+  }
+
+  async #serveConnection({ conn, handshake }: Accepted) {
+    const remote = conn.remoteAddr as Deno.NetAddr;
+    const s: ServerSession = new ServerSession(
+      this.#nextId++,
+      `${remote.hostname}:${remote.port}`,
+      conn,
+      this.limits.sendQueueBytes,
+      () => {
+        this.log.warn(
+          `session ${s.id} (${s.name ?? s.remote}): send queue exceeded, disconnecting`,
+        );
+        this.closeLater(s, "SEND_QUEUE_EXCEEDED");
+      },
+      () => this.closeLater(s, "disconnected"),
+    );
+    this.guard.opened(s);
+    if (handshake) this.guard.handshaking(s, handshake);
+    try {
+      await this.#serveSession(s, remote);
+    } finally {
+      await s.socketClosed.promise;
+      this.guard.ended(s);
+    }
+  }
+
+  async #serveSession(s: ServerSession, remote: Deno.NetAddr) {
+    if (this.stopping) return void this.closeSession(s, "SERVER_SHUTDOWN");
+    const refused = this.guard.admit(s, remote.hostname);
+    if (refused === "closed") return; // refused at once, without a word
+    if (refused) return void this.closeSession(s, "TOO_MANY_CONNECTIONS", refused);
+    this.sessions.all.add(s);
+    s.outbox.push(
+      this.#welcome ??= encodeFrame({
+        type: "welcome",
+        server: this.name,
+        version: VERSION,
+        protocol: PROTOCOL_VERSION,
+        plugins: this.pluginNames,
+        limits: {
+          maxFrameBytes: this.limits.maxFrameBytes,
+          maxTextLength: this.limits.maxTextLength,
+          maxNameLength: this.limits.maxNameLength,
+          framesPerSecond: this.limits.framesPerSecond,
+          frameBurst: this.limits.frameBurst,
+          idleTimeoutMs: this.limits.idleTimeoutMs,
+        },
+      }),
+    );
+    await readLoop(this, s);
+    await this.closeSession(s, "disconnected");
+    s.closeSocket();
+  }
+
+  /** Stops accepting, tells every client, flushes what is queued, closes the store. */
+  close(): Promise<void> {
+    this.#closing ??= (async () => {
+      this.stopping = true;
+      this.guard.stop();
+      this.#listener?.close();
+      await Promise.all([...this.sessions.all].map((s) => this.closeSession(s, "SERVER_SHUTDOWN")));
+      this.guard.closeAll(); // sockets still in a TLS handshake: nobody to wait for now
+      await Promise.allSettled([...this.#tasks]);
+      for (const fn of this.registry.shutdown) {
+        await Promise.resolve().then(fn).catch((e) => this.log.error(`shutdown hook: ${e}`));
+      }
+      await this.db.close();
+    })();
+    return this.#closing;
+  }
+}

@@ -1,0 +1,112 @@
+/** Server-side connection state, and the table of logged-in sessions by name. */
+import { NAME_ORDER } from "../../protocol/limits.ts";
+import type { HandlerCtx, Session, SessionView } from "../../plugins/types.ts";
+import { Outbox } from "../outbox.ts";
+import type { Conn } from "./conn.ts";
+import { TokenBucket } from "../token_bucket.ts";
+
+/** What a session does with each complete, non-empty line of UTF-8 (see lines.ts). */
+export type LineHandler = (line: string) => Promise<void> | void;
+
+export class ServerSession implements Session {
+  name: string | undefined;
+  mode: "json" | "text" = "json";
+  /** Handles each complete line, chosen by the first non-empty one (lines.ts): JSON or
+   *  plain text, once per session. */
+  onLine: LineHandler | undefined;
+  /** Set by session.quit: close once the ack has been queued. */
+  quitting = false;
+  closed = false;
+  /** Set once the read loop runs: only then can a closed session linger (closeSession). */
+  reading = false;
+  /** Closes the socket after a half-close if the peer does not (see ChatServer.closeSession). */
+  lingerTimer: ReturnType<typeof setTimeout> | undefined;
+  /** Closes the connection if it has not logged in in time (cleared at close). */
+  loginTimer: ReturnType<typeof setTimeout> | undefined;
+  /** The client's address key (see addressKey), which per-address limits count by. */
+  address = "";
+  /** Counted against the connection limits (Guard.admit), or refused and being told why. */
+  admitted = false;
+  refusing = false;
+  /** Resolves once the socket is closed: until then it counts against the limits. */
+  readonly socketClosed = Promise.withResolvers<void>();
+  /** framesPerSecond/frameBurst, and maxBadFramesPerMinute (set by the server at accept). */
+  frames = new TokenBucket(0, 0);
+  badFrames = new TokenBucket(0, 0);
+  /** Whether a bad frame was logged already: one log line per connection, not per frame. */
+  badLogged = false;
+  /** performance.now() when bytes last arrived, and whether a ping went out since (idle). */
+  lastHeard = performance.now();
+  pinged = false;
+  /** The handler context for this session, made once (see plugin_host.ts). */
+  ctx: HandlerCtx | undefined;
+  /** The answer of the last pipelined request still waiting (see router.ts), and how many
+   *  are waiting. */
+  pipeline: Promise<void> | undefined;
+  pipelineDepth = 0;
+  /** Per-plugin state created by ServerApi.sessionState. */
+  readonly state = new Map<object, unknown>();
+  readonly outbox: Outbox;
+
+  constructor(
+    readonly id: number,
+    readonly remote: string,
+    readonly conn: Conn,
+    sendQueueBytes: number,
+    onOverflow: () => void,
+    onWriteError: (e: unknown) => void,
+  ) {
+    this.outbox = new Outbox(conn, sendQueueBytes, onOverflow, onWriteError);
+  }
+
+  /** Closes the socket, ending any linger (see ChatServer.closeSession); again is harmless. */
+  /** Whether the first line has chosen the mode (see onLine). */
+  get modeChosen(): boolean {
+    return this.onLine !== undefined;
+  }
+
+  closeSocket(): void {
+    clearTimeout(this.lingerTimer);
+    try {
+      this.conn.close();
+    } catch { /* already closed */ }
+    this.socketClosed.resolve();
+  }
+}
+
+export class SessionTable implements SessionView {
+  /** Keyed by the lower-cased name: names are unique case-insensitively. */
+  readonly #byName = new Map<string, ServerSession>();
+  readonly all = new Set<ServerSession>();
+
+  get(name: string): ServerSession | undefined {
+    return this.#byName.get(name.toLowerCase());
+  }
+
+  names(): string[] {
+    return [...this.#byName.values()].map((s) => s.name!).sort((a, b) => NAME_ORDER.compare(a, b));
+  }
+
+  get count(): number {
+    return this.#byName.size;
+  }
+
+  /** Claims a name; false if someone holds it. No await between check and set. */
+  claim(s: ServerSession, name: string): boolean {
+    const key = name.toLowerCase();
+    if (this.#byName.has(key)) return false;
+    this.#byName.set(key, s);
+    s.name = name;
+    return true;
+  }
+
+  release(s: ServerSession): boolean {
+    if (s.name === undefined || this.#byName.get(s.name.toLowerCase()) !== s) return false;
+    this.#byName.delete(s.name.toLowerCase());
+    return true;
+  }
+
+  loggedIn(): IterableIterator<ServerSession> {
+    return this.#byName.values();
+  }
+}
