@@ -161,7 +161,7 @@ export class FileSender extends FilePeer {
 
   protected sendfile(f: RawFrame): boolean {
     if (f.type === "ack" && f.re === "offer") {
-      const a = sf.OfferAck.decode(f);
+      const a = sf.FileOffer.decodeAck(f);
       this.ackAt = this.now;
       this.file = a.file;
       this.chunkBytes = a.chunk;

@@ -25,6 +25,8 @@ interface ConnectOptions {
   trust?: string;
   passwordFile?: string;
   reconnect: boolean;
+  /** Plugins' connect options as given (see pluginOptionValues). */
+  given?: Record<string, string[]>;
 }
 
 export function connectCommand(done: (code: number) => void): Command {
@@ -43,7 +45,8 @@ export function connectCommand(done: (code: number) => void): Command {
     )
     .option("--no-tls", "connect without encryption (lab demonstrations only)")
     .option("--no-reconnect", "end when the connection drops instead of reconnecting")
-    .action(async (name: string, o: ConnectOptions) => {
+    .action(async (name: string, opts: ConnectOptions) => {
+      const o = { ...opts, given: pluginOptionValues(cmd, PLUGINS, "connect") };
       done(Deno.stdin.isTerminal() ? await interactive(name, o) : await scripted(name, o));
     });
   // Plugins' own options (e.g. sendfile's --downloads), listed in --help with the rest.
@@ -93,7 +96,7 @@ function options(name: string, o: ConnectOptions, ui: Ui, creds: Credentials, tt
     ui,
     creds,
     reconnect: o.reconnect,
-    pluginOptions: pluginOptionValues(o as unknown as Record<string, unknown>, PLUGINS, "connect"),
+    pluginOptions: o.given,
     async dial(): Promise<Deno.Conn> {
       if (!o.tls) {
         ui.error(

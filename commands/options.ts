@@ -5,6 +5,7 @@
 import { type Command, InvalidArgumentError, Option } from "commander";
 import { PLUGINS } from "../plugins/mod.ts";
 import type { Plugin } from "../plugins/types.ts";
+import { OptionError, optionName, type Setting } from "../protocol/settings.ts";
 
 export const EXIT_OK = 0;
 export const EXIT_FAILURE = 1;
@@ -43,43 +44,57 @@ export const collect = (v: string, prev: string[]) => [...prev, v];
 
 type Command_ = "serve" | "connect";
 
+/** The commander option of a declaration (a core limit or a plugin's option): its --help line
+ *  shows the default as written, and each value is read as it is parsed, so a bad one is a
+ *  usage error (exit 2) naming the flag before anything starts. The value is the typed one
+ *  (`--login-window 60` gives 60000); `raw` keeps the texts instead, for plugin options, which
+ *  the server reads through the same declaration (api.setting). */
+export function settingOption(s: Setting, opts: { note?: string; raw?: boolean } = {}): Option {
+  const opt = new Option(s.flag, s.help + (opts.note ?? ""));
+  // Raw texts start from none: the help shows the default, the server applies it.
+  if (s.shown !== undefined) opt.default(opts.raw ? [] : s.fallback, s.shown);
+  return opt.argParser((v: string, prev: unknown) => {
+    let value: unknown;
+    try {
+      value = s.read([v]);
+    } catch (e) {
+      if (e instanceof OptionError) throw new InvalidArgumentError(e.message);
+      throw e;
+    }
+    if (!opts.raw) return value;
+    return s.repeatable ? [...(Array.isArray(prev) ? prev : []), v] : [v];
+  });
+}
+
 /** Adds every plugin's options for this command (see Plugin.options), checked as they parse. */
 export function addPluginOptions(cmd: Command, command: Command_) {
   for (const p of PLUGINS) {
-    for (const def of p.options ?? []) {
-      if ((def.command ?? "serve") !== command) continue;
-      const opt = new Option(def.flags, `${def.description} [plugin ${p.name}]`);
-      if (def.default !== undefined) opt.default(def.default);
-      opt.argParser((v: string, prev: string[] | string | undefined) => {
-        const problem = def.check?.(v);
-        if (problem) throw new InvalidArgumentError(problem);
-        return def.repeatable ? [...(Array.isArray(prev) ? prev : []), v] : v;
-      });
-      cmd.addOption(opt);
+    for (const s of p.options ?? []) {
+      if (s.command !== command) continue;
+      cmd.addOption(settingOption(s, { note: ` [plugin ${p.name}]`, raw: true }));
     }
   }
 }
 
-/** Plugin option values by long name; an option of a disabled plugin is a usage error. */
+/** Plugin option values as given, by long name without dashes (see optionName); the server
+ *  and client read them through the declarations. An option of a disabled plugin given on the
+ *  command line is a usage error. */
 export function pluginOptionValues(
-  o: Record<string, unknown>,
+  cmd: Command,
   enabled: Plugin[],
   command: Command_,
 ): Record<string, string[]> {
   const out: Record<string, string[]> = {};
+  const o = cmd.opts();
   for (const p of PLUGINS) {
-    for (const def of p.options ?? []) {
-      if ((def.command ?? "serve") !== command) continue;
-      const opt = new Option(def.flags);
-      const v = o[opt.attributeName()];
-      const values = v === undefined ? [] : Array.isArray(v) ? v.map(String) : [String(v)];
-      if (values.length === 0) continue;
-      const given = def.default === undefined || values[0] !== def.default;
+    for (const s of p.options ?? []) {
+      if (s.command !== command) continue;
+      const key = new Option(s.flag).attributeName();
+      if (cmd.getOptionValueSource(key) !== "cli") continue;
       if (!enabled.includes(p)) {
-        if (given) throw new UsageError(`${opt.long} needs plugin ${p.name}`);
-        continue;
+        throw new UsageError(`${s.flag.split(" ")[0]} needs plugin ${p.name}`);
       }
-      out[opt.long!.slice(2)] = values;
+      out[optionName(s)] = o[key] as string[];
     }
   }
   return out;

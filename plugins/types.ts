@@ -3,8 +3,9 @@
  * plus one line in plugins/mod.ts; if a feature needs a core edit, extend this interface once,
  * generally, instead.
  */
-import type { ErrorCode } from "../protocol/errors.ts";
+import type { CoreErrorCode, ErrorCode, ErrorTable } from "../protocol/errors.ts";
 import type { Limits } from "../protocol/limits.ts";
+import type { Setting } from "../protocol/settings.ts";
 import type { MessageSpec, RawFrame } from "../protocol/spec.ts";
 import type { Db, Migration } from "../core/server/storage/db.ts";
 import type { Logger } from "../core/log.ts";
@@ -20,29 +21,24 @@ export interface Plugin {
   summary: string;
   /** Plugins that must be enabled too; checked at start-up. */
   requires?: string[];
+  /** The error codes this plugin's server sends or its client reports, each with what it
+   *  means (upper snake case). A code may be declared once across the core and every
+   *  plugin: start-up fails on a clash. Thrown without a message, a code reads as its
+   *  meaning; thrown undeclared, it reaches the client as INTERNAL (and is logged). */
+  errors?: ErrorTable;
   /** Append-only: never edit or reorder a shipped migration, add a new one. */
   migrations?: Migration[];
-  /** Options this plugin adds to `classchat serve` (read with ServerApi.option). */
+  /** Options this plugin adds to `classchat serve` or `connect` (read with api.setting). */
   options?: PluginOption[];
   server?(api: ServerApi): void | Promise<void>;
   client?(api: ClientApi): void;
 }
 
-/** A `classchat serve` option owned by a plugin, e.g. groups' `--class-room <room>`. */
-export interface PluginOption {
-  /** Long flag and value, e.g. "--class-room <room>"; the name must start with the plugin's
-   *  name or be unique across plugins (checked at start-up by the CLI). */
-  flags: string;
-  description: string;
-  /** May be given several times (the values are kept in order). */
-  repeatable?: boolean;
-  /** What is wrong with a value, if anything: the CLI refuses it as a usage error. */
-  check?(value: string): string | undefined;
-  /** The command it belongs to: `classchat serve` (the default) or `classchat connect`. */
-  command?: "serve" | "connect";
-  /** Shown in --help and used when the option is not given. */
-  default?: string;
-}
+/** An option owned by a plugin, e.g. groups' `--class-room <room>`: declared with the same
+ *  shape as the core's limits (protocol/settings.ts: count, seconds, size, duration, text,
+ *  texts), shown in --help, checked at the CLI, and read typed with api.setting(def). Its flag
+ *  must not clash with another option (commander refuses it when the CLI starts). */
+export type PluginOption = Setting;
 
 // Server side ----------------------------------------------------------------------------------
 
@@ -63,8 +59,13 @@ export interface SessionView {
   readonly count: number;
 }
 
-/** Fields merged into the ack of a request; `void` acks with no extra fields. */
+/** Fields merged into the ack of a request; `void` acks with no extra fields. What a given
+ *  request's handler returns is its spec's ack type (see Answer and ServerApi.on). */
 export type HandlerResult = Record<string, unknown> | void;
+
+/** What a handler of a request whose ack is A returns: A, or a promise of it. NoInfer: A comes
+ *  from the spec alone, so a handler returning other fields is refused, not taken as the type. */
+export type Answer<A> = NoInfer<A> | Promise<NoInfer<A>>;
 
 export interface HandlerCtx {
   session: Session;
@@ -75,7 +76,8 @@ export interface HandlerCtx {
   post<T>(m: Post<T>): PostResult | Promise<PostResult>;
   /** Sends a frame to this session only. */
   reply<T>(spec: MessageSpec<T>, body: T): void;
-  /** Ends the handler with an error frame carrying `code`. */
+  /** Ends the handler with an error frame carrying `code` (the core's or one this plugin
+   *  declares in Plugin.errors); without a message, the code's declared meaning is sent. */
   fail(code: ErrorCode, message?: string): never;
   /** Charges this frame to the connection's frame budget, throwing RATE_LIMITED when it is
    *  empty. Windowed frames (MessageSpec.windowed) skip the budget at the edge; a handler calls
@@ -137,7 +139,15 @@ export function dmConversation(a: string, b: string): string {
   return `dm:${x}:${y}`;
 }
 
-export type LogoutReason = "quit" | "disconnected" | ErrorCode;
+/** What marks a frame replayed from the message log (protocol/core.ts loggedFields):
+ *  "missed" was sent while the account was away, "history" was asked for again; `ts` is when
+ *  it was sent. */
+export interface Replayed {
+  replay: "missed" | "history";
+  ts?: number;
+}
+
+export type LogoutReason = "quit" | "disconnected" | CoreErrorCode;
 
 /** A plain-text (nc/telnet) command: a line matching `match` becomes a frame of this plugin. */
 export interface TextCommand {
@@ -160,9 +170,11 @@ export interface HandlerOptions {
 }
 
 export interface ServerApi {
-  on<T>(
-    spec: MessageSpec<T>,
-    handler: (msg: T, ctx: HandlerCtx) => HandlerResult | Promise<HandlerResult>,
+  /** Handles requests of `spec`; the handler returns the spec's ack fields (nothing for an
+   *  ack without fields), checked at compile time against the spec's ack decoder. */
+  on<T, A extends HandlerResult>(
+    spec: MessageSpec<T, A>,
+    handler: (msg: T, ctx: HandlerCtx) => Answer<A>,
     opts?: HandlerOptions,
   ): void;
   onStartup(fn: () => void | Promise<void>): void;
@@ -188,6 +200,10 @@ export interface ServerApi {
     command(def: TextCommand): void;
     /** How a frame of this plugin reads in plain-text mode. */
     render<T>(spec: MessageSpec<T>, fn: (msg: T) => string): void;
+    /** How a frame replayed from the message log is marked before its rendering (e.g.
+     *  `(while you were away) [time] `): for the plugin that provides the journal; at most
+     *  one per server. */
+    replayed(fn: (m: Replayed) => string): void;
   };
   sessions: SessionView;
   accounts: {
@@ -198,9 +214,9 @@ export interface ServerApi {
     /** A server admin (`classchat serve --admin <name>`, e.g. the instructor)? */
     isAdmin(name: string): boolean;
   };
-  /** The values given for one of this plugin's options (by its long name without dashes,
-   *  e.g. "class-room"); empty when it was not given. */
-  option(name: string): string[];
+  /** The value of one of this plugin's serve options (a declaration in its `options`), typed;
+   *  its default when it was not given. */
+  setting<T>(def: Setting<T>): T;
   /** Offers an object to other plugins under `name`, which must start with this plugin's name
    *  and a dot (e.g. groups' "groups.audience"); start-up fails if it is offered twice. */
   provide<T>(name: string, service: T): void;
@@ -246,10 +262,12 @@ export interface ClientCtx {
   readonly server: string;
   /** Own user name once logged in. */
   readonly me: string;
-  /** Sends a request and resolves with its ack; rejects with ChatError on an error frame. A
-   *  request of a `resend` spec (a chat message) made while disconnected, or cut off by a drop,
-   *  is sent (again) after the reconnect and resolves once, with its one answer. */
-  request<T>(spec: MessageSpec<T>, body: T): Promise<RawFrame>;
+  /** Sends a request and resolves with its ack's fields, decoded by the spec (see
+   *  MessageSpec.decodeAck); rejects with ChatError on an error frame, and with BAD_FRAME on a
+   *  malformed ack. A request of a `resend` spec (a chat message) made while disconnected, or
+   *  cut off by a drop, is sent (again) after the reconnect and resolves once, with its one
+   *  answer. */
+  request<T, A>(spec: MessageSpec<T, A>, body: T): Promise<A>;
   /** Sends a frame that gets no answer (no request id), e.g. a file chunk; dropped when not
    *  connected. */
   notify<T>(spec: MessageSpec<T>, body: T): void;
@@ -298,9 +316,8 @@ export interface ClientApi {
     dir: "out" | "in",
     fn: (msg: T, ctx: ClientCtx) => T | Promise<T>,
   ): void;
-  /** The values given for one of this plugin's `connect` options (long name without dashes),
-   *  or its default. */
-  option(name: string): string[];
+  /** The value of one of this plugin's `connect` options (see ServerApi.setting). */
+  setting<T>(def: Setting<T>): T;
   /** Offers an object to other plugins' client halves (see ServerApi.provide). */
   provide<T>(name: string, service: T): void;
   /** Another plugin's client service, or undefined when that plugin is disabled. */

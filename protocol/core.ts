@@ -2,7 +2,7 @@
  * Core frames: the envelope every plugin frame shares, and the handful of frames the core itself
  * speaks (welcome, ack, error, session.*). Plugin frames live in each plugin's protocol.ts.
  */
-import { ChatError, type ErrorCode, isErrorCode } from "./errors.ts";
+import { ChatError, ERROR_CODE_PATTERN } from "./errors.ts";
 import { field, message, type RawFrame } from "./spec.ts";
 
 /** `<namespace>.<verb>` or a bare core word; lower case so types compare exactly. */
@@ -62,7 +62,9 @@ export const ErrorFrame = message("error", (f) => {
   const code = field.string(f, "code");
   return {
     re: field.optionalString(f, "re"),
-    code: (isErrorCode(code) ? code : "INTERNAL") as ErrorCode,
+    // A code this client does not know (a newer server's, a plugin it lacks) is shown by
+    // name; one that is not a code at all is the server failing.
+    code: ERROR_CODE_PATTERN.test(code) ? code : "INTERNAL",
     rawCode: code,
     message: field.text(f, "message"),
     /** With RATE_LIMITED: how long to wait before trying again. */
@@ -84,7 +86,7 @@ const MAX_SECRET_LENGTH = 4096;
 /** session.account {name} -> ack {name, exists}: a client asks for a new password twice. */
 export const SessionAccount = message("session.account", (f) => ({
   name: field.string(f, "name"),
-}));
+}), { ack: (f) => ({ name: field.text(f, "name"), exists: field.boolean(f, "exists") }) });
 
 /** session.login {name, password} -> ack {name, created, token} | BAD_NAME | WEAK_PASSWORD |
  *  BAD_PASSWORD | RATE_LIMITED | NAME_IN_USE | ALREADY_LOGGED_IN. A new name is created with
@@ -92,27 +94,26 @@ export const SessionAccount = message("session.account", (f) => ({
 export const SessionLogin = message("session.login", (f) => ({
   name: field.string(f, "name"),
   password: field.string(f, "password", { max: MAX_SECRET_LENGTH }),
-}));
-
-/** The ack of session.login, as the client reads it. */
-export const LoginAck = message("ack", (f) => ({
-  name: field.text(f, "name"),
-  created: field.boolean(f, "created"),
-  token: field.string(f, "token"),
-}));
+}), {
+  ack: (f) => ({
+    name: field.text(f, "name"),
+    created: field.boolean(f, "created"),
+    token: field.string(f, "token", { max: MAX_SECRET_LENGTH }),
+  }),
+});
 
 /** session.resume {name, token} -> ack {name} | BAD_TOKEN | RATE_LIMITED | NAME_IN_USE | ... */
 export const SessionResume = message("session.resume", (f) => ({
   name: field.string(f, "name"),
   token: field.string(f, "token", { max: MAX_SECRET_LENGTH }),
-}));
+}), { ack: (f) => ({ name: field.text(f, "name") }) });
 
 /** session.passwd {old, password} -> ack {token} | BAD_PASSWORD | WEAK_PASSWORD | RATE_LIMITED.
  *  Every earlier resume token of the account stops working. */
 export const SessionPasswd = message("session.passwd", (f) => ({
   old: field.string(f, "old", { max: MAX_SECRET_LENGTH }),
   password: field.string(f, "password", { max: MAX_SECRET_LENGTH }),
-}));
+}), { ack: (f) => ({ token: field.string(f, "token", { max: MAX_SECRET_LENGTH }) }) });
 
 /** session.quit {} -> ack, then the server closes the connection and frees the name. */
 export const SessionQuit = message("session.quit", () => ({}));

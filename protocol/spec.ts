@@ -5,16 +5,26 @@
  *   export const DmSend = message("dm.send", (f) => ({
  *     receiver: field.name(f, "receiver"), text: field.text(f, "text"),
  *   }));
+ *
+ * A request declares its ack the same way, with it: `{ ack: (f) => ({ seq: field.number(f,
+ * "seq") }) }`. The server's handler must return that type (ServerApi.on) and the client
+ * decodes the ack with it (ClientCtx.request), so an ack's fields are written down once.
  */
 import { ChatError } from "./errors.ts";
 
 /** A decoded JSON object straight off the wire: nothing about its fields is trusted yet. */
 export type RawFrame = Record<string, unknown> & { type: string; id?: string };
 
-export interface MessageSpec<T> {
+/** The ack body of a request: A is what its ack decoder returns, `void` for an ack with no
+ *  fields (and for frames that are not requests, which get no ack). */
+export interface MessageSpec<T, A = void> {
   readonly type: string;
   /** Checks an untrusted frame and returns the typed body, or throws ChatError(BAD_FRAME). */
   decode(frame: RawFrame): T;
+  /** Checks the ack of this request (`{type: "ack", re, ...fields}`, untrusted: it comes from
+   *  the server) and returns its fields, or throws ChatError(BAD_FRAME). Only the client runs
+   *  it: the server's own answers are checked at compile time instead (ServerApi.on). */
+  decodeAck(frame: RawFrame): A;
   /** Frames of a stream bounded by its own credit window (file chunks and their acks): they
    *  are exempt from the frames-per-second limit on both sides unless refused. */
   readonly windowed?: boolean;
@@ -24,12 +34,37 @@ export interface MessageSpec<T> {
   readonly resend?: boolean;
 }
 
+export interface SpecOptions {
+  windowed?: boolean;
+  resend?: boolean;
+}
+
+/** A request whose ack carries fields, checked by `ack`. (This overload comes first: tried
+ *  second, the decoder's parameter would be left without its type.) */
+export function message<T, A>(
+  type: string,
+  decode: (frame: RawFrame) => T,
+  opts: SpecOptions & { ack: (frame: RawFrame) => A },
+): MessageSpec<T, A>;
+/** A frame without ack fields (most pushes, and requests answered by a bare ack). */
 export function message<T>(
   type: string,
   decode: (frame: RawFrame) => T,
-  opts: { windowed?: boolean; resend?: boolean } = {},
-): MessageSpec<T> {
-  return { type, decode, windowed: opts.windowed === true, resend: opts.resend === true };
+  opts?: SpecOptions,
+): MessageSpec<T>;
+export function message<T, A>(
+  type: string,
+  decode: (frame: RawFrame) => T,
+  opts: SpecOptions & { ack?: (frame: RawFrame) => A } = {},
+): MessageSpec<T, A | void> {
+  return {
+    type,
+    decode,
+    // A bare ack's extra fields are ignored, not refused: they carry nothing the client uses.
+    decodeAck: opts.ack ?? (() => {}),
+    windowed: opts.windowed === true,
+    resend: opts.resend === true,
+  };
 }
 
 /** Field readers for decoders: each names the field in its error so a client knows what to fix. */

@@ -1,5 +1,6 @@
 /** Sizes and durations as people write them in options (serve, plugins, bench): `100MiB`, `5GB`,
- *  `14d`, `90m`. The one parser of each. */
+ *  `14d`, `90m`. The one parser of each; protocol/settings.ts
+ *  builds options on them. */
 
 const SIZE_UNITS: Record<string, number> = {
   "": 1,
@@ -43,11 +44,3 @@ export function parseDuration(text: string): number | undefined {
   const n = Math.round(Number(m[1]) * DURATION_UNITS[m[2].toLowerCase()]);
   return Number.isSafeInteger(n) && n > 0 ? n : undefined;
 }
-
-/** Option checks for Plugin.options: the problem with a value, if any. */
-export const checkSize = (v: string) =>
-  parseSize(v) === undefined ? "expected a size such as 100MiB, 5GB or 1048576" : undefined;
-export const checkDuration = (v: string) =>
-  parseDuration(v) === undefined
-    ? "expected a duration such as 14d, 12h or 30m (0: never)"
-    : undefined;

@@ -14,3 +14,9 @@ export function waitText(ms: number): string {
   const h = Math.floor(min / 60);
   return min % 60 ? `${h} h ${min % 60} min` : `${h} h`;
 }
+
+/** A time in plain-text mode, `2026-11-20 23:04 UTC`: the server does not know the reader's
+ *  time zone (the terminal client shows local time, Ui.time). */
+export function utcTime(ms: number): string {
+  return new Date(ms).toISOString().slice(0, 16).replace("T", " ") + " UTC";
+}

@@ -33,7 +33,9 @@ export interface ClientOptions {
   creds: Credentials;
   /** Reconnect by itself when the connection drops (the CLI does; tests may not). */
   reconnect?: boolean;
-  /** Plugins' own connect options, by long name without dashes (see Plugin.options). */
+  /** Plugins' own connect options as written, by long name without dashes (e.g.
+   *  { "max-pins": ["5"] }); each plugin reads them typed, through its declarations
+   *  (api.setting), which throws naming the flag for a bad one. */
   pluginOptions?: Record<string, string[]>;
 }
 

@@ -48,7 +48,7 @@ export class ClientConnection {
   #nextId = 1;
   #pending = new Map<
     string,
-    { resolve(f: RawFrame): void; reject(e: Error): void; bytes: Uint8Array; tries: number }
+    { answer(ack: RawFrame): void; reject(e: Error): void; bytes: Uint8Array; tries: number }
   >();
   /** Pacing under the server's frames-per-second limit (see #send), set from the welcome. */
   #pace: TokenBucket | undefined;
@@ -108,12 +108,20 @@ export class ClientConnection {
   }
 
   /** Sends a request with a fresh id (and the transaction id `txn`, if given: see
-   *  core/client/sends.ts); resolves with the ack or rejects with a ChatError when the server
-   *  answered with an error, or with a plain Error when it did not answer (not connected, or
-   *  the connection dropped first). */
-  request<T>(spec: MessageSpec<T>, body: T, txn?: string): Promise<RawFrame> {
+   *  core/client/sends.ts); resolves with the ack's fields, decoded by the spec, or rejects
+   *  with a ChatError when the server answered with an error or a malformed ack (BAD_FRAME),
+   *  or with a plain Error when it did not answer (not connected, or the connection dropped
+   *  first). */
+  request<T, A>(spec: MessageSpec<T, A>, body: T, txn?: string): Promise<A> {
     const id = `c${this.#nextId++}`;
     return new Promise((resolve, reject) => {
+      const answer = (ack: RawFrame) => {
+        try {
+          resolve(spec.decodeAck(ack));
+        } catch (e) {
+          reject(malformedAck(spec.type, e));
+        }
+      };
       if (this.#gone) return reject(new Error(NOT_CONNECTED));
       const bytes = encodeFrame({
         type: spec.type,
@@ -121,7 +129,7 @@ export class ClientConnection {
         ...(txn ? { txn } : {}),
         ...body as object,
       });
-      this.#pending.set(id, { resolve, reject, bytes, tries: 0 });
+      this.#pending.set(id, { answer, reject, bytes, tries: 0 });
       if (!this.#send(bytes, spec.windowed)) {
         this.#pending.delete(id);
         reject(new Error(NOT_CONNECTED));
@@ -263,7 +271,7 @@ export class ClientConnection {
       }
       this.#pending.delete(frame.re as string);
       if (error) re.reject(error);
-      else re.resolve(frame);
+      else re.answer(frame);
       return;
     }
     if (frame.type === "session.closing") {
@@ -280,6 +288,15 @@ export class ClientConnection {
 /** v if it is a number from min to max, else undefined. */
 function within(v: unknown, min: number, max: number): number | undefined {
   return typeof v === "number" && v >= min && v <= max ? v : undefined;
+}
+
+/** An ack its request's decoder refused, as that request's failure. The server's data is
+ *  untrusted: its answer is not used, and the person is told the server is at fault, whatever
+ *  the decoder threw (a field reader's ChatError names the field; anything else, a bug's
+ *  TypeError say, is not shown: the person has no use for the runtime's words). */
+function malformedAck(type: string, e: unknown): ChatError {
+  const why = e instanceof ChatError ? e.message : "it could not be read";
+  return new ChatError("BAD_FRAME", `the server's answer to ${type} is malformed: ${why}`);
 }
 
 /** An error frame as a ChatError; its text is checked like any other the client shows. */

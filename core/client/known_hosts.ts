@@ -109,7 +109,7 @@ async function parseLine(line: string): Promise<{ key: string; entry: KnownHost 
   } catch {
     return undefined;
   }
-  // A fingerprint that does not match its certificate would make KEY_CHANGED reports lie.
+  // A fingerprint that does not match its certificate would make CERT_CHANGED reports lie.
   if (!fp || fp !== await fingerprintOfDer(der)) return undefined;
   return { key, entry: { fingerprint: fp, certPem: derToPem(der) } };
 }

@@ -4,15 +4,8 @@
  * the caller's business (commands/connect.ts): a prompt without echo, CLASSCHAT_PASSWORD or
  * --password-file, never a command-line argument.
  */
-import {
-  LoginAck,
-  SessionAccount,
-  SessionLogin,
-  SessionPasswd,
-  SessionResume,
-} from "../../protocol/core.ts";
+import { SessionAccount, SessionLogin, SessionPasswd, SessionResume } from "../../protocol/core.ts";
 import { ChatError } from "../../protocol/errors.ts";
-import { field, message } from "../../protocol/spec.ts";
 import type { CommandDef, Ui } from "../../plugins/types.ts";
 import type { ClientConnection } from "./connection.ts";
 
@@ -26,9 +19,6 @@ export interface Credentials {
   /** Asks a secret question without echo (for /passwd); absent when not in a terminal. */
   askSecret?: (question: string) => Promise<string | undefined>;
 }
-
-/** The ack of session.resume, as the client reads it: the account's name is shown. */
-const ResumeAck = message("ack", (f) => ({ name: field.text(f, "name") }));
 
 /** Errors after which asking again may help. */
 const RETRY_NAME = new Set(["NAME_IN_USE", "BAD_NAME"]);
@@ -45,7 +35,7 @@ export async function logIn(
 ): Promise<{ name: string; token: string } | undefined> {
   if (token) {
     try {
-      const ack = ResumeAck.decode(await conn.request(SessionResume, { name, token }));
+      const ack = await conn.request(SessionResume, { name, token });
       return { name: ack.name, token };
     } catch (e) {
       if (!(e instanceof ChatError) || e.code !== "BAD_TOKEN") throw e;
@@ -64,7 +54,7 @@ export async function logIn(
         name = next;
         continue;
       }
-      const ack = LoginAck.decode(await conn.request(SessionLogin, { name, password }));
+      const ack = await conn.request(SessionLogin, { name, password });
       if (ack.created) {
         ui.notice(`created the account ${ack.name}: from now on it needs this password`);
       }
@@ -109,7 +99,7 @@ export function passwdCommand(
         return ctx.ui.error("USAGE", "the two new passwords differ; nothing changed");
       }
       const ack = await conn().request(SessionPasswd, { old, password: next });
-      newToken(String(ack.token));
+      newToken(ack.token);
       ctx.ui.notice("password changed; other devices must log in again");
     },
   };

@@ -6,6 +6,8 @@
 import type { MessageSpec, RawFrame } from "../../protocol/spec.ts";
 import type { ClientApi, ClientCtx, CommandDef, Plugin, Ui } from "../../plugins/types.ts";
 import { configDir, homeDir } from "../config_dir.ts";
+import { optionName, readSetting } from "../../protocol/settings.ts";
+import { ErrorCatalog } from "../../protocol/errors.ts";
 
 export interface LineDef {
   plugin: string;
@@ -35,6 +37,8 @@ export interface ClientRegistry {
   onLogin: Array<(ctx: ClientCtx) => void | Promise<void>>;
   /** Services plugins offer each other by name (see ClientApi.provide). */
   services: Map<string, unknown>;
+  /** The codes the client may show: the core's and its plugins' (Plugin.errors). */
+  errors: ErrorCatalog;
 }
 
 type Intercept = (msg: unknown, ctx: ClientCtx) => unknown;
@@ -52,6 +56,7 @@ export function buildClientRegistry(
     intercepts: new Map(),
     onLogin: [],
     services: new Map(),
+    errors: new ErrorCatalog(),
   };
   const apiFor = (plugin: string): ClientApi => ({
     command(def) {
@@ -87,7 +92,7 @@ export function buildClientRegistry(
       entry[dir].push(fn as Intercept);
     },
     onLogin: (fn) => void reg.onLogin.push(fn),
-    option: (name) => options[name] ?? [],
+    setting: (def) => readSetting(def, options[optionName(def)]),
     provide(name, service) {
       if (!name.startsWith(plugin + ".") || reg.services.has(name)) {
         throw new Error(`plugin "${plugin}" may not provide service "${name}" (twice?)`);
@@ -100,6 +105,7 @@ export function buildClientRegistry(
   });
   const coreApi = apiFor("core");
   for (const def of core) coreApi.command(def);
+  for (const p of plugins) if (p.errors) reg.errors.add(p.name, p.errors);
   for (const p of plugins) p.client?.(apiFor(p.name));
   return reg;
 }

@@ -5,7 +5,7 @@
  * Chat messages (MessageSpec.resend) carry a transaction id and are kept by Sends until
  * answered, across reconnects; anything else made while disconnected fails at once.
  */
-import type { MessageSpec, RawFrame } from "../../protocol/spec.ts";
+import type { MessageSpec } from "../../protocol/spec.ts";
 import type { ClientCtx, Ui } from "../../plugins/types.ts";
 import type { ClientConnection } from "./connection.ts";
 import type { ClientRegistry } from "./registry.ts";
@@ -36,7 +36,7 @@ export class ClientOutbox {
 
   /** A request in order (`ordered`), or ahead of those waiting (the login hooks', which
    *  what was typed may be waiting for). */
-  request<T>(spec: MessageSpec<T>, body: T, ordered = true): Promise<RawFrame> {
+  request<T, A>(spec: MessageSpec<T, A>, body: T, ordered = true): Promise<A> {
     const { registry, ui, direct, connection } = this.deps;
     const fns = registry.intercepts.get(spec.type)?.out ?? [];
     const resend = spec.resend && ordered;

@@ -8,7 +8,7 @@
  * request's promise settles once, with its one answer, whatever happened in between.
  */
 import { ChatError } from "../../protocol/errors.ts";
-import type { MessageSpec, RawFrame } from "../../protocol/spec.ts";
+import type { MessageSpec } from "../../protocol/spec.ts";
 import type { ClientConnection } from "./connection.ts";
 
 /** Requests sent and not yet answered at most; more wait their turn (a pasted text of
@@ -18,13 +18,13 @@ import type { ClientConnection } from "./connection.ts";
  *  reconnect takes seconds, and past it a message is refused rather than kept without bound. */
 export const CLIENT_UNSENT_LIMIT = 256;
 
-interface Unanswered {
-  spec: MessageSpec<unknown>;
-  body: unknown;
-  txn: string;
+/** A request kept until answered; A is its ack's decoded fields. */
+interface Unanswered<A = unknown> {
+  /** Sends it (again) on `conn`, with its txn: resolves with the decoded ack. */
+  request(conn: ClientConnection): Promise<A>;
   /** The connection it was last sent on (not sent again on the same one). */
   on: ClientConnection | undefined;
-  resolve(ack: RawFrame): void;
+  resolve(ack: A): void;
   reject(e: Error): void;
 }
 
@@ -84,12 +84,12 @@ export class Sends {
    * drop (an intercept may ask the server for a key) runs again once the session is back.
    * Resolves when handed over, with the promise of the answer.
    */
-  async handOver<T>(
-    spec: MessageSpec<T>,
+  async handOver<T, A>(
+    spec: MessageSpec<T, A>,
     body: T,
     txn: string,
     prepare: (body: T) => Promise<T>,
-  ): Promise<{ ack: Promise<RawFrame> }> {
+  ): Promise<{ ack: Promise<A> }> {
     while (true) {
       await this.whenBack();
       // At most CLIENT_UNSENT_LIMIT go unanswered: the next waits for an answer.
@@ -125,14 +125,12 @@ export class Sends {
 
   /** Sends a request that holds a place now if online, else when the next connection is
    *  logged in; resolves with the answer, sent again after every drop until there is one. */
-  send<T>(spec: MessageSpec<T>, body: T, txn: string): Promise<RawFrame> {
+  send<T, A>(spec: MessageSpec<T, A>, body: T, txn: string): Promise<A> {
     this.#held--;
     if (this.#ended) return Promise.reject(this.#ended);
     return new Promise((resolve, reject) => {
-      const u: Unanswered = {
-        spec: spec as MessageSpec<unknown>,
-        body,
-        txn,
+      const u: Unanswered<A> = {
+        request: (conn) => conn.request(spec, body, txn),
         on: undefined,
         resolve,
         reject,
@@ -167,7 +165,7 @@ export class Sends {
   #attempt(u: Unanswered, conn: ClientConnection) {
     if (u.on === conn) return;
     u.on = conn;
-    conn.request(u.spec, u.body, u.txn).then(
+    u.request(conn).then(
       (ack) => this.#settled(u) && u.resolve(ack),
       (e) => {
         // An error frame is the server's answer. Anything else means no answer came (the

@@ -98,7 +98,9 @@ export class FrameShow {
 
   report(e: unknown) {
     // The server's text is one line: a newline in it is shown as a control character.
-    if (e instanceof ChatError) return this.ui.error(e.code, e.message);
+    if (e instanceof ChatError) {
+      return this.ui.error(e.code, e.message || this.registry.errors.text(e.code));
+    }
     // Our own may span lines (a changed server key): each is cleaned and shown on its own.
     const code = e instanceof TrustError ? e.code : "CLIENT";
     const [first, ...more] = (e instanceof Error ? e.message : String(e)).split("\n");

@@ -4,11 +4,15 @@
  * person compared its fingerprint with the one `classchat serve` printed; a pinned server
  * whose key changed is refused loudly.
  */
+import type { CoreErrorCode } from "../../protocol/errors.ts";
 import { derToPem, normalizeFingerprint } from "../tls/cert.ts";
 import { hostKey, KnownHosts } from "./known_hosts.ts";
 import { probeCertificate } from "./tls_probe.ts";
 
-export type TrustErrorCode = "UNTRUSTED" | "KEY_CHANGED" | "TRUST_MISMATCH" | "NAME_MISMATCH";
+export type TrustErrorCode = Extract<
+  CoreErrorCode,
+  "UNTRUSTED" | "CERT_CHANGED" | "TRUST_MISMATCH" | "NAME_MISMATCH"
+>;
 
 export class TrustError extends Error {
   constructor(readonly code: TrustErrorCode, message: string) {
@@ -67,7 +71,7 @@ export async function connectTrusted(o: TrustOptions): Promise<TrustedConn> {
       const now = await probeCertificate(hostname, o.port, timeoutMs);
       if (now.fingerprint !== pinned.fingerprint) {
         throw new TrustError(
-          "KEY_CHANGED",
+          "CERT_CHANGED",
           keyChanged(key, o.knownHostsPath, pinned.fingerprint, now.fingerprint),
         );
       }

@@ -20,6 +20,7 @@ import {
 import { ChatError } from "../../protocol/errors.ts";
 import { NAME_PATTERN, RESERVED_NAMES } from "../../protocol/limits.ts";
 import type { MessageSpec } from "../../protocol/spec.ts";
+import type { Answer, HandlerResult } from "../../plugins/types.ts";
 import type { Hub } from "./hub.ts";
 import type { ServerSession } from "./session.ts";
 
@@ -36,16 +37,17 @@ export function registerCore(hub: Hub) {
     reg.shutdown.push(() => hub.txns.close());
   });
   reg.logout.push((s) => hub.txns.release(s.name!));
-  /** Core frames are allowed before login unless `preAuth` says otherwise. */
-  const on = <T>(
-    spec: MessageSpec<T>,
-    handler: (msg: T, s: ServerSession) => unknown,
+  /** Core frames are allowed before login unless `preAuth` says otherwise. A handler returns
+   *  its spec's ack fields, as a plugin's must (ServerApi.on). */
+  const on = <T, A extends HandlerResult>(
+    spec: MessageSpec<T, A>,
+    handler: (msg: T, s: ServerSession) => Answer<A>,
     preAuth = true,
   ) =>
     reg.addHandler({
       plugin: CORE,
       spec: spec as MessageSpec<unknown>,
-      handler: (msg, ctx) => handler(msg as T, ctx.session as ServerSession) as never,
+      handler: (msg, ctx) => handler(msg as T, ctx.session as ServerSession),
       preAuth,
     });
 
@@ -83,7 +85,7 @@ export function registerCore(hub: Hub) {
     hub.runHooks(reg.login, s);
   };
 
-  // The login budgets count a client by s.address, the guard's address key (an IPv4 address
+  // The login budgets count a client by s.guard.address, the guard's address key (an IPv4 address
   // or an IPv6 /64, see conn.ts addressKey), never the raw remote address: one IPv6 host
   // holds a whole /64 and would otherwise get a fresh budget per address it picks.
 
@@ -92,7 +94,7 @@ export function registerCore(hub: Hub) {
   //   while the account is being guessed at (core/server/accounts/budget.ts).
   on(SessionLogin, async ({ name, password }, s) => {
     before(s, name);
-    const r = await hub.accounts.login(name, password, s.address, () => s.closed);
+    const r = await hub.accounts.login(name, password, s.guard.address, () => s.closed);
     await hub.txns.load(r.name);
     claim(s, r.name);
     return { ...r };
@@ -103,7 +105,7 @@ export function registerCore(hub: Hub) {
   // the same account (closed with SESSION_REPLACED).
   on(SessionResume, async ({ name, token }, s) => {
     before(s, name, true);
-    const r = await hub.accounts.resume(name, token, s.address);
+    const r = await hub.accounts.resume(name, token, s.guard.address);
     await hub.txns.load(r.name);
     claim(s, r.name, true);
     return r;
@@ -113,7 +115,7 @@ export function registerCore(hub: Hub) {
   on(
     SessionPasswd,
     ({ old, password }, s) =>
-      hub.accounts.changePassword(s.name!, old, password, s.address, () => s.closed),
+      hub.accounts.changePassword(s.name!, old, password, s.guard.address, () => s.closed),
     false,
   );
 

@@ -28,8 +28,11 @@ export function dispatch(
     return fail("NOT_LOGGED_IN", "log in first with session.login");
   }
   const caught = (e: unknown): Outcome => {
-    if (e instanceof ChatError) return fail(e.code, e.message, e.extra);
-    // A bug, not bad input: log it whole here, tell the client only a stable code.
+    if (e instanceof ChatError && hub.errors.has(e.code)) {
+      return fail(e.code, e.message || hub.errors.text(e.code), e.extra);
+    }
+    // A bug, not bad input (or a code no enabled plugin declares): log it whole here, tell
+    // the client only a stable code.
     hub.log.error(`handler for ${frame.type} failed: ${e instanceof Error ? e.stack : e}`);
     return fail("INTERNAL", "the server failed while handling this request");
   };

@@ -107,16 +107,16 @@ export class Guard {
   /** The socket is closed: frees its place and, if it was admitted, its slot. */
   ended(s: ServerSession) {
     this.#sockets.delete(s);
-    clearTimeout(s.loginTimer);
-    if (s.admitted) {
-      s.admitted = false;
+    clearTimeout(s.guard.loginTimer);
+    if (s.guard.admitted) {
+      s.guard.admitted = false;
       this.#admitted--;
-      decrement(this.#perAddress, s.address);
+      decrement(this.#perAddress, s.guard.address);
     }
-    if (s.refusing) {
-      s.refusing = false;
+    if (s.guard.refusing) {
+      s.guard.refusing = false;
       this.#refusing--;
-      decrement(this.#refusingFrom, s.address);
+      decrement(this.#refusingFrom, s.guard.address);
     }
   }
 
@@ -131,7 +131,7 @@ export class Guard {
    *  once. A refused connection never counts against anyone's limits. */
   admit(s: ServerSession, hostname: string): string | "closed" | undefined {
     const { limits, log } = this.server;
-    const key = s.address = addressKey(hostname);
+    const key = s.guard.address = addressKey(hostname);
     const fromHere = this.#perAddress.get(key) ?? 0;
     // Every arrival takes a token, refused or not: a refused TLS socket costs memory too.
     const tooFast = this.#arrival(key) > 0;
@@ -151,17 +151,20 @@ export class Guard {
         s.closeSocket();
         return "closed";
       }
-      s.refusing = true;
+      s.guard.refusing = true;
       this.#refusing++;
       this.#refusingFrom.set(key, telling + 1);
       return `${full}; try again later`;
     }
-    s.admitted = true;
+    s.guard.admitted = true;
     this.#admitted++;
     this.#perAddress.set(key, fromHere + 1);
-    s.frames = new TokenBucket(limits.framesPerSecond, limits.frameBurst);
-    s.badFrames = new TokenBucket(limits.maxBadFramesPerMinute / 60, limits.maxBadFramesPerMinute);
-    s.loginTimer = setTimeout(() => {
+    s.guard.frames = new TokenBucket(limits.framesPerSecond, limits.frameBurst);
+    s.guard.badFrames = new TokenBucket(
+      limits.maxBadFramesPerMinute / 60,
+      limits.maxBadFramesPerMinute,
+    );
+    s.guard.loginTimer = setTimeout(() => {
       if (!s.name) this.server.closeLater(s, "LOGIN_TIMEOUT");
     }, limits.loginTimeoutMs);
     return undefined;
@@ -190,9 +193,9 @@ export class Guard {
     const { log } = this.server;
     const why = e instanceof Error ? e.message : String(e);
     if (/UnknownCA|BadCertificate|CertificateUnknown|unknown ca|certificate unknown/i.test(why)) {
-      if (this.#trustLogged.has(s.address)) return;
+      if (this.#trustLogged.has(s.guard.address)) return;
       if (this.#trustLogged.size >= TRUST_LOGGED_MAX) this.#trustLogged.clear();
-      this.#trustLogged.add(s.address);
+      this.#trustLogged.add(s.guard.address);
       return log.info(
         `${s.remote}: the client does not trust this server's certificate yet (first contact:` +
           " its user is shown the fingerprint to compare with yours)",
@@ -204,10 +207,21 @@ export class Guard {
     }
   }
 
+  /** A whole line arrived: the peer is alive (lines that never end keep nothing alive). */
+  heard(s: ServerSession) {
+    s.guard.lastHeard = performance.now();
+    s.guard.pinged = false;
+  }
+
+  /** The session is closing: its login deadline no longer applies. */
+  closing(s: ServerSession) {
+    clearTimeout(s.guard.loginTimer);
+  }
+
   /** Takes a token from the connection's frame budget; when it is empty, the RATE_LIMITED error
    *  to answer, with the time to wait. */
   spend(s: ServerSession): ChatError | undefined {
-    const wait = s.frames.take();
+    const wait = s.guard.frames.take();
     if (wait === 0) return undefined;
     const { framesPerSecond, frameBurst } = this.server.limits;
     const rate = `${framesPerSecond} frames a second after a burst of ${frameBurst}`;
@@ -222,7 +236,7 @@ export class Guard {
   violation(s: ServerSession, code: ErrorCode, message: string) {
     const { limits, log } = this.server;
     const who = `session ${s.id} (${s.name ?? s.remote})`;
-    if (s.badFrames.take() > 0) {
+    if (s.guard.badFrames.take() > 0) {
       log.warn(`${who}: closed after too many bad frames (last: ${code}: ${message})`);
       return this.server.closeLater(
         s,
@@ -230,8 +244,8 @@ export class Guard {
         `more than ${limits.maxBadFramesPerMinute} malformed or refused frames in a minute`,
       );
     }
-    if (!s.badLogged) {
-      s.badLogged = true;
+    if (!s.guard.badLogged) {
+      s.guard.badLogged = true;
       log.info(`${who}: bad frame ${code}: ${message} (further ones are not logged)`);
     }
   }
@@ -246,12 +260,12 @@ export class Guard {
       if (s.closed) continue;
       const text = s.mode === "text";
       const idle = text ? textIdleTimeoutMs : idleTimeoutMs;
-      const quiet = now - s.lastHeard;
+      const quiet = now - s.guard.lastHeard;
       if (quiet >= idle) {
         this.server.log.info(`session ${s.id} (${s.name ?? s.remote}): idle for ${idle / 1000} s`);
         this.server.closeLater(s, "IDLE_TIMEOUT", `nothing heard for ${idle / 1000} s`);
-      } else if (quiet >= idle / 2 && !s.pinged) {
-        s.pinged = true;
+      } else if (quiet >= idle / 2 && !s.guard.pinged) {
+        s.guard.pinged = true;
         if (!text) this.server.send(s, { type: "session.ping" });
         else say(s, `* idle: type anything within ${Math.round(idle / 2000)} s to stay connected`);
       }

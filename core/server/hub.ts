@@ -7,7 +7,7 @@
  * so the server's modules import each other in one direction only.
  */
 import { encodeFrame, encodeLine } from "../../protocol/framing.ts";
-import { ERROR_CODES, type ErrorCode } from "../../protocol/errors.ts";
+import { CORE_ERRORS, ErrorCatalog, type ErrorCode } from "../../protocol/errors.ts";
 import { DEFAULT_LIMITS, type Limits, VIOLATION_CODES } from "../../protocol/limits.ts";
 import type { LogoutReason } from "../../plugins/types.ts";
 import type { Db } from "./storage/db.ts";
@@ -32,7 +32,9 @@ export interface HubOptions {
    *  account names, case-insensitive. The caller checks they exist (commands/serve.ts does):
    *  a name with no account would make an admin of whoever registers it first. */
   admins?: string[];
-  /** Plugins' own serve options, by long name without dashes (see Plugin.options). */
+  /** Plugins' own serve options as written, by long name without dashes (e.g.
+   *  { "max-pins": ["5"] }); each plugin reads them typed, through its declarations
+   *  (api.setting), so a bad one fails start-up naming its flag. */
   pluginOptions?: Record<string, string[]>;
   /** Directory for the store; omitted means an in-memory store (tests, demos). */
   dataDir?: string;
@@ -61,6 +63,8 @@ export class Hub {
   tls = false;
   /** Connection limits, the frame budget and bad-frame allowance, the idle sweep. */
   readonly guard: Guard;
+  /** Every error code this server may send: the core's and its plugins' (Plugin.errors). */
+  readonly errors = new ErrorCatalog();
   /** Requests' transaction ids and their recorded answers (core/server/txn.ts). */
   readonly txns: TxnLog;
   /** Set once the server is shutting down: nobody needs to hear of departures then. */
@@ -127,11 +131,11 @@ export class Hub {
       this.send(s, {
         type: "session.closing",
         code: reason,
-        message: message ?? ERROR_CODES[reason],
+        message: message ?? CORE_ERRORS[reason],
       });
     }
     s.closed = true;
-    clearTimeout(s.loginTimer);
+    this.guard.closing(s);
     if (this.sessions.release(s)) this.runHooks(this.registry.logout, s, reason);
     this.sessions.all.delete(s);
     if (reason === "SEND_QUEUE_EXCEEDED" || reason === "disconnected") return s.closeSocket();

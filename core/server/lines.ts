@@ -52,7 +52,7 @@ function jsonLine(hub: Hub, s: ServerSession, line: string): Promise<void> | voi
   if (!entry?.spec.windowed && refused(hub, s, frame.id)) return;
   const pipelined = entry?.pipelined === true;
   // A frame that is not pipelined waits until every pipelined one before it was answered.
-  if (s.pipeline && !pipelined) return s.pipeline.then(() => route(hub, s, frame, false));
+  if (s.pipeline.last && !pipelined) return s.pipeline.last.then(() => route(hub, s, frame, false));
   return route(hub, s, frame, pipelined);
 }
 
@@ -71,22 +71,22 @@ const PIPELINE_DEPTH = 64;
 function route(hub: Hub, s: ServerSession, frame: RawFrame, pipelined: boolean) {
   const out = dispatch(hub, s, frame);
   // A pipelined frame answered at once (a refusal, a repeated txn) still waits its turn.
-  if (!(out instanceof Promise) && !(pipelined && s.pipeline)) {
+  if (!(out instanceof Promise) && !(pipelined && s.pipeline.last)) {
     return answer(hub, s, frame, out);
   }
   if (!pipelined) return (out as Promise<Outcome>).then((o) => answer(hub, s, frame, o));
   // Answered after the one before it; the read loop goes on unless too many are waiting.
-  const before = s.pipeline;
-  s.pipelineDepth++;
+  const before = s.pipeline.last;
+  s.pipeline.depth++;
   const done: Promise<void> = Promise.all([before, out])
     .then(([, o]) => answer(hub, s, frame, o))
     .catch((e) => hub.log.error(`answering ${frame.type}: ${e}`))
     .finally(() => {
-      s.pipelineDepth--;
-      if (s.pipeline === done) s.pipeline = undefined;
+      s.pipeline.depth--;
+      if (s.pipeline.last === done) s.pipeline.last = undefined;
     });
-  s.pipeline = done;
-  if (s.pipelineDepth >= PIPELINE_DEPTH) return done;
+  s.pipeline.last = done;
+  if (s.pipeline.depth >= PIPELINE_DEPTH) return done;
 }
 
 function answer(hub: Hub, s: ServerSession, frame: RawFrame, out: Outcome) {

@@ -11,7 +11,7 @@
  */
 import type { Socket } from "node:net";
 import { unmapped } from "./conn.ts";
-import type { ErrorCode } from "../../protocol/errors.ts";
+import type { CoreErrorCode } from "../../protocol/errors.ts";
 
 /** The first byte of a TLS record carrying a handshake message: every ClientHello starts so. */
 export const TLS_HANDSHAKE = 0x16;
@@ -24,7 +24,7 @@ export const NOT_TLS_LINGER_MS = 1000;
 /** Why the handshake failed, as the server logs it (one line, see Guard). */
 export const NOT_TLS_REASON = "plain text, not a TLS handshake (told to use TLS, then closed)";
 
-const CODE: ErrorCode = "TLS_REQUIRED";
+const CODE: CoreErrorCode = "TLS_REQUIRED";
 const OPEN_BRACE = 0x7b;
 const BLANKS = new Set([0x20, 0x09, 0x0d, 0x0a]);
 

@@ -5,6 +5,7 @@
 import type { MessageSpec } from "../../protocol/spec.ts";
 import type { Plugin, ServerApi, Session } from "../../plugins/types.ts";
 import { encodeFrame } from "../../protocol/framing.ts";
+import { optionName, readSetting } from "../../protocol/settings.ts";
 import type { Hub } from "./hub.ts";
 import type { ServerSession } from "./session.ts";
 import { migrate } from "./storage/migrate.ts";
@@ -14,6 +15,7 @@ import { ACCOUNT_MIGRATIONS, ACCOUNTS_OWNER } from "./accounts/accounts.ts";
 
 export async function installPlugins(hub: Hub, plugins: Plugin[]) {
   checkPluginList(plugins);
+  for (const p of plugins) if (p.errors) hub.errors.add(p.name, p.errors);
   await migrate(hub.db, ACCOUNTS_OWNER, ACCOUNT_MIGRATIONS);
   await hub.accounts.load();
   registerCore(hub);
@@ -79,6 +81,7 @@ function serverApi(hub: Hub, plugin: string): ServerApi {
       command: (def) => reg.addTextCommand({ ...def, plugin }),
       render: (spec, fn) =>
         reg.addRenderer(plugin, spec.type, (frame) => fn(spec.decode(frame as never))),
+      replayed: (fn) => reg.setReplayed(plugin, fn),
     },
     sessions: hub.sessions,
     accounts: {
@@ -88,7 +91,8 @@ function serverApi(hub: Hub, plugin: string): ServerApi {
       // checks at start that the account exists (see commands/serve.ts).
       isAdmin: (name) => hub.admins.has(name.toLowerCase()) || hub.accounts.isAdmin(name),
     },
-    option: (name) => hub.pluginOptions[name] ?? [],
+    // Read through the declaration: typed, its default when not given (the CLI checked it).
+    setting: (def) => readSetting(def, hub.pluginOptions[optionName(def)]),
     provide(name, service) {
       if (!name.startsWith(plugin + ".")) {
         throw new Error(`plugin "${plugin}" may not provide service "${name}"`);

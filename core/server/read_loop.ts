@@ -44,8 +44,7 @@ export async function readLoop(hub: Hub, s: ServerSession): Promise<void> {
           hub.error(s, "FRAME_TOO_LARGE", `a line exceeded ${max} bytes`);
         } else {
           // Heard only on whole lines: a line that never ends keeps nothing alive.
-          s.lastHeard = performance.now();
-          s.pinged = false;
+          hub.guard.heard(s);
           const pending = handleLine(hub, s, ev.bytes);
           if (pending) await pending;
         }

@@ -9,6 +9,7 @@ import type {
   HandlerResult,
   Journal,
   LogoutReason,
+  Replayed,
   Session,
   TextCommand,
 } from "../../plugins/types.ts";
@@ -28,6 +29,8 @@ export interface TextEntry extends TextCommand {
 export class Registry {
   readonly handlers = new Map<string, HandlerEntry>();
   readonly renderers = new Map<string, (msg: unknown) => string>();
+  /** How a replayed frame is marked in plain text (ServerApi.text.replayed), and by whom. */
+  replayed: { plugin: string; fn: (m: Replayed) => string } | undefined;
   readonly textCommands: TextEntry[] = [];
   readonly startup: Array<() => void | Promise<void>> = [];
   readonly shutdown: Array<() => void | Promise<void>> = [];
@@ -57,6 +60,13 @@ export class Registry {
       );
     }
     this.handlers.set(type, entry);
+  }
+
+  setReplayed(plugin: string, fn: (m: Replayed) => string) {
+    if (this.replayed) {
+      throw new Error(`replays are marked by both ${this.replayed.plugin} and ${plugin}`);
+    }
+    this.replayed = { plugin, fn };
   }
 
   addRenderer(plugin: string, type: string, fn: (msg: unknown) => string) {

@@ -8,42 +8,53 @@ import { TokenBucket } from "../token_bucket.ts";
 /** What a session does with each complete, non-empty line of UTF-8 (see lines.ts). */
 export type LineHandler = (line: string) => Promise<void> | void;
 
+/** A connection's place in the guard's limits (guard.ts is its only writer). */
+export class GuardState {
+  /** The client's address key (see addressKey), which per-address limits count by. */
+  address = "";
+  /** Counted against the connection limits (Guard.admit), or refused and being told why. */
+  admitted = false;
+  refusing = false;
+  /** framesPerSecond/frameBurst, and maxBadFramesPerMinute (set at admission). */
+  frames = new TokenBucket(0, 0);
+  badFrames = new TokenBucket(0, 0);
+  /** Whether a bad frame was logged already: one log line per connection, not per frame. */
+  badLogged = false;
+  /** performance.now() when a whole line last arrived, and whether a ping went out since. */
+  lastHeard = performance.now();
+  pinged = false;
+  /** Closes the connection if it has not logged in in time. */
+  loginTimer: ReturnType<typeof setTimeout> | undefined;
+}
+
+/** The last pipelined request still waiting for its answer, and how many are waiting. */
+export interface Pipeline {
+  last: Promise<void> | undefined;
+  depth: number;
+}
+
 export class ServerSession implements Session {
   name: string | undefined;
   mode: "json" | "text" = "json";
   /** Handles each complete line, chosen by the first non-empty one (lines.ts): JSON or
    *  plain text, once per session. */
   onLine: LineHandler | undefined;
-  /** Set by session.quit: close once the ack has been queued. */
+  /** Set by session.quit (core_frames.ts): close once the ack has been queued. */
   quitting = false;
+  /** Set when the session is closed (Hub.closeSession); nothing is sent after it. */
   closed = false;
-  /** Set once the read loop runs: only then can a closed session linger (closeSession). */
+  /** Set once the read loop runs (read_loop.ts): only then can a closed session linger. */
   reading = false;
-  /** Closes the socket after a half-close if the peer does not (see ChatServer.closeSession). */
+  /** Closes the socket after a half-close if the peer does not (Hub.closeSession). */
   lingerTimer: ReturnType<typeof setTimeout> | undefined;
-  /** Closes the connection if it has not logged in in time (cleared at close). */
-  loginTimer: ReturnType<typeof setTimeout> | undefined;
-  /** The client's address key (see addressKey), which per-address limits count by. */
-  address = "";
-  /** Counted against the connection limits (Guard.admit), or refused and being told why. */
-  admitted = false;
-  refusing = false;
   /** Resolves once the socket is closed: until then it counts against the limits. */
   readonly socketClosed = Promise.withResolvers<void>();
-  /** framesPerSecond/frameBurst, and maxBadFramesPerMinute (set by the server at accept). */
-  frames = new TokenBucket(0, 0);
-  badFrames = new TokenBucket(0, 0);
-  /** Whether a bad frame was logged already: one log line per connection, not per frame. */
-  badLogged = false;
-  /** performance.now() when bytes last arrived, and whether a ping went out since (idle). */
-  lastHeard = performance.now();
-  pinged = false;
-  /** The handler context for this session, made once (see plugin_host.ts). */
+  /** The guard's accounting of this connection: written by guard.ts only. */
+  readonly guard = new GuardState();
+  /** The handler context for this session, made once (dispatch.ts). */
   ctx: HandlerCtx | undefined;
-  /** The answer of the last pipelined request still waiting (see router.ts), and how many
-   *  are waiting. */
-  pipeline: Promise<void> | undefined;
-  pipelineDepth = 0;
+  /** Answers of pipelined requests still waiting: written by lines.ts only. */
+  readonly pipeline: Pipeline = { last: undefined, depth: 0 };
   /** Per-plugin state created by ServerApi.sessionState. */
   readonly state = new Map<object, unknown>();
   readonly outbox: Outbox;

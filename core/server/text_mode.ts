@@ -3,7 +3,7 @@
  * plugins' text commands, turned into an ordinary frame and routed like any other; replies
  * and pushed frames are rendered as readable lines by the plugins' renderers.
  */
-import { ChatError, ERROR_CODES } from "../../protocol/errors.ts";
+import { ChatError, CORE_ERRORS } from "../../protocol/errors.ts";
 import type { RawFrame } from "../../protocol/spec.ts";
 import type { Hub } from "./hub.ts";
 import type { ServerSession } from "./session.ts";
@@ -41,5 +41,5 @@ export async function handleTextLine(hub: Hub, s: ServerSession, line: string) {
     return;
   }
   // Not a violation: people mistype (the frame budget still holds a script sending junk).
-  hub.error(s, "UNKNOWN_COMMAND", `${ERROR_CODES.UNKNOWN_COMMAND}; type server:help`);
+  hub.error(s, "UNKNOWN_COMMAND", `${CORE_ERRORS.UNKNOWN_COMMAND}; type server:help`);
 }

@@ -17,16 +17,17 @@ export function say(s: ServerSession, text: string) {
 export function renderText(registry: Registry, frame: Record<string, unknown>): string {
   const type = String(frame.type);
   const render = registry.renderers.get(type);
-  if (render) return withoutBidiControls(replayPrefix(frame) + render(frame));
+  if (render) return withoutBidiControls(replayPrefix(registry, frame) + render(frame));
   if (type === "error") return `error ${frame.code}: ${frame.message}`;
   if (type === "session.closing") return `closing ${frame.code}: ${frame.message}`;
   const { type: _t, ...rest } = frame;
   return `${type} ${JSON.stringify(rest)}`;
 }
 
-/** A missed message is marked with its send time, as in the client (core/client/show.ts). */
-function replayPrefix(frame: Record<string, unknown>): string {
-  if (frame.replay === undefined || typeof frame.ts !== "number") return "";
-  const when = new Date(frame.ts).toISOString().slice(0, 16).replace("T", " ");
-  return frame.replay === "missed" ? `(while you were away) [${when} UTC] ` : `[${when} UTC] `;
+/** A replayed frame is marked as the journal's plugin says (ServerApi.text.replayed). */
+function replayPrefix(registry: Registry, frame: Record<string, unknown>): string {
+  const { replay, ts } = frame;
+  // Plain text marks only a replay with its time (the log always stores one).
+  if ((replay !== "missed" && replay !== "history") || typeof ts !== "number") return "";
+  return registry.replayed?.fn({ replay, ts }) ?? "";
 }

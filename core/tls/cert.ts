@@ -140,7 +140,7 @@ export function serverNames(host: string, extra: string[] = []): string[] {
 
 /**
  * The server's own certificate, made on first start and then reused forever: regenerating it
- * would change the fingerprint every student pinned and make them all see KEY_CHANGED.
+ * would change the fingerprint every student pinned and make them all see CERT_CHANGED.
  */
 export async function loadOrCreateServerTls(dataDir: string, names: string[]): Promise<ServerTls> {
   const certPath = `${dataDir}/tls/cert.pem`;

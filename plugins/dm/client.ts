@@ -1,8 +1,8 @@
 import { type ClientApi, type ClientCtx, UsageError } from "../types.ts";
-import { DmAck, DmMessage, DmSend, SEALED_PLACEHOLDER, TO_USER_LINE } from "./protocol.ts";
+import { DmMessage, DmSend, SEALED_PLACEHOLDER, TO_USER_LINE } from "./protocol.ts";
 
 async function send(ctx: ClientCtx, receiver: string, text: string) {
-  const ack = DmAck.decode(await ctx.request(DmSend, { receiver, text }));
+  const ack = await ctx.request(DmSend, { receiver, text });
   const { dim, name } = ctx.ui.style;
   ctx.ui.line(`${dim("->")} ${name(ack.receiver)}: ${text}`);
   if (ack.status === "stored") {

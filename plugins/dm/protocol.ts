@@ -28,7 +28,15 @@ function body(f: RawFrame): DmBody {
 export const DmSend = message("dm.send", (f) => ({
   receiver: field.string(f, "receiver", { min: 1 }),
   ...body(f),
-}), { resend: true }); // queued while reconnecting, sent again until answered
+}), {
+  resend: true, // queued while reconnecting, sent again until answered
+  ack: (f) => ({
+    receiver: field.text(f, "receiver"),
+    ts: field.number(f, "ts"),
+    seq: field.optionalNumber(f, "seq"),
+    status: field.text(f, "status"),
+  }),
+});
 
 /** dm.message {sender, receiver, text | sealed, ts}: pushed to the receiver; ts is ms since
  *  the epoch. With the offline plugin it also carries `seq` (and `replay`, see PROTOCOL.md). */
@@ -37,10 +45,4 @@ export const DmMessage = message("dm.message", (f) => ({
   receiver: field.text(f, "receiver"),
   ...body(f),
   ts: field.number(f, "ts"),
-}));
-
-/** The ack of dm.send. */
-export const DmAck = message("ack", (f) => ({
-  receiver: field.text(f, "receiver"),
-  status: field.text(f, "status"),
 }));

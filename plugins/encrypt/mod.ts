@@ -5,12 +5,14 @@
  * the server, its store and its operator relay ciphertext they cannot read.
  */
 import type { Plugin } from "../types.ts";
+import { ENCRYPT_ERRORS } from "./errors.ts";
 import { encryptClient } from "./client.ts";
 import { ENCRYPT_MIGRATIONS, encryptServer } from "./server.ts";
 
 export const encrypt: Plugin = {
   name: "encrypt",
   summary: "end-to-end encrypted direct messages",
+  errors: ENCRYPT_ERRORS,
   requires: ["dm"],
   migrations: ENCRYPT_MIGRATIONS,
   server: encryptServer,

@@ -9,7 +9,7 @@ import { NAME_PATTERN } from "../../protocol/limits.ts";
 import type { ClientCtx } from "../types.ts";
 import type { Identity } from "./crypto.ts";
 import type { PeerKeys } from "./keystore.ts";
-import { EncryptKey, KeyAck } from "./protocol.ts";
+import { EncryptKey } from "./protocol.ts";
 
 /** What one running client knows: one for the whole run, keys and identity renewed at login. */
 export interface E2eState {
@@ -32,7 +32,7 @@ export const PLAIN_MARK = "[unencrypted] ";
 export async function keyOf(st: E2eState, ctx: ClientCtx, name: string, fresh = false) {
   const cached = st.keys.get(name.toLowerCase());
   if (cached && !fresh) return cached;
-  const ack = KeyAck.decode(await ctx.request(EncryptKey, { name }));
+  const ack = await ctx.request(EncryptKey, { name });
   // Pins are looked up by the name in the answer: one for someone else would slip past them.
   if (ack.name.toLowerCase() !== name.toLowerCase()) {
     throw new ChatError("E2E_FAILED", `asked for ${name}'s key, the server gave ${ack.name}'s`);

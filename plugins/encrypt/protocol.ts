@@ -14,16 +14,16 @@ function publicKey(v: unknown, key: string): string {
  *  says the server held a different one (another device, or a reinstall). */
 export const EncryptPublish = message("encrypt.publish", (f) => ({
   key: publicKey(f.key, "key"),
-}));
+}), { ack: (f) => ({ replaced: field.boolean(f, "replaced") }) });
 
 /** encrypt.key {name} -> ack {name, key} | NO_SUCH_USER: a user's public key; key is null if
  *  they have none. */
-export const EncryptKey = message("encrypt.key", (f) => ({ name: field.string(f, "name") }));
-
-export const KeyAck = message("ack", (f) => ({
-  name: field.text(f, "name"),
-  key: f.key === null ? null : publicKey(f.key, "key"),
-}));
+export const EncryptKey = message("encrypt.key", (f) => ({ name: field.string(f, "name") }), {
+  ack: (f) => ({
+    name: field.text(f, "name"),
+    key: f.key === null ? null : publicKey(f.key, "key"),
+  }),
+});
 
 /** encrypt.changed {name, key}: pushed to everyone online when a user publishes a new key, so
  *  nobody keeps sealing to the old one. */

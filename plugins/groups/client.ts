@@ -18,16 +18,13 @@ import {
   GroupOp,
   GroupOpped,
   GroupSend,
-  ListAck,
-  MembersAck,
-  SendAck,
   TO_ROOM_LINE,
 } from "./protocol.ts";
 import { memberCount, memberFlags, roomLine } from "./lines.ts";
 import { groupsPinsClient } from "./client_pins.ts";
 
 async function post(ctx: ClientCtx, room: string, text: string) {
-  const ack = SendAck.decode(await ctx.request(GroupSend, { room, text }));
+  const ack = await ctx.request(GroupSend, { room, text });
   const later = ack.stored ? `, ${ack.stored} when they connect` : "";
   ctx.ui.line(`${ctx.ui.style.dim("->")} [#${ack.room}] ${text}`);
   ctx.ui.notice(`#${ack.room}: ${ack.sent} got it now${later}`);
@@ -68,14 +65,14 @@ export function groupsClient(api: ClientApi) {
   });
   roomCommand("join", "join a room", async (room, ctx) => {
     const ack = await ctx.request(GroupJoin, { room });
-    ctx.ui.notice(`joined #${ack.room} (${memberCount(Number(ack.members))})`);
+    ctx.ui.notice(`joined #${ack.room} (${memberCount(ack.members)})`);
   });
   roomCommand("leave", "leave a room", async (room, ctx) => {
     const ack = await ctx.request(GroupLeave, { room });
     ctx.ui.notice(`left #${ack.room}`);
   }, ["part"]);
   roomCommand("members", "who is in a room, and who of them is online", async (room, ctx) => {
-    const ack = MembersAck.decode(await ctx.request(GroupMembers, { room }));
+    const ack = await ctx.request(GroupMembers, { room });
     const online = ack.members.filter((m) => m.online).length;
     const names = ack.members.map((m) => `${ctx.ui.style.name(m.name)}${memberFlags(m)}`);
     ctx.ui.notice(
@@ -88,7 +85,7 @@ export function groupsClient(api: ClientApi) {
     usage: "/rooms",
     summary: "list rooms, with member counts and whether you are in them",
     async run(_input, ctx) {
-      const { rooms } = ListAck.decode(await ctx.request(GroupList, {}));
+      const { rooms } = await ctx.request(GroupList, {});
       if (rooms.length === 0) return ctx.ui.notice("no rooms yet; /create <room> makes one");
       ctx.ui.notice(`rooms (${rooms.length}):`);
       for (const r of rooms) {
@@ -173,7 +170,7 @@ function groupsModerationClient(api: ClientApi) {
       async run(input, ctx) {
         if (input.args.length !== 2) throw new UsageError();
         const ack = await ctx.request(spec, { room: input.args[0], name: input.args[1] });
-        ctx.ui.notice(done(String(ack.room), String(ack.name)));
+        ctx.ui.notice(done(ack.room, ack.name));
       },
     });
   moderation(

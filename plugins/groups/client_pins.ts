@@ -9,8 +9,6 @@ import {
   GroupUnpinned,
   GroupWelcome,
   type Pin,
-  PinAck,
-  PinsAck,
 } from "./protocol.ts";
 import { pastText, pinLine, unpinnedText } from "./lines.ts";
 
@@ -36,7 +34,7 @@ export function groupsPinsClient(api: ClientApi) {
         throw new UsageError();
       }
       const seq = post === undefined ? {} : { seq: Number(post) };
-      const ack = PinAck.decode(await ctx.request(GroupPin, { room, ...seq }));
+      const ack = await ctx.request(GroupPin, { room, ...seq });
       ctx.ui.notice(`pinned in #${ack.room}: ${pinLine(ack.pin)}`);
     },
   });
@@ -59,7 +57,7 @@ export function groupsPinsClient(api: ClientApi) {
     summary: "list a room's pinned posts",
     async run(input, ctx) {
       if (input.args.length !== 1) throw new UsageError();
-      const ack = PinsAck.decode(await ctx.request(GroupPins, { room: input.args[0] }));
+      const ack = await ctx.request(GroupPins, { room: input.args[0] });
       showPins(ctx.ui, ack.room, ack.pins);
     },
   });

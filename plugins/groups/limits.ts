@@ -2,6 +2,7 @@
  *  invited to one room more than it allows is TOO_MANY_ROOMS. The class room does not count. */
 import { ChatError } from "../../protocol/errors.ts";
 import type { Room } from "./room.ts";
+import { count } from "../../protocol/settings.ts";
 
 /** Rooms an account may be in unless the server says otherwise. A student is in a handful of
  *  course and project rooms, so 100 never gets in anyone's way; the bound keeps one account
@@ -11,13 +12,14 @@ export const DEFAULT_MAX_ROOMS_PER_ACCOUNT = 100;
 /** The largest value the option takes: beyond it the limit would not bound anything. */
 export const MAX_ROOMS_PER_ACCOUNT_CEILING = 100_000;
 
-/** Plugin option check: what is wrong with a --max-rooms-per-account value, if anything. */
-export function maxRoomsProblem(value: string): string | undefined {
-  const n = Number(value);
-  return /^\d+$/.test(value) && n >= 1 && n <= MAX_ROOMS_PER_ACCOUNT_CEILING
-    ? undefined
-    : `expected a whole number from 1 to ${MAX_ROOMS_PER_ACCOUNT_CEILING}`;
-}
+/** `serve --max-rooms-per-account <n>`. */
+export const MAX_ROOMS_PER_ACCOUNT = count({
+  flag: "--max-rooms-per-account <n>",
+  help: "rooms one account may be in, the class room not counted (1-100000)",
+  default: DEFAULT_MAX_ROOMS_PER_ACCOUNT,
+  min: 1,
+  max: MAX_ROOMS_PER_ACCOUNT_CEILING,
+});
 
 /**
  * A check to run right before a join (no await in between: the store counts a join from
@@ -97,10 +99,20 @@ export const MAX_PINS_CEILING = 50;
  *  inside the client's 1 MiB frame cap and the 1 MiB default send queue, whatever the pins. */
 export const PINNED_TEXT_BUDGET = 24_000;
 
-/** Plugin option check: a whole number from `min` to `max`. */
-export function countProblem(min: number, max: number) {
-  return (value: string): string | undefined =>
-    /^\d+$/.test(value) && Number(value) >= min && Number(value) <= max
-      ? undefined
-      : `expected a whole number from ${min} to ${max}`;
-}
+/** `serve --join-history <n>`: 500 is the most a join may cost (rows read, frames sent). */
+export const JOIN_HISTORY = count({
+  flag: "--join-history <n>",
+  help: "past posts of a room a new member is given (0-500)",
+  default: DEFAULT_JOIN_HISTORY,
+  min: 0,
+  max: 500,
+});
+
+/** `serve --max-pins <n>`. */
+export const MAX_PINS = count({
+  flag: "--max-pins <n>",
+  help: `pinned posts a room may have (1-${MAX_PINS_CEILING})`,
+  default: DEFAULT_MAX_PINS,
+  min: 1,
+  max: MAX_PINS_CEILING,
+});

@@ -34,47 +34,68 @@ export function roomNameProblem(name: string): string | undefined {
 export const GroupCreate = message("groups.create", (f) => ({
   room: roomName(f),
   private: f.private === undefined ? false : field.boolean(f, "private"),
-}));
+}), { ack: (f) => ({ room: field.text(f, "room"), private: field.boolean(f, "private") }) });
 /** groups.join {room} -> ack {room, members} | NO_SUCH_ROOM | INVITE_ONLY | KICKED |
  *  TOO_MANY_ROOMS (--max-rooms-per-account; the class room does not count); joining twice is
  *  fine. */
-export const GroupJoin = message("groups.join", (f) => ({ room: roomName(f) }));
+export const GroupJoin = message("groups.join", (f) => ({ room: roomName(f) }), {
+  ack: (f) => ({ room: field.text(f, "room"), members: field.number(f, "members") }),
+});
 /** groups.leave {room} -> ack {room} | NO_SUCH_ROOM | NOT_A_MEMBER | CLASS_ROOM */
-export const GroupLeave = message("groups.leave", (f) => ({ room: roomName(f) }));
+export const GroupLeave = message("groups.leave", (f) => ({ room: roomName(f) }), {
+  ack: (f) => ({ room: field.text(f, "room") }),
+});
 /** groups.list {} -> ack {rooms: [RoomInfo]}: every room this account may see (private rooms
  *  only for their members, invitees and admins). */
-export const GroupList = message("groups.list", () => ({}));
+export const GroupList = message("groups.list", () => ({}), {
+  ack: (f) => ({ rooms: array(f, "rooms").map(roomInfo) }),
+});
 /** groups.members {room} -> ack {room, members: [{name, online, owner, founder, admin}]} |
  *  NO_SUCH_ROOM | NOT_A_MEMBER (a private room, asked by an outsider). `founder`: the account
  *  that created the room (an owner too); the class room has none. */
-export const GroupMembers = message("groups.members", (f) => ({ room: roomName(f) }));
+export const GroupMembers = message("groups.members", (f) => ({ room: roomName(f) }), {
+  ack: (f) => ({ room: field.text(f, "room"), members: array(f, "members").map(memberInfo) }),
+});
 /** groups.send {room, text} -> ack {room, ts, seq?, sent, stored} | NO_SUCH_ROOM |
  *  NOT_A_MEMBER | KICKED | ANNOUNCE_ONLY | TEXT_TOO_LONG: sent = members online now, stored = members who get it when
  *  they connect. */
 export const GroupSend = message("groups.send", (f) => ({
   room: roomName(f),
   text: field.text(f, "text", { min: 1 }),
-}), { resend: true }); // queued while reconnecting, sent again until answered
+}), {
+  resend: true, // queued while reconnecting, sent again until answered
+  ack: (f) => ({
+    room: field.text(f, "room"),
+    ts: field.number(f, "ts"),
+    seq: field.optionalNumber(f, "seq"),
+    sent: field.number(f, "sent"),
+    stored: field.number(f, "stored"),
+  }),
+});
 
 /** The moderation requests below are for owners of the room and server admins (NOT_ALLOWED
  *  for anyone else); `name` is an account (NO_SUCH_USER if none has it). */
 const target = (f: RawFrame) => ({ room: roomName(f), name: field.text(f, "name", { min: 1 }) });
+/** Their ack: the room and the account as the server names them. */
+const targetAck = {
+  ack: (f: RawFrame) => ({ room: field.text(f, "room"), name: field.text(f, "name") }),
+};
 /** groups.kick {room, name} -> ack {room, name} | NOT_A_MEMBER (they are not in it) |
  *  NOT_ALLOWED (also: kicking yourself, a server admin, or the room's founder unless you are a
  *  server admin): removes them and keeps them out until an owner invites them again. */
-export const GroupKick = message("groups.kick", target);
+export const GroupKick = message("groups.kick", target, targetAck);
 /** groups.op {room, name} -> ack {room, name} | NOT_A_MEMBER: makes a member an owner. */
-export const GroupOp = message("groups.op", target);
+export const GroupOp = message("groups.op", target, targetAck);
 /** groups.invite {room, name} -> ack {room, name} | TOO_MANY_ROOMS (they could not join): lets
  *  them join a private room (or rejoin after a kick); they are told if online, and see it in
  *  groups.list. */
-export const GroupInvite = message("groups.invite", target);
+export const GroupInvite = message("groups.invite", target, targetAck);
 /** groups.announce {room, on} -> ack {room, on}: announce-only on (only owners and admins
  *  post) or off. */
 export const GroupAnnounce = message("groups.announce", (f) => ({
   room: roomName(f),
   on: field.boolean(f, "on"),
-}));
+}), { ack: (f) => ({ room: field.text(f, "room"), on: field.boolean(f, "on") }) });
 
 /** groups.message {room, sender, text, ts}: a post, pushed to every other member (with seq,
  *  its post id; `replay: "history"` when it is a past post, see groups.welcome). */
@@ -131,21 +152,22 @@ const postId = (f: RawFrame, key: string) => {
 export const GroupPin = message(
   "groups.pin",
   (f) => ({ room: roomName(f), seq: postId(f, "seq") }),
+  { ack: (f) => ({ room: field.text(f, "room"), pin: pinOf(field.object(f, "pin")) }) },
 );
 /** groups.unpin {room, seq} -> ack {room, seq} | NO_SUCH_ROOM | NOT_ALLOWED | NO_SUCH_POST (not
  *  pinned). Members online get groups.unpinned. */
 export const GroupUnpin = message("groups.unpin", (f) => ({
   room: roomName(f),
   seq: postId(f, "seq") ?? field.number(f, "seq"),
-}));
+}), { ack: (f) => ({ room: field.text(f, "room"), seq: field.number(f, "seq") }) });
 /** groups.pins {room} -> ack {room, pins: [Pin]} (oldest pin first) | NO_SUCH_ROOM |
  *  NOT_A_MEMBER (a private room, asked by an outsider). */
-export const GroupPins = message("groups.pins", (f) => ({ room: roomName(f) }));
-export const PinAck = message("ack", (f) => ({
-  room: field.text(f, "room"),
-  pin: pinOf(field.object(f, "pin")),
-}));
-export const PinsAck = message("ack", (f) => ({ room: field.text(f, "room"), pins: pins(f) }));
+export const GroupPins = message("groups.pins", (f) => ({ room: roomName(f) }), {
+  ack: (f): { room: string; pins: readonly Pin[] } => ({
+    room: field.text(f, "room"),
+    pins: pins(f),
+  }),
+});
 /** groups.pinned {room, pin}: a post was pinned (to the room's members online). */
 export const GroupPinned = message("groups.pinned", (f) => ({
   room: field.text(f, "room"),
@@ -217,8 +239,8 @@ export interface RoomInfo {
   class: boolean;
 }
 
-export const ListAck = message("ack", (f) => ({
-  rooms: (Array.isArray(f.rooms) ? f.rooms : []).map((r: RawFrame): RoomInfo => ({
+function roomInfo(r: RawFrame): RoomInfo {
+  return {
     room: field.text(r, "room"),
     members: field.number(r, "members"),
     online: field.number(r, "online"),
@@ -227,22 +249,32 @@ export const ListAck = message("ack", (f) => ({
     announce: field.boolean(r, "announce"),
     invited: field.boolean(r, "invited"),
     class: field.boolean(r, "class"),
-  })),
-}));
+  };
+}
 
-export const MembersAck = message("ack", (f) => ({
-  room: field.text(f, "room"),
-  members: (Array.isArray(f.members) ? f.members : []).map((m: RawFrame) => ({
+/** One entry of groups.members' ack. */
+export interface MemberInfo {
+  name: string;
+  online: boolean;
+  owner: boolean;
+  founder: boolean;
+  admin: boolean;
+}
+
+function memberInfo(m: RawFrame): MemberInfo {
+  return {
     name: field.text(m, "name"),
     online: field.boolean(m, "online"),
     owner: field.boolean(m, "owner"),
     founder: field.boolean(m, "founder"),
     admin: field.boolean(m, "admin"),
-  })),
-}));
+  };
+}
 
-export const SendAck = message("ack", (f) => ({
-  room: field.text(f, "room"),
-  sent: field.number(f, "sent"),
-  stored: field.number(f, "stored"),
-}));
+/** An array field whose entries are objects, each checked by the caller's reader (which
+ *  refuses a non-object entry with BAD_FRAME, see field.object). */
+function array(f: RawFrame, key: string): RawFrame[] {
+  const v = f[key];
+  if (!Array.isArray(v)) throw new ChatError("BAD_FRAME", `field "${key}" must be an array`);
+  return v;
+}

@@ -20,16 +20,15 @@ import { isFounder, type Room, Rooms } from "./store.ts";
 import { groupsModeration } from "./server_moderation.ts";
 import { groupsText } from "./server_text.ts";
 import { groupsPins, roomConv } from "./server_pins.ts";
-import { DEFAULT_MAX_ROOMS_PER_ACCOUNT, roomLimit } from "./limits.ts";
+import { MAX_ROOMS_PER_ACCOUNT, roomLimit } from "./limits.ts";
+import { CLASS_ROOM } from "./options.ts";
 import type { Groups } from "./groups.ts";
 
 export function groupsServer(api: ServerApi) {
   const rooms = new Rooms(api.db);
-  const classRoomName = api.option("class-room")[0];
+  const classRoomName = api.setting(CLASS_ROOM);
   let classRoom: Room | undefined;
-  const maxRooms = Number(
-    api.option("max-rooms-per-account")[0] ?? DEFAULT_MAX_ROOMS_PER_ACCOUNT,
-  );
+  const maxRooms = api.setting(MAX_ROOMS_PER_ACCOUNT);
 
   const online = (room: Room, except?: string): Session[] => {
     const out: Session[] = [];

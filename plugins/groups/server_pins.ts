@@ -16,7 +16,7 @@ import {
 import { Pins } from "./pins.ts";
 import type { Room } from "./store.ts";
 import type { Groups } from "./groups.ts";
-import { DEFAULT_JOIN_HISTORY, DEFAULT_MAX_PINS, PINNED_TEXT_BUDGET } from "./limits.ts";
+import { JOIN_HISTORY, MAX_PINS, PINNED_TEXT_BUDGET } from "./limits.ts";
 
 /** The message log's name for a room's conversation. */
 export const roomConv = (r: Room) => roomConversation(r.name);
@@ -24,8 +24,8 @@ export const roomConv = (r: Room) => roomConversation(r.name);
 export function groupsPins(g: Groups) {
   const { api, rooms } = g;
   const pins = new Pins(api.db);
-  const joinHistory = Number(api.option("join-history")[0] ?? DEFAULT_JOIN_HISTORY);
-  const maxPins = Number(api.option("max-pins")[0] ?? DEFAULT_MAX_PINS);
+  const joinHistory = api.setting(JOIN_HISTORY);
+  const maxPins = api.setting(MAX_PINS);
   const posts = () => api.service<PostsService>("offline.posts");
   api.onStartup(() => pins.load());
 

@@ -6,17 +6,17 @@ import {
   GroupJoined,
   GroupKicked,
   GroupLeft,
+  GroupList,
+  GroupMembers,
   GroupMessage,
   GroupMode,
   GroupOpped,
+  GroupPin,
   GroupPinned,
+  GroupPins,
   GroupSend,
   GroupUnpinned,
   GroupWelcome,
-  ListAck,
-  MembersAck,
-  PinAck,
-  PinsAck,
   TO_ROOM_LINE,
 } from "./protocol.ts";
 import { memberFlags, pastText, pinLine, roomLine, unpinnedText } from "./lines.ts";
@@ -56,7 +56,7 @@ export function groupsText(api: ServerApi) {
     match: cmd("(?:rooms|groups)", ""),
     toFrame: () => ({ type: "groups.list" }),
     ack: (r) => {
-      const rooms = ListAck.decode(r).rooms;
+      const rooms = GroupList.decodeAck(r).rooms;
       if (rooms.length === 0) return "no rooms yet";
       return rooms.map(roomLine)
         .join("\n");
@@ -68,7 +68,7 @@ export function groupsText(api: ServerApi) {
     match: cmd("members", "\\s+(\\S+)"),
     toFrame: (m) => ({ type: "groups.members", room: m[1] }),
     ack: (r) => {
-      const a = MembersAck.decode(r);
+      const a = GroupMembers.decodeAck(r);
       return `#${a.room}: ` + a.members.map((m) => `${m.name}${memberFlags(m)}`).join(", ");
     },
   });
@@ -99,7 +99,7 @@ export function groupsText(api: ServerApi) {
     ack: (r) =>
       r.pin === undefined
         ? `unpinned post ${r.seq} in #${r.room}`
-        : `pinned in #${r.room}: ${pinLine(PinAck.decode(r).pin)}`,
+        : `pinned in #${r.room}: ${pinLine(GroupPin.decodeAck(r).pin)}`,
   });
   t.command({
     usage: "/pins <room>",
@@ -107,7 +107,7 @@ export function groupsText(api: ServerApi) {
     match: cmd("pins", "\\s+(\\S+)"),
     toFrame: (m) => ({ type: "groups.pins", room: m[1] }),
     ack: (r) => {
-      const a = PinsAck.decode(r);
+      const a = GroupPins.decodeAck(r);
       return a.pins.length ? a.pins.map(pinLine).join("\n") : `no pinned posts in #${a.room}`;
     },
   });

@@ -4,7 +4,6 @@ import { type ClientApi, UsageError } from "../types.ts";
 import {
   HISTORY_DEFAULT,
   HISTORY_MAX,
-  HistoryAck,
   missedText,
   OfflineHistory,
   OfflineSummary,
@@ -46,9 +45,11 @@ export function offlineClient(api: ClientApi) {
           throw new UsageError(`n is a whole number from 1 to ${HISTORY_MAX}`);
         }
       }
-      const ack = HistoryAck.decode(
-        await ctx.request(OfflineHistory, { with: who, limit, ...(before ? { before } : {}) }),
-      );
+      const ack = await ctx.request(OfflineHistory, {
+        with: who,
+        limit,
+        ...(before ? { before } : {}),
+      });
       await ctx.settled();
       if (ack.count === 0) {
         return ctx.ui.notice(`no ${before ? "older " : ""}messages with ${who}`);

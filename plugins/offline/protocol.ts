@@ -45,13 +45,9 @@ export const OfflineHistory = message("offline.history", (f) => {
     limit,
     before: field.optionalNumber(f, "before"),
   };
+}, {
+  ack: (f) => ({ count: field.number(f, "count"), oldest: field.optionalNumber(f, "oldest") }),
 });
-
-/** The ack of offline.history, as the client reads it. */
-export const HistoryAck = message("ack", (f) => ({
-  count: field.number(f, "count"),
-  oldest: field.optionalNumber(f, "oldest"),
-}));
 
 function badField(key: string, why: string) {
   return new ChatError("BAD_FRAME", `field "${key}" ${why}`);

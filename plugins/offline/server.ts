@@ -3,9 +3,12 @@ import { plural } from "../../protocol/words.ts";
 import { ChatError } from "../../protocol/errors.ts";
 import { dmConversation, roomConversation, type ServerApi } from "../types.ts";
 import { MessageLog } from "./journal.ts";
-import { HistoryAck, missedText, OfflineHistory, OfflineSummary } from "./protocol.ts";
+import { missedText, OfflineHistory, OfflineSummary } from "./protocol.ts";
 import * as store from "./store.ts";
 import { type PostsService, postsService } from "./posts.ts";
+import { RETENTION } from "./options.ts";
+import { replayMark } from "./replays.ts";
+import { utcTime } from "../../protocol/words.ts";
 
 /** How often retention prunes: hourly keeps the log within an hour of the promise, and one
  *  DELETE an hour costs nothing. */
@@ -15,13 +18,14 @@ const DAY_MS = 24 * 3600 * 1000;
 export function offlineServer(api: ServerApi) {
   const log = new MessageLog(api);
   api.journal(log);
+  api.text.replayed((m) => replayMark(m, m.ts === undefined ? undefined : utcTime(m.ts)));
   api.onLogin((s) => log.login(s));
   api.provide<PostsService>("offline.posts", postsService(api.db));
 
   let pruner: ReturnType<typeof setInterval> | undefined;
   api.onStartup(async () => {
     await log.open();
-    const days = api.limits.retentionDays;
+    const days = api.setting(RETENTION);
     if (days > 0) {
       const prune = async () => {
         const n = await store.prune(api.db, Date.now() - days * DAY_MS);
@@ -73,7 +77,7 @@ export function offlineServer(api: ServerApi) {
       with: m[1],
       ...(m[2] ? { limit: Number(m[2]) } : {}),
     }),
-    ack: (r) => `end of history (${plural(HistoryAck.decode(r).count, "message")})`,
+    ack: (r) => `end of history (${plural(OfflineHistory.decodeAck(r).count, "message")})`,
   });
   api.text.render(
     OfflineSummary,

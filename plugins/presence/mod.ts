@@ -7,29 +7,16 @@ import {
   PresenceJoined,
   PresenceLeft,
   PresenceWho,
-  WhoResult,
 } from "./protocol.ts";
-import { DEFAULT_PRESENCE_WINDOW_MS, MAX_PRESENCE_WINDOW_MS, Notices } from "./notices.ts";
+import { Notices, PRESENCE_WINDOW } from "./notices.ts";
 
 export const presence: Plugin = {
   name: "presence",
   summary: "who is online; join and leave notices to the people you share a room or chat with",
-  options: [{
-    flags: "--presence-window <ms>",
-    description: "join/leave notices to one person within this time go out as one (0: never " +
-      `combine; up to ${MAX_PRESENCE_WINDOW_MS})`,
-    default: String(DEFAULT_PRESENCE_WINDOW_MS),
-    check: (v) =>
-      /^\d+$/.test(v) && Number(v) <= MAX_PRESENCE_WINDOW_MS
-        ? undefined
-        : `expected a whole number of milliseconds from 0 to ${MAX_PRESENCE_WINDOW_MS}`,
-  }],
+  options: [PRESENCE_WINDOW],
 
   server(api) {
-    const notices = new Notices(
-      api,
-      Number(api.option("presence-window")[0] ?? DEFAULT_PRESENCE_WINDOW_MS),
-    );
+    const notices = new Notices(api, api.setting(PRESENCE_WINDOW));
     api.on(PresenceWho, () => ({ users: api.sessions.names() }));
     api.onLogin((s) => tellRelated(api, notices, s, { name: s.name! }));
     api.onLogout((s, reason) => {
@@ -45,7 +32,7 @@ export const presence: Plugin = {
       summary: "list who is online",
       match: /^(?:server:|\/)(?:who|users)$/i,
       toFrame: () => ({ type: PresenceWho.type }),
-      ack: (r) => online(WhoResult.decode(r).users),
+      ack: (r) => online(PresenceWho.decodeAck(r).users),
     });
     api.text.render(PresenceJoined, (m) => `* ${m.name} joined`);
     api.text.render(PresenceLeft, (m) => `* ${m.name} left (${m.reason})`);
@@ -59,7 +46,7 @@ export const presence: Plugin = {
       usage: "/who",
       summary: "list who is online",
       async run(_input, ctx) {
-        const { users } = WhoResult.decode(await ctx.request(PresenceWho, {}));
+        const { users } = await ctx.request(PresenceWho, {});
         ctx.ui.notice(online(users.map(ctx.ui.style.name)));
       },
     });

@@ -5,6 +5,7 @@
  * logging in costs each person at most one frame per window, not one per classmate.
  */
 import type { ServerApi, Session } from "../types.ts";
+import { count } from "../../protocol/settings.ts";
 import { PresenceChanges, PresenceJoined, PresenceLeft, SHOWN_NAMES } from "./protocol.ts";
 
 /** The presence window (`serve --presence-window <ms>`). One second: a single login is still
@@ -13,6 +14,16 @@ import { PresenceChanges, PresenceJoined, PresenceLeft, SHOWN_NAMES } from "./pr
 export const DEFAULT_PRESENCE_WINDOW_MS = 1000;
 /** The largest window the option takes: longer would make notices stale. */
 export const MAX_PRESENCE_WINDOW_MS = 60_000;
+/** `serve --presence-window <ms>`. */
+export const PRESENCE_WINDOW = count({
+  flag: "--presence-window <ms>",
+  help: "join/leave notices to one person within this time go out as one (0: never combine; " +
+    `up to ${MAX_PRESENCE_WINDOW_MS})`,
+  default: DEFAULT_PRESENCE_WINDOW_MS,
+  min: 0,
+  max: MAX_PRESENCE_WINDOW_MS,
+  unit: "ms",
+});
 
 /** A change for one recipient: `name` joined, or left (with the reason). */
 interface Change {

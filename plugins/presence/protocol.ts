@@ -4,8 +4,9 @@ import { field, message } from "../../protocol/spec.ts";
 
 /** presence.who {} -> ack {users: string[]} (sorted, case-insensitively): everyone online,
  *  related or not. */
-export const PresenceWho = message("presence.who", () => ({}));
-export const WhoResult = message("ack", (f) => ({ users: field.textArray(f, "users") }));
+export const PresenceWho = message("presence.who", () => ({}), {
+  ack: (f) => ({ users: field.textArray(f, "users") }),
+});
 
 /** presence.joined {name}: pushed to the users related to `name`, online, when it logs in. */
 export const PresenceJoined = message(

@@ -12,13 +12,13 @@ import {
   FileOffer,
   FileStored,
   FileVerified,
-  OfferAck,
   sizeText,
 } from "./protocol.ts";
 import { Outgoing, readChunk } from "./sending.ts";
 import { receiveFiles } from "./receiving.ts";
 import { safeFileName } from "./names.ts";
 import { Progress } from "./progress.ts";
+import { DOWNLOADS } from "./options.ts";
 import { PLAIN_CHUNK, sealBytes, sealCheck, SEALED_NAME, sealedSize, sealFor } from "./sealing.ts";
 
 /** Where a typed path points (see userPath), said wherever /sendfile's usage is shown. */
@@ -38,7 +38,7 @@ export function sendfileClient(api: ClientApi) {
     api,
     () =>
       userPath(
-        api.option("downloads")[0] ?? DEFAULT_DOWNLOADS,
+        api.setting(DOWNLOADS),
         "give connect --downloads",
         api.homeDir(),
       ),
@@ -76,7 +76,7 @@ export function sendfileClient(api: ClientApi) {
       const offer = e2e
         ? { to, name: SEALED_NAME, size: sealedSize(size), sealed: e2e.sealed }
         : { to, room, name, size };
-      const ack = OfferAck.decode(await ctx.request(FileOffer, offer));
+      const ack = await ctx.request(FileOffer, offer);
       const t = new Outgoing(ack.window);
       sending.set(ack.file, t);
       const label = room === undefined ? to! : `#${room}`;
@@ -157,9 +157,6 @@ export function sendfileClient(api: ClientApi) {
     await incoming.cancelled(file, ui, code, message);
   });
 }
-
-/** Where files land unless `connect --downloads` says otherwise. */
-export const DEFAULT_DOWNLOADS = "~/Downloads/ClassChat";
 
 /**
  * A path as the person typed it: `~` and `~/...` are their home, and a relative path is from

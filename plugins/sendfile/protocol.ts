@@ -69,16 +69,16 @@ export const FileOffer = message("sendfile.offer", (f): Offer => {
     size: sizeOf(f),
     sealed: sealedOf(f, "sealed", MAX_SEALED),
   };
+}, {
+  /** `stored`: the server keeps the file (the receiver is away, or it is for a room) and
+   *  hands it on as each recipient connects; otherwise it is relayed live. */
+  ack: (f) => ({
+    file: fileId(f),
+    chunk: index(f, "chunk"),
+    window: index(f, "window"),
+    stored: field.optional(f, "stored", () => field.boolean(f, "stored")) ?? false,
+  }),
 });
-
-/** `stored`: the server keeps the file (the receiver is away, or it is for a room) and hands
- *  it on as each recipient connects; otherwise it is relayed live. */
-export const OfferAck = message("ack", (f) => ({
-  file: fileId(f),
-  chunk: index(f, "chunk"),
-  window: index(f, "window"),
-  stored: field.optional(f, "stored", () => field.boolean(f, "stored")) ?? false,
-}));
 
 /** sendfile.incoming {file, from, name, size, room?, sealed?, kept?, sent?}: pushed to the
  *  receiver when a transfer to it starts. `kept`: it comes from the server's store (the

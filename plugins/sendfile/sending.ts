@@ -1,6 +1,6 @@
 /** The sending side of one transfer, a client's or the server's delivering a kept file: the
  *  credit window, and how it ends. */
-import { ChatError, type ErrorCode, isErrorCode } from "../../protocol/errors.ts";
+import { ChatError, ERROR_CODE_PATTERN } from "../../protocol/errors.ts";
 
 /** How a transfer ended well: the receiver's verdict, or the server kept the file. */
 export type Outcome =
@@ -51,7 +51,7 @@ export class Outgoing {
   }
 
   fail(message: string, code = "TRANSFER_CANCELLED"): void {
-    const c: ErrorCode = isErrorCode(code) ? code : "TRANSFER_CANCELLED";
+    const c = ERROR_CODE_PATTERN.test(code) ? code : "TRANSFER_CANCELLED";
     this.#failure ??= new ChatError(c, message);
     this.#settle.reject(this.#failure);
     this.#wakeUp();

@@ -10,7 +10,7 @@ import { Relay } from "./relay.ts";
 import { type Target, Upload } from "./upload.ts";
 import { Deliveries } from "./delivery.ts";
 import { FileStore } from "./store.ts";
-import { parseDuration, parseSize } from "../../protocol/units.ts";
+import { FILE_QUOTA, FILE_TTL, MAX_FILE_SIZE, TRANSFER_TIMEOUT } from "./options.ts";
 import {
   CHUNK_BYTES,
   FileAck,
@@ -22,29 +22,17 @@ import {
   MAX_TRANSFERS_PER_SESSION,
 } from "./protocol.ts";
 
-/** Largest file kept for people away and rooms: lecture slides and recordings of a few
- *  minutes fit; bigger files can still go live to someone online. */
-export const DEFAULT_MAX_FILE_SIZE = "100MiB";
-/** Space for all kept files together: fifty of the largest, on a disk a department spares. */
-export const DEFAULT_FILE_QUOTA = "5GiB";
-/** How long a kept file waits for its recipients: two weeks covers a student away for a
- *  week of term; 0 keeps files until everyone got them. */
-export const DEFAULT_FILE_TTL = "14d";
-/** A transfer in which nothing moved for this long is cancelled: a peer that stopped sending
- *  or acknowledging must not hold a reader's live slot or the store's space. A minute is far
- *  beyond any pause of a working client (each chunk is acknowledged as it is written). */
-export const DEFAULT_TRANSFER_TIMEOUT = "60s";
 /** How often expired files are swept, at most (sooner for a short --file-ttl). */
 const SWEEP_MS = 10 * 60 * 1000;
 
 export function sendfileServer(api: ServerApi) {
   const flows = new Flows(api);
   const limits = {
-    maxFileSize: parseSize(api.option("max-file-size")[0] ?? DEFAULT_MAX_FILE_SIZE)!,
-    quota: parseSize(api.option("file-quota")[0] ?? DEFAULT_FILE_QUOTA)!,
-    ttlMs: parseDuration(api.option("file-ttl")[0] ?? DEFAULT_FILE_TTL)!,
+    maxFileSize: api.setting(MAX_FILE_SIZE),
+    quota: api.setting(FILE_QUOTA),
+    ttlMs: api.setting(FILE_TTL),
   };
-  const idleMs = parseDuration(api.option("transfer-timeout")[0] ?? DEFAULT_TRANSFER_TIMEOUT)!;
+  const idleMs = api.setting(TRANSFER_TIMEOUT);
   // With an in-memory store the files go to a temporary directory, removed at shutdown.
   let dir = api.dataDir ? `${api.dataDir}/files` : "";
   let store!: FileStore;

@@ -43,8 +43,8 @@ Deno.test("login budget - sessions are counted by their address key on login, re
     const b = await from(h, "127.0.0.3");
     // The guard keys an IPv4 client by its address, port and all.
     const [sa, sb] = [sessionFrom(h, "127.0.0.2"), sessionFrom(h, "127.0.0.3")];
-    assert.deepEqual([sa.address, sb.address], ["127.0.0.2", "127.0.0.3"]);
-    sa.address = sb.address = key;
+    assert.deepEqual([sa.guard.address, sb.guard.address], ["127.0.0.2", "127.0.0.3"]);
+    sa.guard.address = sb.guard.address = key;
     try {
       // session.login: a's two wrong passwords lock the pair (Prof, key), b included.
       for (let i = 0; i < 2; i++) {
@@ -66,8 +66,8 @@ Deno.test("login budget - sessions are counted by their address key on login, re
       );
     } finally {
       // The guard counts connections per key: give them back under the keys it counted.
-      sa.address = "127.0.0.2";
-      sb.address = "127.0.0.3";
+      sa.guard.address = "127.0.0.2";
+      sb.guard.address = "127.0.0.3";
     }
   }, { limits: { loginFailuresPerAccount: 2, loginBadTokensPerAddress: 2 } });
 });

@@ -119,7 +119,7 @@ Deno.test("trust - asking: yes pins, no refuses and saves nothing", async () => 
   await Deno.remove(dir, { recursive: true });
 });
 
-Deno.test("trust - a new key on the same host and port is KEY_CHANGED, pin kept", async () => {
+Deno.test("trust - a new key on the same host and port is CERT_CHANGED, pin kept", async () => {
   const before = await helloServer();
   const { dir, path, opts, key } = await setup(before.port);
   (await connectTrusted({ ...opts, trust: before.fingerprint })).conn.close();
@@ -130,7 +130,7 @@ Deno.test("trust - a new key on the same host and port is KEY_CHANGED, pin kept"
   const ask = () => Promise.reject(new Error("must not ask"));
   await assert.rejects(
     connectTrusted({ ...opts, ask, trust: after.fingerprint }),
-    trustError("KEY_CHANGED", "HAS CHANGED", path, key, before.fingerprint, after.fingerprint),
+    trustError("CERT_CHANGED", "HAS CHANGED", path, key, before.fingerprint, after.fingerprint),
   );
   assert.equal((await KnownHosts.load(path)).get(key)?.fingerprint, before.fingerprint);
   await after.close();

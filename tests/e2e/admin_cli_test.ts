@@ -6,7 +6,7 @@
 import assert from "node:assert/strict";
 import { TestClient, withServer } from "../harness.ts";
 import { runCli, type ServerProcess, spawnServer } from "../process.ts";
-import { MembersAck } from "../../plugins/groups/protocol.ts";
+import { GroupMembers } from "../../plugins/groups/protocol.ts";
 
 const ROOT = new URL("../../", import.meta.url).pathname;
 const MAIN = `${ROOT}main.ts`;
@@ -40,7 +40,7 @@ async function adminFlag(server: ServerProcess, name: string, password: string) 
   await c.ok("session.login", { name, password });
   const room = `r${crypto.randomUUID().slice(0, 8)}`;
   await c.ok("groups.create", { room });
-  const members = MembersAck.decode(await c.ok("groups.members", { room })).members;
+  const members = GroupMembers.decodeAck(await c.ok("groups.members", { room })).members;
   await c.ok("session.quit");
   c.close();
   return members.find((m) => m.name === name)?.admin;

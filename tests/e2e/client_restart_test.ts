@@ -64,7 +64,7 @@ Deno.test("client robustness - a server whose key changed during a reconnect: th
     await alice.waitFor(/^\* reconnecting in /);
     // The same port, a new data directory: a new certificate.
     server = await spawnServer(["--port", String(server.port)]);
-    await alice.waitFor(/^! KEY_CHANGED: @+$/, 20_000);
+    await alice.waitFor(/^! CERT_CHANGED: @+$/, 20_000);
     await alice.waitFor(/^IT IS POSSIBLE THAT SOMEONE IS DOING SOMETHING NASTY!$/);
     await alice.waitFor(/^ {2}server now shows: {4}[0-9a-f:]+$/i);
     const r = await alice.end();

@@ -231,6 +231,8 @@ function duplicatingServer(seqs: number[]) {
           ? { name: f.name, exists: true }
           : f.type === "session.login"
           ? { name: f.name, created: false, token: "t" }
+          : f.type === "encrypt.publish"
+          ? { replaced: false }
           : {};
         await write({ type: "ack", re: f.id, ...result });
         if (f.type === "session.login") {

@@ -3,10 +3,10 @@
 import assert from "node:assert/strict";
 import { DatabaseSync } from "node:sqlite";
 import { startServer, type TestClient, withServer } from "../harness.ts";
-import { MembersAck } from "../../plugins/groups/protocol.ts";
+import { GroupMembers } from "../../plugins/groups/protocol.ts";
 
 const membersOf = async (c: TestClient, room: string) =>
-  MembersAck.decode(await c.ok("groups.members", { room })).members;
+  GroupMembers.decodeAck(await c.ok("groups.members", { room })).members;
 /** [name, owner, founder] per member, as the listing gives them. */
 const roles = async (c: TestClient, room: string) =>
   (await membersOf(c, room)).map((m) => [m.name, m.owner, m.founder]);

@@ -2,11 +2,11 @@
  *  op, invite, announce-only, private rooms, and the class room every account is in. */
 import assert from "node:assert/strict";
 import { startServer, type TestClient, withServer } from "../harness.ts";
-import { ListAck, MembersAck } from "../../plugins/groups/protocol.ts";
+import { GroupList, GroupMembers } from "../../plugins/groups/protocol.ts";
 
-const roomsOf = async (c: TestClient) => ListAck.decode(await c.ok("groups.list")).rooms;
+const roomsOf = async (c: TestClient) => GroupList.decodeAck(await c.ok("groups.list")).rooms;
 const membersOf = async (c: TestClient, room: string) =>
-  MembersAck.decode(await c.ok("groups.members", { room })).members;
+  GroupMembers.decodeAck(await c.ok("groups.members", { room })).members;
 
 Deno.test("groups - kick: only owners and admins; the kicked member is told, stays out, and an invite lets them back", () =>
   withServer(async (h) => {

@@ -6,7 +6,7 @@ import assert from "node:assert/strict";
 import { DatabaseSync } from "node:sqlite";
 import { type Harness, pw, startServer, TestClient, withServer } from "../harness.ts";
 import { PLUGINS } from "../../plugins/mod.ts";
-import { message } from "../../protocol/spec.ts";
+import { field, message } from "../../protocol/spec.ts";
 import type { Plugin } from "../../plugins/types.ts";
 
 /** Logs in a name that has an account, reading past the welcome. */
@@ -168,7 +168,9 @@ Deno.test("offline - /history: the last n of one conversation, oldest first, pag
   }));
 
 /** A stand-in for the groups plugin: posts to a room conversation through the same log. */
-const RoomPost = message("room.post", (f) => ({ text: String(f.text) }));
+const RoomPost = message("room.post", (f) => ({ text: String(f.text) }), {
+  ack: (f) => ({ sent: field.number(f, "sent"), stored: field.number(f, "stored") }),
+});
 const RoomMessage = message("room.message", (f) => ({ ...f }) as Record<string, unknown>);
 const testRoom: Plugin = {
   name: "room",
@@ -223,7 +225,7 @@ Deno.test("offline - stored messages survive a restart; retention prunes old one
     assert.equal((await bob2.expect("offline.summary")).count, 2, "kept forever by default");
     await h.close();
 
-    h = await startServer({ dataDir: dir, limits: { retentionDays: 2 } });
+    h = await startServer({ dataDir: dir, pluginOptions: { retention: ["2"] } });
     bob2 = await back(h, "Bob");
     assert.equal((await bob2.expect("offline.summary")).count, 1);
     assert.equal((await bob2.expect("dm.message")).text, "new");

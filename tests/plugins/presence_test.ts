@@ -118,9 +118,9 @@ Deno.test("presence - a combined notice reads as one line; --presence-window tak
     changesText({ joined: ["Ann", "Ben", "Cy"], left: [], joinedCount: 3, leftCount: 0 }),
     "Ann, Ben and Cy joined",
   );
-  const check = presence.options![0].check!;
-  assert.equal(check("0"), undefined);
-  assert.equal(check("60000"), undefined);
-  assert.match(check("60001")!, /0 to 60000/);
-  assert.match(check("1.5")!, /whole number/);
+  const window = presence.options![0];
+  assert.equal(window.read(["0"]), 0);
+  assert.equal(window.read(["60000"]), 60000);
+  assert.throws(() => window.read(["60001"]), /0 to 60000/);
+  assert.throws(() => window.read(["1.5"]), /whole number/);
 });

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { parseFrame } from "../../protocol/core.ts";
-import { ChatError, ERROR_CODES } from "../../protocol/errors.ts";
+import { ChatError, CORE_ERRORS } from "../../protocol/errors.ts";
 import { field, message } from "../../protocol/spec.ts";
 import { DmSend } from "../../plugins/dm/protocol.ts";
 
@@ -62,7 +62,7 @@ Deno.test("field.number - rejects non-finite and non-numbers", () => {
 });
 
 Deno.test("error codes - every code has a description and is upper snake case", () => {
-  for (const [code, text] of Object.entries(ERROR_CODES)) {
+  for (const [code, text] of Object.entries(CORE_ERRORS)) {
     assert.match(code, /^[A-Z][A-Z0-9_]*$/);
     assert.ok(text.length > 10);
   }

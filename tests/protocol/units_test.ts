@@ -1,5 +1,9 @@
 import assert from "node:assert/strict";
-import { checkDuration, checkSize, parseDuration, parseSize } from "../../protocol/units.ts";
+import { parseDuration, parseSize } from "../../protocol/units.ts";
+import { duration, size } from "../../protocol/settings.ts";
+
+const sizeOption = size({ flag: "--s <size>", help: "", default: "1" });
+const durationOption = duration({ flag: "--d <duration>", help: "", default: "0" });
 
 Deno.test("units - sizes: plain counts, SI and binary units, any case, spaces around", () => {
   const cases: [string, number][] = [
@@ -23,10 +27,10 @@ Deno.test("units - sizes: plain counts, SI and binary units, any case, spaces ar
 Deno.test("units - sizes that do not read as one are refused", () => {
   for (const text of ["", "MB", "-1", "1e3", "1,000", "10 XB", "1.MB", "0x10", "1 0MB", "1PB"]) {
     assert.equal(parseSize(text), undefined, text);
-    assert.match(checkSize(text)!, /expected a size/);
+    assert.throws(() => sizeOption.read([text]), /expected a size/);
   }
   assert.equal(parseSize("9000000TB"), undefined, "past the safe integers");
-  assert.equal(checkSize("100MiB"), undefined);
+  assert.equal(sizeOption.read(["100MiB"]), 100 * 1024 ** 2);
 });
 
 Deno.test("units - durations", () => {
@@ -38,7 +42,7 @@ Deno.test("units - durations", () => {
   assert.equal(parseDuration("2w"), 14 * 86_400_000);
   for (const text of ["", "14", "0d", "1y", "-1d", "d"]) {
     assert.equal(parseDuration(text), undefined, text);
-    assert.match(checkDuration(text)!, /expected a duration/);
+    assert.throws(() => durationOption.read([text]), /expected a duration/);
   }
-  assert.equal(checkDuration("14d"), undefined);
+  assert.equal(durationOption.read(["14d"]), 14 * 86_400_000);
 });
