@@ -324,6 +324,9 @@ export interface ClientApi {
   service<T>(name: string): T | undefined;
   /** Runs after each login (and re-login after a reconnect), before input is read. */
   onLogin(fn: (ctx: ClientCtx) => void | Promise<void>): void;
+  /** How a frame replayed from the message log is marked before it is shown (e.g. a dim
+   *  `(while you were away) [time] `): for the plugin that keeps the log; at most one. */
+  replayed(fn: (m: Replayed, ui: Ui) => string): void;
   /** The client's configuration directory, where it keeps what it must remember between runs
    *  (e.g. end-to-end keys); write private files in it with writePrivateFile. Ask when it is
    *  needed: it may be chosen after install. */
@@ -360,4 +363,21 @@ export interface Sealer {
   /** True if this computer has pinned `peer`'s key: something from them that arrives unsealed
    *  may have been read or written by the server, and should be marked so. */
   pinned(peer: string): boolean;
+}
+
+/** The "offline.posts" service: reads of the message log other plugins need without knowing
+ *  its tables (groups: a new member's view of a room's past, the post a /pin names). */
+/** A logged message: its frame as pushed, with its `seq`. */
+export interface LoggedPost {
+  seq: number;
+  frame: RawFrame;
+}
+
+export interface PostsService {
+  /** The last `limit` messages of `conv` that `account` did not send, from before it first
+   *  received any of them (never shown to it: a new member's view of a room's past; never a
+   *  post from a time it left the room and was out of it), oldest first. */
+  unseen(conv: string, account: string, limit: number): Promise<LoggedPost[]>;
+  /** The message `seq` of `conv`, or its latest message if `seq` is undefined. */
+  get(conv: string, seq: number | undefined): Promise<LoggedPost | undefined>;
 }

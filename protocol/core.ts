@@ -132,9 +132,13 @@ export const SessionAck = message("session.ack", (f) => ({
  *  log's id (increasing in delivery order); `replay`, "missed" (sent while this client was
  *  away) or "history" (asked for with /history: shown again, never acked); `ts`, send time. */
 export function loggedFields(f: RawFrame) {
-  const replay = f.replay === undefined ? undefined : field.text(f, "replay");
-  if (replay !== undefined && replay !== "missed" && replay !== "history") {
-    throw new ChatError("BAD_FRAME", `field "replay" must be "missed" or "history"`);
+  let replay: "missed" | "history" | undefined;
+  if (f.replay !== undefined) {
+    const r = field.text(f, "replay");
+    if (r !== "missed" && r !== "history") {
+      throw new ChatError("BAD_FRAME", `field "replay" must be "missed" or "history"`);
+    }
+    replay = r;
   }
   return { seq: field.optionalNumber(f, "seq"), replay, ts: field.optionalNumber(f, "ts") };
 }

@@ -4,7 +4,14 @@
  * usage or summary are start-up errors, like a missing help entry in Ergo.
  */
 import type { MessageSpec, RawFrame } from "../../protocol/spec.ts";
-import type { ClientApi, ClientCtx, CommandDef, Plugin, Ui } from "../../plugins/types.ts";
+import type {
+  ClientApi,
+  ClientCtx,
+  CommandDef,
+  Plugin,
+  Replayed,
+  Ui,
+} from "../../plugins/types.ts";
 import { configDir, homeDir } from "../config_dir.ts";
 import { optionName, readSetting } from "../../protocol/settings.ts";
 import { ErrorCatalog } from "../../protocol/errors.ts";
@@ -37,6 +44,8 @@ export interface ClientRegistry {
   onLogin: Array<(ctx: ClientCtx) => void | Promise<void>>;
   /** Services plugins offer each other by name (see ClientApi.provide). */
   services: Map<string, unknown>;
+  /** How a replayed frame is marked (ClientApi.replayed), and by whom. */
+  replayed: { plugin: string; fn: (m: Replayed, ui: Ui) => string } | undefined;
   /** The codes the client may show: the core's and its plugins' (Plugin.errors). */
   errors: ErrorCatalog;
 }
@@ -57,6 +66,7 @@ export function buildClientRegistry(
     onLogin: [],
     services: new Map(),
     errors: new ErrorCatalog(),
+    replayed: undefined,
   };
   const apiFor = (plugin: string): ClientApi => ({
     command(def) {
@@ -92,6 +102,12 @@ export function buildClientRegistry(
       entry[dir].push(fn as Intercept);
     },
     onLogin: (fn) => void reg.onLogin.push(fn),
+    replayed(fn) {
+      if (reg.replayed) {
+        throw new Error(`replays are marked by both ${reg.replayed.plugin} and ${plugin}`);
+      }
+      reg.replayed = { plugin, fn };
+    },
     setting: (def) => readSetting(def, options[optionName(def)]),
     provide(name, service) {
       if (!name.startsWith(plugin + ".") || reg.services.has(name)) {

@@ -10,7 +10,7 @@ import { ChatError } from "../../protocol/errors.ts";
 import { NAME_PATTERN } from "../../protocol/limits.ts";
 import { TrustError } from "./tls.ts";
 import type { RawFrame } from "../../protocol/spec.ts";
-import type { ClientCtx, Ui } from "../../plugins/types.ts";
+import type { ClientCtx, Replayed, Ui } from "../../plugins/types.ts";
 import type { ClientRegistry } from "./registry.ts";
 
 /** What an error code looks like; the error frame's decoder only checks it is a string. */
@@ -76,7 +76,9 @@ export class FrameShow {
       }
       await show.show(
         frame,
-        logged.replay ? prefixed(ui, replayPrefix(ui, logged)) : ui,
+        logged.replay
+          ? prefixed(ui, this.#replayMark({ replay: logged.replay, ts: logged.ts }))
+          : ui,
         this.direct,
       );
       if (fresh) this.#shownSeq(logged.seq!);
@@ -89,6 +91,11 @@ export class FrameShow {
       }
       this.report(whose(frame, e));
     }
+  }
+
+  /** A replayed frame is marked as the log's plugin says (ClientApi.replayed), if one does. */
+  #replayMark(m: Replayed): string {
+    return this.registry.replayed?.fn(m, this.ui) ?? "";
   }
 
   #shownSeq(seq: number) {
@@ -116,12 +123,6 @@ function whose(frame: RawFrame, e: unknown): unknown {
   if (!(e instanceof ChatError) || e.code !== "BAD_FRAME") return e;
   if (typeof sender !== "string" || !NAME_PATTERN.test(sender)) return e;
   return new ChatError(e.code, `a message from ${sender} was refused: ${e.message}`);
-}
-
-/** `(while you were away) [2026-11-20 23:04] ` for missed messages, the time for history. */
-function replayPrefix(ui: Ui, m: { replay?: string; ts?: number }): string {
-  const when = m.ts === undefined ? "" : `[${localTime(m.ts)}] `;
-  return ui.style.dim(m.replay === "missed" ? `(while you were away) ${when}` : when);
 }
 
 /** `YYYY-MM-DD HH:MM` in the computer's time zone ("unknown time" past what a Date holds). */

@@ -12,7 +12,7 @@ import { ChatError } from "../../protocol/errors.ts";
 import type { ClientApi, ClientCtx, Sealer } from "../types.ts";
 import { DmMessage, DmSend } from "../dm/protocol.ts";
 import { decodeSealed, isPublicKey, keyFingerprint, open, seal } from "./crypto.ts";
-import { fromB64u, toB64u } from "./encoding.ts";
+import { fromB64u, toB64u } from "../../protocol/base64url.ts";
 import { loadOrCreateIdentity, PeerKeys } from "./keystore.ts";
 import { EncryptChanged, EncryptPublish } from "./protocol.ts";
 import { e2eCommand, verifyCommand } from "./commands.ts";

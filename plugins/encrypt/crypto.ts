@@ -8,9 +8,7 @@
  * deriveBits also rejects low-order peer keys (an all-zero shared secret).
  */
 
-import { b64uBytes, fromB64u, randomBytes, toB64u } from "./encoding.ts";
-
-export { importFileKey, newFileKey, openChunk, sealChunk } from "./file_chunks.ts";
+import { b64uBytes, fromB64u, randomBytes, toB64u } from "../../protocol/base64url.ts";
 
 export const ALG = "X25519";
 const PUBLIC_KEY_BYTES = 32;

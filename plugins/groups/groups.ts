@@ -1,5 +1,5 @@
-/** What the groups server's handler files (server.ts, server_moderation.ts, server_pins.ts)
- *  share: made by server.ts, passed to the others. In its own file so that they need not import
+/** What the groups server's handler files (server.ts and the server_*.ts it calls) share:
+ *  made by server.ts, passed to the others. In its own file so that they need not import
  *  server.ts, which imports them. */
 import type { MessageSpec } from "../../protocol/spec.ts";
 import type { ServerApi } from "../types.ts";

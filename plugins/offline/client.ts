@@ -10,8 +10,13 @@ import {
 } from "./protocol.ts";
 
 const USAGE = `/history <user|@room> [n|more]`;
+import { replayMark } from "./replays.ts";
 
 export function offlineClient(api: ClientApi) {
+  // `(while you were away) [2026-11-20 23:04] ` before a missed message, the time before history.
+  api.replayed((m, ui) =>
+    ui.style.dim(replayMark(m, m.ts === undefined ? undefined : ui.time(m.ts)))
+  );
   api.on(OfflineSummary, (m, ui) => {
     if (m.count === 0) return;
     const span = m.first === undefined

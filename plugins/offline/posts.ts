@@ -3,23 +3,7 @@
  * knowing its tables. groups uses it to give a new member a room's recent posts and to find the
  * post a /pin names.
  */
-import type { RawFrame } from "../../protocol/spec.ts";
-import type { Db } from "../types.ts";
-
-/** A logged message: its frame as pushed, with its `seq`. */
-export interface LoggedPost {
-  seq: number;
-  frame: RawFrame;
-}
-
-export interface PostsService {
-  /** The last `limit` messages of `conv` that `account` did not send, from before it first
-   *  received any of them (never shown to it: a new member's view of a room's past; never a
-   *  post from a time it left the room and was out of it), oldest first. */
-  unseen(conv: string, account: string, limit: number): Promise<LoggedPost[]>;
-  /** The message `seq` of `conv`, or its latest message if `seq` is undefined. */
-  get(conv: string, seq: number | undefined): Promise<LoggedPost | undefined>;
-}
+import type { Db, PostsService } from "../types.ts";
 
 export function postsService(db: Db): PostsService {
   const post = (r: { seq: number; frame: string }) => ({ seq: r.seq, frame: JSON.parse(r.frame) });

@@ -1,11 +1,11 @@
 /** The offline plugin's server half: the journal, history and retention. */
 import { plural } from "../../protocol/words.ts";
 import { ChatError } from "../../protocol/errors.ts";
-import { dmConversation, roomConversation, type ServerApi } from "../types.ts";
+import { dmConversation, type PostsService, roomConversation, type ServerApi } from "../types.ts";
 import { MessageLog } from "./journal.ts";
 import { missedText, OfflineHistory, OfflineSummary } from "./protocol.ts";
 import * as store from "./store.ts";
-import { type PostsService, postsService } from "./posts.ts";
+import { postsService } from "./posts.ts";
 import { RETENTION } from "./options.ts";
 import { replayMark } from "./replays.ts";
 import { utcTime } from "../../protocol/words.ts";

@@ -8,8 +8,8 @@
  */
 import { ChatError } from "../../protocol/errors.ts";
 import type { ClientCtx, Sealer } from "../types.ts";
-import { fromB64u, randomBytes, toB64u } from "../encrypt/encoding.ts";
-import { importFileKey, newFileKey, openChunk, sealChunk } from "../encrypt/file_chunks.ts";
+import { fromB64u, randomBytes, toB64u } from "../../protocol/base64url.ts";
+import { importFileKey, newFileKey, openChunk, sealChunk } from "./file_crypto.ts";
 import { CHUNK_BYTES } from "./protocol.ts";
 
 /** What sealing adds to a chunk: a 12-byte IV and a 16-byte GCM tag. */

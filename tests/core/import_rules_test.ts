@@ -10,13 +10,9 @@ import { fileURLToPath } from "node:url";
 const ROOT = dirname(dirname(dirname(fileURLToPath(import.meta.url))));
 const PLUGINS = join(ROOT, "plugins");
 
-/** Imports that break the rule today, each to be removed by moving what it needs into
- *  plugins/types.ts or a service (issue 18). */
-const KNOWN: Record<string, string> = {
-  "plugins/sendfile/sealing.ts -> plugins/encrypt/encoding.ts": "base64url helpers",
-  "plugins/sendfile/sealing.ts -> plugins/encrypt/file_chunks.ts": "chunk encryption",
-  "plugins/groups/server_pins.ts -> plugins/offline/posts.ts": "the PostsService type",
-};
+/** Imports that break the rule, each with why it is allowed: none. A new one fails the test;
+ *  move what it needs into plugins/types.ts, protocol/, or a service instead. */
+const KNOWN: Record<string, string> = {};
 
 /** Every relative import of every plugin file, as repo-relative `from -> to`. */
 async function pluginImports(): Promise<string[]> {
@@ -53,6 +49,54 @@ Deno.test("import rules - plugins import only their folder, protocol/, plugins/t
   assert.deepEqual(unknown, [], "imports that break the rule (see docs/ARCHITECTURE.md)");
   const gone = Object.keys(KNOWN).filter((e) => !broken.includes(e));
   assert.deepEqual(gone, [], "no longer needed: remove these from KNOWN");
+});
+
+/** Every relative import of every .ts file under `top`, as repo-relative `from -> to`. */
+async function importsUnder(top: string): Promise<string[]> {
+  const out: string[] = [];
+  const walk = async (dir: string) => {
+    for await (const f of Deno.readDir(dir)) {
+      const path = join(dir, f.name);
+      if (f.isDirectory) await walk(path);
+      else if (f.name.endsWith(".ts") && !f.name.endsWith("_test.ts")) {
+        const text = await Deno.readTextFile(path);
+        for (const m of text.matchAll(/(?:from|import)\s*\(?\s*"(\.{1,2}\/[^"]+)"/g)) {
+          out.push(`${relative(ROOT, path)} -> ${relative(ROOT, join(dirname(path), m[1]))}`);
+        }
+      }
+    }
+  };
+  await walk(join(ROOT, top));
+  return out;
+}
+
+/** The layers (docs/ARCHITECTURE.md, "The layers"): protocol/ imports only protocol/; the core
+ *  imports no plugin but the API it implements (plugins/types.ts); the server and client
+ *  runtimes never import each other, and the shared core neither of them. */
+function breaksLayers(edge: string): boolean {
+  const [from, to] = edge.split(" -> ");
+  if (from.startsWith("protocol/")) return !to.startsWith("protocol/");
+  if (to.startsWith("plugins/") && to !== "plugins/types.ts") return true;
+  if (from.startsWith("core/server/")) return to.startsWith("core/client/");
+  if (from.startsWith("core/client/")) return to.startsWith("core/server/");
+  return to.startsWith("core/server/") || to.startsWith("core/client/");
+}
+
+Deno.test("import rules - protocol/ and core/ keep their layers", async () => {
+  const edges = [...await importsUnder("protocol"), ...await importsUnder("core")];
+  assert.ok(edges.length > 100, `only ${edges.length} imports found: is the pattern right?`);
+  assert.deepEqual(edges.filter(breaksLayers), [], "imports across layers");
+});
+
+Deno.test("import rules - the layer rule itself", () => {
+  assert.equal(breaksLayers("protocol/spec.ts -> core/log.ts"), true);
+  assert.equal(breaksLayers("protocol/spec.ts -> protocol/errors.ts"), false);
+  assert.equal(breaksLayers("core/server/hub.ts -> core/client/show.ts"), true);
+  assert.equal(breaksLayers("core/client/app.ts -> core/server/hub.ts"), true);
+  assert.equal(breaksLayers("core/log.ts -> core/server/hub.ts"), true);
+  assert.equal(breaksLayers("core/server/hub.ts -> plugins/dm/mod.ts"), true);
+  assert.equal(breaksLayers("core/server/hub.ts -> plugins/types.ts"), false);
+  assert.equal(breaksLayers("core/server/hub.ts -> core/log.ts"), false);
 });
 
 Deno.test("import rules - the rule itself", () => {

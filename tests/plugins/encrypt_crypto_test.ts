@@ -13,7 +13,7 @@ import {
   seal,
   type StoredIdentity,
 } from "../../plugins/encrypt/crypto.ts";
-import { fromB64u, toB64u } from "../../plugins/encrypt/encoding.ts";
+import { fromB64u, toB64u } from "../../protocol/base64url.ts";
 
 const [alice, bob, carol] = await Promise.all([
   generateIdentity(),

@@ -1,9 +1,9 @@
 /**
  * Encryption of file-transfer chunks: one random AES-256-GCM key per file, sent to the peer
- * inside a sealed direct message; each chunk carries its own random 12-byte IV (safe: a file
+ * in the offer's envelope, sealed by the encrypt plugin's "encrypt.sealer" service (sealing.ts); each chunk carries its own random 12-byte IV (safe: a file
  * has far fewer than the 2^32 messages per key that random 96-bit IVs allow).
  */
-import { b64uBytes, randomBytes, toB64u } from "./encoding.ts";
+import { b64uBytes, randomBytes, toB64u } from "../../protocol/base64url.ts";
 
 const IV_BYTES = 12;
 const TAG_BYTES = 16;

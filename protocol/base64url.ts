@@ -1,4 +1,5 @@
-/** base64url (no padding) and random bytes, shared by the end-to-end encryption modules. */
+/** base64url without padding, canonical, as keys, sealed texts and file checks are written on
+ *  the wire (plugins encrypt and sendfile); and random bytes. Built on Uint8Array.toBase64. */
 
 export function toB64u(bytes: Uint8Array): string {
   return bytes.toBase64({ alphabet: "base64url", omitPadding: true });

@@ -1,6 +1,11 @@
 import assert from "node:assert/strict";
-import { importFileKey, newFileKey, openChunk, sealChunk } from "../../plugins/encrypt/crypto.ts";
-import { fromB64u } from "../../plugins/encrypt/encoding.ts";
+import {
+  importFileKey,
+  newFileKey,
+  openChunk,
+  sealChunk,
+} from "../../plugins/sendfile/file_crypto.ts";
+import { fromB64u } from "../../protocol/base64url.ts";
 
 const data = new TextEncoder().encode("chunk of a file");
 

@@ -1,0 +1,64 @@
+/** Posting to a room (through the message log), and the "groups.audience" service by which
+ *  other plugins (sendfile) post to rooms by the same rules. */
+import { ChatError } from "../../protocol/errors.ts";
+import type { Audience, PostResult } from "../types.ts";
+import { GroupMessage, GroupSend } from "./protocol.ts";
+import { roomConv } from "./server_pins.ts";
+import type { Groups } from "./groups.ts";
+
+/** Who a post to `room` by `me` goes to (every member but `me`), or why `me` may not post. */
+function audience(g: Groups, room: string, me: string) {
+  const r = g.rooms.find(room);
+  if (!g.isMember(r, me)) {
+    const access = r.access.get(me.toLowerCase());
+    if (access?.state === "kicked") {
+      throw new ChatError("KICKED", `you were kicked from #${r.name} by ${access.by}`);
+    }
+    throw new ChatError("NOT_A_MEMBER", `you are not in #${r.name}; /join ${r.name} first`);
+  }
+  if (r.announce && !g.moderates(r, me)) {
+    throw new ChatError(
+      "ANNOUNCE_ONLY",
+      `#${r.name} is announce-only: only its owners and admins post`,
+    );
+  }
+  const to: string[] = [];
+  for (const m of r.members.values()) if (m.name !== me) to.push(m.name);
+  return { r, to };
+}
+
+export function roomPosts(g: Groups) {
+  const { api } = g;
+
+  // groups.send {room, text} -> ack {room, ts, seq?, sent, stored} | NO_SUCH_ROOM |
+  //   NOT_A_MEMBER | KICKED | ANNOUNCE_ONLY | TEXT_TOO_LONG. Synchronous up to ctx.post: one
+  //   room's posts are logged in the order they arrive, so every member sees the same order.
+  api.on(GroupSend, ({ room, text }, ctx) => {
+    if (text.length > api.limits.maxTextLength) {
+      ctx.fail("TEXT_TOO_LONG", `a message has at most ${api.limits.maxTextLength} characters`);
+    }
+    const { r, to } = audience(g, room, ctx.session.name!);
+    const me = ctx.session.name!;
+    const ts = Date.now();
+    const result = (p: PostResult) => ({
+      room: r.name,
+      ts,
+      seq: p.seq,
+      sent: p.sent.length,
+      stored: p.stored.length,
+    });
+    const p = ctx.post({
+      conv: roomConv(r),
+      to,
+      spec: GroupMessage,
+      body: { room: r.name, sender: me, text, ts },
+    });
+    return p instanceof Promise ? p.then(result) : result(p);
+  }, { pipelined: true });
+
+  // Other plugins (sendfile) post to rooms by the same rules.
+  api.provide<Audience>("groups.audience", (room, me) => {
+    const { r, to } = audience(g, room, me);
+    return { room: r.name, to };
+  });
+}
