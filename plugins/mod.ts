@@ -9,6 +9,7 @@ import { encrypt } from "./encrypt/mod.ts";
 import { offline } from "./offline/mod.ts";
 import { groups } from "./groups/mod.ts";
 import { sendfile } from "./sendfile/mod.ts";
+import { hands } from "./hands/mod.ts";
 
 export const PLUGINS: Plugin[] = [
   presence,
@@ -17,4 +18,5 @@ export const PLUGINS: Plugin[] = [
   groups,
   sendfile,
   encrypt,
+  hands,
 ];

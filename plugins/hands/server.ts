@@ -1,0 +1,134 @@
+/** The hands plugin's server half: the line of raised hands, in the store and in memory. */
+import type { Migration, ServerApi, Session } from "../types.ts";
+import {
+  type Hand,
+  handLine,
+  HandsList,
+  HandsLower,
+  HandsLowered,
+  HandsRaise,
+  HandsRaised,
+  HandsWaiting,
+} from "./protocol.ts";
+import { MAX_HANDS } from "./options.ts";
+import { utcTime } from "../../protocol/words.ts";
+
+export const HANDS_MIGRATIONS: Migration[] = [{
+  sql: `
+    CREATE TABLE hands_raised (
+      account TEXT PRIMARY KEY,      -- lower case
+      name TEXT NOT NULL,            -- as registered
+      topic TEXT,
+      ts INTEGER NOT NULL)           -- ms since the epoch, raised`,
+}];
+
+type Raised = Omit<Hand, "position">;
+
+export function handsServer(api: ServerApi) {
+  const max = api.setting(MAX_HANDS);
+  /** Lower-cased account -> its hand, in the order raised (a Map keeps insertion order). */
+  const line = new Map<string, Raised>();
+  const isStaff = (s: Session) => api.accounts.isAdmin(s.name!);
+  const staffOnline = () =>
+    api.sessions.names().map((n) => api.sessions.get(n)!).filter((s) => isStaff(s));
+  const positionOf = (key: string) => [...line.keys()].indexOf(key) + 1;
+  const listed = () => [...line.values()].map((h, i) => ({ ...h, position: i + 1 }));
+
+  api.onStartup(async () => {
+    const rows = await api.db.all<{ name: string; topic: string | null; ts: number }>(
+      "SELECT name, topic, ts FROM hands_raised ORDER BY ts, account",
+    );
+    for (const r of rows) {
+      line.set(r.name.toLowerCase(), { name: r.name, topic: r.topic ?? undefined, ts: r.ts });
+    }
+  });
+
+  // Staff coming in learn how many are waiting; the list is theirs to ask for.
+  api.onLogin((s) => {
+    if (line.size > 0 && isStaff(s)) api.send(s, HandsWaiting, { count: line.size });
+  });
+
+  api.on(HandsRaise, async ({ topic }, ctx) => {
+    const name = ctx.session.name!;
+    const key = name.toLowerCase();
+    const prior = line.get(key);
+    if (!prior && line.size >= max) ctx.fail("TOO_MANY_HANDS");
+    // Raised again: the topic changes, the place in line does not.
+    const hand = { name, topic, ts: prior?.ts ?? Date.now() };
+    line.set(key, hand);
+    await api.db.run(
+      "INSERT INTO hands_raised (account, name, topic, ts) VALUES (?, ?, ?, ?) " +
+        "ON CONFLICT (account) DO UPDATE SET topic = excluded.topic",
+      [key, name, topic ?? null, hand.ts],
+    );
+    const position = positionOf(key);
+    if (line.get(key) === hand) {
+      for (const s of staffOnline()) {
+        if (s !== ctx.session) api.send(s, HandsRaised, { ...hand, position });
+      }
+    }
+    return { position };
+  });
+
+  api.on(HandsLower, async ({ name }, ctx) => {
+    const me = ctx.session;
+    const key = (name ?? me.name!).toLowerCase();
+    if (key !== me.name!.toLowerCase() && !isStaff(me)) ctx.fail("STAFF_ONLY");
+    const hand = line.get(key);
+    if (!hand) {
+      return ctx.fail("HAND_NOT_RAISED", `${name ? `${name}'s` : "your"} hand is not raised`);
+    }
+    line.delete(key);
+    await api.db.run("DELETE FROM hands_raised WHERE account = ?", [key]);
+    const told = new Set(staffOnline());
+    const owner = api.sessions.get(hand.name);
+    if (owner) told.add(owner as Session);
+    told.delete(me);
+    for (const s of told) api.send(s, HandsLowered, { name: hand.name, by: me.name! });
+    return { name: hand.name };
+  });
+
+  // Staff see the whole line; anyone else only their own place in it.
+  api.on(HandsList, (_m, ctx) => {
+    const all = listed();
+    if (isStaff(ctx.session)) return { hands: all };
+    return { hands: all.filter((h) => h.name.toLowerCase() === ctx.session.name!.toLowerCase()) };
+  });
+
+  api.text.command({
+    usage: "server:hand [topic]",
+    summary: "raise your hand for the staff (server:hand down lowers it)",
+    match: /^(?:server:|\/)hand(?:\s+(\S.*))?$/i,
+    toFrame: (m) =>
+      m[1]?.trim().toLowerCase() === "down"
+        ? { type: HandsLower.type }
+        : { type: HandsRaise.type, ...(m[1] ? { topic: m[1].trim() } : {}) },
+    ack: (r) => r.position === undefined ? "hand lowered" : `hand raised (${r.position} in line)`,
+  });
+  api.text.command({
+    usage: "server:hands",
+    summary: "the raised hands (staff: all of them)",
+    match: /^(?:server:|\/)hands$/i,
+    toFrame: () => ({ type: HandsList.type }),
+    ack: (r) => {
+      const hands = HandsList.decodeAck(r).hands;
+      if (hands.length === 0) return "no hands raised";
+      return hands.map((h) => handLine(h, utcTime)).join("\n");
+    },
+  });
+  api.text.command({
+    usage: "server:lower <user>",
+    summary: "lower someone's hand (staff)",
+    match: /^(?:server:|\/)lower\s+(\S+)$/i,
+    toFrame: (m) => ({ type: HandsLower.type, name: m[1] }),
+    ack: (r) => `lowered ${r.name}'s hand`,
+  });
+  api.text.render(HandsRaised, (h) =>
+    `* ${h.name} raised a hand (${h.position} in line)` +
+    (h.topic ? `: ${h.topic}` : ""));
+  api.text.render(HandsLowered, (m) => `* ${m.by} lowered ${m.name}'s hand`);
+  api.text.render(
+    HandsWaiting,
+    (m) => `* ${m.count} ${m.count === 1 ? "hand" : "hands"} raised; server:hands lists them`,
+  );
+}
