@@ -76,7 +76,7 @@ function renderErrors(): string {
   for (const [code, owner, text] of catalog.entries()) {
     const client = text.startsWith("client: ");
     const meaning = client ? `(client) ${text.slice("client: ".length)}` : text;
-    rows.push(["`" + code + "`", meaning, owner]);
+    rows.push(["`" + code + "`", meaning, owner.join(", ")]);
   }
   return table(rows);
 }

@@ -65,7 +65,6 @@ export const ErrorFrame = message("error", (f) => {
     // A code this client does not know (a newer server's, a plugin it lacks) is shown by
     // name; one that is not a code at all is the server failing.
     code: ERROR_CODE_PATTERN.test(code) ? code : "INTERNAL",
-    rawCode: code,
     message: field.text(f, "message"),
     /** With RATE_LIMITED: how long to wait before trying again. */
     retryAfterMs: field.optionalNumber(f, "retryAfterMs"),

@@ -13,9 +13,6 @@ import type { RawFrame } from "../../protocol/spec.ts";
 import type { ClientCtx, Replayed, Ui } from "../../plugins/types.ts";
 import type { ClientRegistry } from "./registry.ts";
 
-/** What an error code looks like; the error frame's decoder only checks it is a string. */
-const CODE_SHAPE = /^[A-Z][A-Z0-9_]{0,63}$/;
-
 export class FrameShow {
   /** The chain every frame is shown on; also what ClientCtx.settled waits for. */
   #shown: Promise<void> = Promise.resolve();
@@ -63,7 +60,7 @@ export class FrameShow {
       if (frame.type === "error") {
         const e = ErrorFrame.decode(frame);
         // A code this client does not know (a newer server's) is shown as sent, if it is one.
-        return ui.error(CODE_SHAPE.test(e.rawCode) ? e.rawCode : e.code, e.message);
+        return ui.error(e.code, e.message);
       }
       if (frame.type === "session.closing") return; // reported when the connection closes
       const show = this.registry.shows.get(frame.type);

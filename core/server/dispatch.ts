@@ -27,15 +27,7 @@ export function dispatch(
   if (!entry.preAuth && s.name === undefined) {
     return fail("NOT_LOGGED_IN", "log in first with session.login");
   }
-  const caught = (e: unknown): Outcome => {
-    if (e instanceof ChatError && hub.errors.has(e.code)) {
-      return fail(e.code, e.message || hub.errors.text(e.code), e.extra);
-    }
-    // A bug, not bad input (or a code no enabled plugin declares): log it whole here, tell
-    // the client only a stable code.
-    hub.log.error(`handler for ${frame.type} failed: ${e instanceof Error ? e.stack : e}`);
-    return fail("INTERNAL", "the server failed while handling this request");
-  };
+  const caught = (e: unknown) => failure(hub, e, `handler for ${frame.type}`);
   let msg: unknown;
   try {
     msg = entry.spec.decode(frame);
@@ -58,11 +50,26 @@ export function dispatch(
   return hub.txns.run(s.name, txn, requestKey(frame), run);
 }
 
+/** What a thrown error answers: a ChatError with a code this server declares, with its
+ *  declared meaning if it has no message of its own; anything else is a bug (or a code no
+ *  enabled plugin declares), logged whole here and answered only with a stable code. */
+export function failure(hub: Hub, e: unknown, where: string): Outcome & { ok: false } {
+  if (e instanceof ChatError && hub.errors.has(e.code)) {
+    return fail(e.code, e.message || hub.errors.text(e.code), e.extra);
+  }
+  hub.log.error(`${where} failed: ${e instanceof Error ? e.stack : e}`);
+  return fail("INTERNAL", "the server failed while handling this request");
+}
+
 function ok(result: HandlerResult): Outcome {
   return { ok: true, result: result ?? {} };
 }
 
-function fail(code: ErrorCode, message: string, extra?: Record<string, unknown>): Outcome {
+function fail(
+  code: ErrorCode,
+  message: string,
+  extra?: Record<string, unknown>,
+): Outcome & { ok: false } {
   return { ok: false, code, message, extra };
 }
 

@@ -70,12 +70,12 @@ export class ServerSession implements Session {
     this.outbox = new Outbox(conn, sendQueueBytes, onOverflow, onWriteError);
   }
 
-  /** Closes the socket, ending any linger (see ChatServer.closeSession); again is harmless. */
   /** Whether the first line has chosen the mode (see onLine). */
   get modeChosen(): boolean {
     return this.onLine !== undefined;
   }
 
+  /** Closes the socket, ending any linger (see Hub.closeSession); again is harmless. */
   closeSocket(): void {
     clearTimeout(this.lingerTimer);
     try {

@@ -3,11 +3,11 @@
  * plugins' text commands, turned into an ordinary frame and routed like any other; replies
  * and pushed frames are rendered as readable lines by the plugins' renderers.
  */
-import { ChatError, CORE_ERRORS } from "../../protocol/errors.ts";
+import { CORE_ERRORS } from "../../protocol/errors.ts";
 import type { RawFrame } from "../../protocol/spec.ts";
 import type { Hub } from "./hub.ts";
 import type { ServerSession } from "./session.ts";
-import { dispatch } from "./dispatch.ts";
+import { dispatch, failure } from "./dispatch.ts";
 import { say } from "./text_render.ts";
 
 const HELP = /^(?:server:|\/)help$/i;
@@ -32,8 +32,8 @@ export async function handleTextLine(hub: Hub, s: ServerSession, line: string) {
     try {
       frame = cmd.toFrame(m) as RawFrame;
     } catch (e) {
-      if (!(e instanceof ChatError)) throw e;
-      return hub.error(s, e.code, e.message);
+      const out = failure(hub, e, `plain-text command ${cmd.match}`);
+      return hub.error(s, out.code, out.message, undefined, out.extra);
     }
     const out = await dispatch(hub, s, frame);
     if (out.ok) say(s, cmd.ack ? cmd.ack({ type: "ack", re: "", ...out.result }) : "ok");

@@ -31,3 +31,11 @@ export const EncryptChanged = message("encrypt.changed", (f) => ({
   name: field.text(f, "name"),
   key: publicKey(f.key, "key"),
 }));
+
+/** Codes that both encrypt (messages) and sendfile (files) report, with one meaning: each
+ *  declares them (Plugin.errors), so either works without the other. */
+export const E2E_ERRORS = {
+  E2E_FAILED: "client: an end-to-end encrypted message or file could not be opened",
+  NOT_ENCRYPTED:
+    "client: a message or file from a peer whose key you pinned came without end-to-end encryption",
+} as const;

@@ -6,7 +6,9 @@
 import assert from "node:assert/strict";
 import { type Harness, startServer, withServer } from "../../tests/harness.ts";
 import { appClient } from "../../tests/app.ts";
-import { MAX_TOPIC_LENGTH } from "./options.ts";
+import { MAX_HANDS, MAX_HANDS_CEILING, MAX_TOPIC_LENGTH } from "./options.ts";
+import { encodeFrame } from "../../protocol/framing.ts";
+import { DEFAULT_LIMITS, LIMITS } from "../../protocol/limits.ts";
 
 const STAFF = { admins: ["Prof"] };
 
@@ -113,3 +115,20 @@ Deno.test("hands - the terminal client's /hand, /hands and /lower", () =>
 function pick(f: Record<string, unknown>): unknown[] {
   return [f.name, f.topic, f.position];
 }
+
+Deno.test("hands - the whole line at --max-hands' ceiling, longest names and topics, fits half the default send queue", () => {
+  // Names are ASCII, at most 256 (--max-name-length's ceiling); a topic's worst case is 3
+  // UTF-8 bytes a character (e.g. the euro sign; control characters are refused).
+  const name = "n".repeat(256);
+  assert.throws(() => LIMITS.maxNameLength.read(["257"]));
+  const hands = Array.from({ length: MAX_HANDS_CEILING }, (_, i) => ({
+    name,
+    topic: "\u20ac".repeat(MAX_TOPIC_LENGTH),
+    ts: Date.now(),
+    position: i + 1,
+  }));
+  const bytes = encodeFrame({ type: "ack", re: "1234567890", hands }).length;
+  assert.ok(bytes < DEFAULT_LIMITS.sendQueueBytes / 2, `${bytes} bytes`);
+  assert.equal(MAX_HANDS.read([String(MAX_HANDS_CEILING)]), MAX_HANDS_CEILING);
+  assert.throws(() => MAX_HANDS.read([String(MAX_HANDS_CEILING + 1)]));
+});

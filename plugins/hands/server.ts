@@ -32,6 +32,12 @@ export function handsServer(api: ServerApi) {
   const staffOnline = () =>
     api.sessions.names().map((n) => api.sessions.get(n)!).filter((s) => isStaff(s));
   const positionOf = (key: string) => [...line.keys()].indexOf(key) + 1;
+  /** Puts a hand back in its place (by when it was raised) after a failed write. */
+  const restore = (key: string, hand: Raised) => {
+    const all = [...line, [key, hand] as const].sort(([, a], [, b]) => a.ts - b.ts);
+    line.clear();
+    for (const [k, h] of all) line.set(k, h);
+  };
   const listed = () => [...line.values()].map((h, i) => ({ ...h, position: i + 1 }));
 
   api.onStartup(async () => {
@@ -53,15 +59,23 @@ export function handsServer(api: ServerApi) {
     const key = name.toLowerCase();
     const prior = line.get(key);
     if (!prior && line.size >= max) ctx.fail("TOO_MANY_HANDS");
-    // Raised again: the topic changes, the place in line does not.
+    // Raised again: the topic changes, the place in line does not. The line changes before
+    // the write (no await in between with the check above) and is put back if it fails.
     const hand = { name, topic, ts: prior?.ts ?? Date.now() };
     line.set(key, hand);
-    await api.db.run(
-      "INSERT INTO hands_raised (account, name, topic, ts) VALUES (?, ?, ?, ?) " +
-        "ON CONFLICT (account) DO UPDATE SET topic = excluded.topic",
-      [key, name, topic ?? null, hand.ts],
-    );
     const position = positionOf(key);
+    try {
+      await api.db.run(
+        "INSERT INTO hands_raised (account, name, topic, ts) VALUES (?, ?, ?, ?) " +
+          "ON CONFLICT (account) DO UPDATE SET topic = excluded.topic",
+        [key, name, topic ?? null, hand.ts],
+      );
+    } catch (e) {
+      if (line.get(key) === hand && prior) line.set(key, prior);
+      else if (line.get(key) === hand) line.delete(key);
+      throw e;
+    }
+    // Lowered while it was written: staff were told of that; the raise still succeeded.
     if (line.get(key) === hand) {
       for (const s of staffOnline()) {
         if (s !== ctx.session) api.send(s, HandsRaised, { ...hand, position });
@@ -79,7 +93,12 @@ export function handsServer(api: ServerApi) {
       return ctx.fail("HAND_NOT_RAISED", `${name ? `${name}'s` : "your"} hand is not raised`);
     }
     line.delete(key);
-    await api.db.run("DELETE FROM hands_raised WHERE account = ?", [key]);
+    try {
+      await api.db.run("DELETE FROM hands_raised WHERE account = ?", [key]);
+    } catch (e) {
+      if (!line.has(key)) restore(key, hand);
+      throw e;
+    }
     const told = new Set(staffOnline());
     const owner = api.sessions.get(hand.name);
     if (owner) told.add(owner as Session);

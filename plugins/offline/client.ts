@@ -8,9 +8,9 @@ import {
   OfflineHistory,
   OfflineSummary,
 } from "./protocol.ts";
+import { replayMark } from "./replays.ts";
 
 const USAGE = `/history <user|@room> [n|more]`;
-import { replayMark } from "./replays.ts";
 
 export function offlineClient(api: ClientApi) {
   // `(while you were away) [2026-11-20 23:04] ` before a missed message, the time before history.

@@ -81,7 +81,7 @@ export function sendfileServer(api: ServerApi) {
     let target: Target;
     if (room !== undefined) {
       const audience = api.service<Audience>("groups.audience") ??
-        ctx.fail("NO_SUCH_ROOM", "this server has no rooms");
+        ctx.fail("BAD_REQUEST", "this server has no rooms (its groups plugin is off)");
       const label = `#${audience(room, me.name!).room}`;
       target = { label, room: label.slice(1), recipients: () => audience(room, me.name!).to };
     } else {
