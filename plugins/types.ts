@@ -7,10 +7,10 @@ import type { CoreErrorCode, ErrorCode, ErrorTable } from "../protocol/errors.ts
 import type { Limits } from "../protocol/limits.ts";
 import type { Setting } from "../protocol/settings.ts";
 import type { MessageSpec, RawFrame } from "../protocol/spec.ts";
-import type { Db, Migration } from "../core/server/storage/db.ts";
+import type { Db, Migration, SqlValue } from "../core/server/storage/db.ts";
 import type { Logger } from "../core/log.ts";
 
-export type { Db, Logger, Migration };
+export type { Db, Logger, Migration, SqlValue };
 /** Runtime helpers a plugin may use (stateless: no state of the core). */
 export { Mutex } from "../core/mutex.ts";
 export { writePrivateFile } from "../core/config_dir.ts";
@@ -189,8 +189,10 @@ export interface ServerApi {
   /** Sends a frame to one session; the bytes are queued, never awaited. */
   send<T>(to: Session, spec: MessageSpec<T>, body: T): void;
   /** Sends an already-built frame of any plugin to these sessions, encoded once: for a
-   *  plugin that stores and forwards others' frames (the journal). */
-  relay(to: Session[], frame: RawFrame): void;
+   *  plugin that stores and forwards others' frames (the journal). `json`, if given, is the
+   *  frame as JSON already (JSON.stringify(frame), which the caller vouches for), so a frame
+   *  stored as JSON is not stringified again on the hot path. */
+  relay(to: Session[], frame: RawFrame, json?: string): void;
   /** Resolves when this session's outgoing queue is at most half full (or it closed): lets a
    *  plugin that sends a long stream (a backlog, a file) go no faster than the reader. */
   writable(s: Session): Promise<void>;

@@ -5,6 +5,7 @@
  */
 
 const NEWLINE = 0x0a;
+const EMPTY = new Uint8Array(0);
 const CR = 0x0d;
 
 export type LineEvent =
@@ -18,8 +19,10 @@ export class LineSplitter {
   /** True while discarding the rest of an oversize line, until its newline arrives. */
   #skipping = false;
 
+  /** The buffer for an unfinished line is made when one is first kept, not before: most lines
+   *  arrive whole in one read, and an idle connection should hold nothing. */
   constructor(readonly maxBytes: number) {
-    this.#buf = new Uint8Array(Math.min(maxBytes, 4096));
+    this.#buf = EMPTY;
   }
 
   /** Bytes currently held for an unfinished line (for tests and stats). */
@@ -58,7 +61,9 @@ export class LineSplitter {
   #append(part: Uint8Array): void {
     const need = this.#len + part.length;
     if (need > this.#buf.length) {
-      const grown = new Uint8Array(Math.min(this.maxBytes, Math.max(need, this.#buf.length * 2)));
+      const grown = new Uint8Array(
+        Math.min(this.maxBytes, Math.max(need, this.#buf.length * 2, 256)),
+      );
       grown.set(this.#buf.subarray(0, this.#len));
       this.#buf = grown;
     }

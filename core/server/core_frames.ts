@@ -43,12 +43,14 @@ export function registerCore(hub: Hub) {
     spec: MessageSpec<T, A>,
     handler: (msg: T, s: ServerSession) => Answer<A>,
     preAuth = true,
+    pipelined = false,
   ) =>
     reg.addHandler({
       plugin: CORE,
       spec: spec as MessageSpec<unknown>,
       handler: (msg, ctx) => handler(msg as T, ctx.session as ServerSession),
       preAuth,
+      pipelined,
     });
 
   // session.account {name} -> ack {name, exists}
@@ -128,7 +130,10 @@ export function registerCore(hub: Hub) {
   on(SessionPing, () => {});
 
   // session.ack {upTo}: moves the delivery cursor, if a journal keeps one; never answered.
-  on(SessionAck, ({ upTo }, s) => hub.registry.journal?.log.ack(s, upTo), false);
+  // Pipelined: it depends on what this session was sent, not on its own requests still
+  // waiting for the log's commit, so the read loop need not stop for them (a client acks
+  // after every burst; waiting there held each connection's reads to one commit a burst).
+  on(SessionAck, ({ upTo }, s) => hub.registry.journal?.log.ack(s, upTo), false, true);
 
   reg.addRenderer(CORE, SessionClosing.type, (f) => {
     const m = SessionClosing.decode(f as never);

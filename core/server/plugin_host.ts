@@ -4,7 +4,7 @@
  */
 import type { MessageSpec } from "../../protocol/spec.ts";
 import type { Plugin, ServerApi, Session } from "../../plugins/types.ts";
-import { encodeFrame } from "../../protocol/framing.ts";
+import { encodeFrame, encodeLine } from "../../protocol/framing.ts";
 import { optionName, readSetting } from "../../protocol/settings.ts";
 import type { Hub } from "./hub.ts";
 import type { ServerSession } from "./session.ts";
@@ -70,9 +70,9 @@ function serverApi(hub: Hub, plugin: string): ServerApi {
       };
     },
     send: (to, spec, body) => hub.send(to as ServerSession, frameOf(spec, body)),
-    relay(to, frame) {
-      const json = encodeFrame(frame);
-      for (const s of to) hub.send(s as ServerSession, frame, json);
+    relay(to, frame, json) {
+      const bytes = json === undefined ? encodeFrame(frame) : encodeLine(json);
+      for (const s of to) hub.send(s as ServerSession, frame, bytes);
     },
     writable: (s) => (s as ServerSession).outbox.whenBelow(hub.limits.sendQueueBytes / 2),
     broadcast: (spec, body, except) =>

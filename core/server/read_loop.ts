@@ -9,9 +9,13 @@ import { handleLine } from "./lines.ts";
 import type { Hub } from "./hub.ts";
 import type { ServerSession } from "./session.ts";
 
-/** Bytes read from a socket at a time: one buffer per connection, reused, so it is most of an
- *  idle connection's cost; 8 KiB holds a burst of chat lines, and longer frames span reads. */
-const READ_BUFFER_BYTES = 8 * 1024;
+/** A connection's read buffer, reused, starts at MIN_READ_BYTES and doubles while reads fill
+ *  it, up to MAX_READ_BYTES; a read under half the minimum (the connection is not bursting)
+ *  takes it back down. An idle connection parks a read on its buffer, so the minimum is what
+ *  each of thousands of idle connections costs: 1 KiB holds a few chat lines (longer frames
+ *  span reads), and a busy one grows to 16 KiB in four reads. */
+const MIN_READ_BYTES = 1024;
+const MAX_READ_BYTES = 16 * 1024;
 /** What a closed session's peer may still send, read and discarded, before the loop stops. */
 const LINGER_BYTES = 16 * 1024 * 1024;
 /** The first byte of a TLS handshake record: a TLS client dialled the plain-text port. */
@@ -21,7 +25,7 @@ const TLS_HANDSHAKE = 0x16;
 export async function readLoop(hub: Hub, s: ServerSession): Promise<void> {
   const conn = s.conn;
   const splitter = new LineSplitter(hub.limits.maxFrameBytes);
-  const buf = new Uint8Array(READ_BUFFER_BYTES);
+  let buf = new Uint8Array(MIN_READ_BYTES);
   try {
     let discarded = 0;
     s.reading = true;
@@ -48,6 +52,11 @@ export async function readLoop(hub: Hub, s: ServerSession): Promise<void> {
           const pending = handleLine(hub, s, ev.bytes);
           if (pending) await pending;
         }
+      }
+      // Sized to the traffic (see MIN_READ_BYTES), after this read's bytes were used.
+      if (n === buf.length && n < MAX_READ_BYTES) buf = new Uint8Array(n * 2);
+      else if (n < MIN_READ_BYTES / 2 && buf.length > MIN_READ_BYTES) {
+        buf = new Uint8Array(MIN_READ_BYTES);
       }
     }
   } catch (e) {

@@ -143,6 +143,9 @@ export class MessageLog implements Journal {
     this.#lastSeq = seq;
     const result: PostResult = { seq, sent: [], stored: [], offline: [] };
     const frame = { ...p.frame, seq };
+    // The frame as stored, with seq last: what JSON.stringify(frame) gives, without
+    // stringifying the message a second time.
+    const json = `${p.entry.json.slice(0, -1)},"seq":${seq}}`;
     const now: Session[] = [];
     for (const name of p.names) {
       const s = this.api.sessions.get(name);
@@ -157,7 +160,7 @@ export class MessageLog implements Journal {
       now.push(s);
       this.#sent(s, st, seq);
     }
-    if (now.length) this.api.relay(now, frame);
+    if (now.length) this.api.relay(now, frame, json);
     return result;
   }
 

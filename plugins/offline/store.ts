@@ -10,7 +10,7 @@
  *                   earlier posts, one who left does not see later ones
  *   offline_cursor  per account, the highest seq its client acknowledged (session.ack)
  */
-import { type Db, type Migration, ROOM_CONVERSATION } from "../types.ts";
+import { type Db, type Migration, ROOM_CONVERSATION, type SqlValue } from "../types.ts";
 import type { Spans } from "./spans.ts";
 
 export const OFFLINE_MIGRATIONS: Migration[] = [{
@@ -70,6 +70,37 @@ export interface LoggedRow {
   frame: string;
 }
 
+/** Rows per multi-row INSERT at most. One statement for many rows is the log's hot path: a
+ *  direct message is two rows (the message, its recipient), and one native call per row was
+ *  a third of the server's CPU per message (docs/BENCHMARKS.md, issue 19). 256 rows of 4
+ *  values stay far below SQLite's 32,766 bound variables. */
+const ROWS_PER_INSERT = 256;
+
+/** Inserts rows with as few statements as can be: chunks of 256, 128, ... 1 rows, so at most
+ *  nine distinct statements are ever prepared (the adapter caches them by text). Returns the
+ *  rowid of each row (a table with an INTEGER PRIMARY KEY AUTOINCREMENT: one statement's rows
+ *  get consecutive rowids, the writer holding the only connection). */
+async function insertRows(
+  t: Db,
+  head: string,
+  width: number,
+  rows: SqlValue[][],
+): Promise<number[]> {
+  const ids: number[] = [];
+  let i = 0;
+  while (i < rows.length) {
+    let n = ROWS_PER_INSERT;
+    while (n > rows.length - i) n >>= 1;
+    const one = `(${Array(width).fill("?").join(", ")})`;
+    const sql = `${head} VALUES ${Array(n).fill(one).join(", ")}`;
+    const { lastId, changes } = await t.run(sql, rows.slice(i, i + n).flat());
+    if (changes !== n) throw new Error(`inserted ${changes} rows of ${n}`);
+    for (let k = n - 1; k >= 0; k--) ids.push(lastId - k);
+    i += n;
+  }
+  return ids;
+}
+
 /** Appends entries and moves cursors in one transaction; returns the entries' seqs. */
 export async function append(
   db: Db,
@@ -79,20 +110,19 @@ export async function append(
 ): Promise<number[]> {
   const staged = spans.stage();
   const seqs = await db.tx(async (t) => {
-    const seqs: number[] = [];
-    for (const e of entries) {
-      const { lastId } = await t.run(
-        "INSERT INTO offline_log (conv, sender, ts, frame) VALUES (?, ?, ?, ?)",
-        [e.conv, e.sender, e.ts, e.json],
-      );
-      if (isRoom(e.conv)) await staged.post(t, e, lastId);
-      else {
-        for (const account of e.to) {
-          await t.run("INSERT INTO offline_rcpt (account, seq) VALUES (?, ?)", [account, lastId]);
-        }
-      }
-      seqs.push(lastId);
+    const seqs = await insertRows(
+      t,
+      "INSERT INTO offline_log (conv, sender, ts, frame)",
+      4,
+      entries.map((e) => [e.conv, e.sender, e.ts, e.json]),
+    );
+    const rcpts: SqlValue[][] = [];
+    for (let i = 0; i < entries.length; i++) {
+      const e = entries[i];
+      if (isRoom(e.conv)) await staged.post(t, e, seqs[i]);
+      else for (const account of e.to) rcpts.push([account, seqs[i]]);
     }
+    await insertRows(t, "INSERT INTO offline_rcpt (account, seq)", 2, rcpts);
     for (const [account, seq] of cursors) {
       await t.run(
         `INSERT INTO offline_cursor (account, seq) VALUES (?, ?)
