@@ -1,7 +1,10 @@
 /**
  * One connection's outgoing side: a bounded byte queue drained by its own writer task.
  * `push` is synchronous and never awaits the socket, so a slow reader cannot stall whoever
- * sends to it; frames waiting together are coalesced into one write. A queue over its bound
+ * sends to it; frames waiting together are coalesced into one write. The writer runs only
+ * while there is something to write (started a microtask after the first push, so the pushes
+ * of one turn go out in one write) and ends when the queue is empty: an idle connection holds
+ * no task, no promise and no closure for it. A queue over its bound
  * calls `onOverflow` (the server disconnects that reader) instead of growing.
  */
 export interface Writable {
@@ -12,9 +15,9 @@ export class Outbox {
   #chunks: Uint8Array[] = [];
   /** Bytes queued plus bytes of the write in flight: all the memory this reader pins. */
   #bytes = 0;
-  #wake: (() => void) | undefined;
   #closing = false;
-  #done: Promise<void>;
+  /** The writer while it runs; undefined when the queue is empty and nothing is in flight. */
+  #writing: Promise<void> | undefined;
   /** Callers of whenBelow, woken after each write (few: one per long stream). */
   #waiters: Array<{ bytes: number; resolve: () => void }> = [];
 
@@ -23,9 +26,7 @@ export class Outbox {
     private readonly limit: number,
     private readonly onOverflow: () => void,
     private readonly onWriteError: (e: unknown) => void,
-  ) {
-    this.#done = this.#run();
-  }
+  ) {}
 
   get queuedBytes(): number {
     return this.#bytes;
@@ -44,37 +45,25 @@ export class Outbox {
     if (this.#bytes + bytes.length > this.limit) {
       this.#closing = true;
       this.#chunks = [];
-      this.#wakeWriter();
       this.onOverflow();
       return false;
     }
     this.#chunks.push(bytes);
     this.#bytes += bytes.length;
-    this.#wakeWriter();
+    this.#writing ??= Promise.resolve().then(() => this.#run());
     return true;
   }
 
   /** Stops accepting bytes; resolves once what was queued is written (or writing failed). */
   drain(): Promise<void> {
     this.#closing = true;
-    this.#wakeWriter();
-    return this.#done;
-  }
-
-  #wakeWriter() {
-    const wake = this.#wake;
-    this.#wake = undefined;
-    wake?.();
+    return this.#writing ?? Promise.resolve();
   }
 
   async #run(): Promise<void> {
     try {
-      while (true) {
-        if (this.#chunks.length === 0) {
-          if (this.#closing) return;
-          await new Promise<void>((resolve) => (this.#wake = resolve));
-          continue;
-        }
+      // No await between finding the queue empty and ending: a push after that starts anew.
+      while (this.#chunks.length > 0) {
         const batch = this.#chunks.length === 1 ? this.#chunks[0] : concat(this.#chunks);
         this.#chunks = [];
         let off = 0;
@@ -87,6 +76,7 @@ export class Outbox {
       this.#chunks = [];
       this.onWriteError(e);
     } finally {
+      this.#writing = undefined;
       this.#wakeWaiters();
     }
   }

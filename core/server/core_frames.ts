@@ -84,6 +84,7 @@ export function registerCore(hub: Hub) {
     if (replace && other) hub.closeLater(other as ServerSession, "SESSION_REPLACED");
     refuseIfOnline(name);
     hub.sessions.claim(s, name);
+    hub.guard.loggedIn(s);
     hub.runHooks(reg.login, s);
   };
 

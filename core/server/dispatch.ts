@@ -8,7 +8,7 @@ import { txnOf } from "../../protocol/core.ts";
 import { ChatError, type ErrorCode } from "../../protocol/errors.ts";
 import { encodeFrame } from "../../protocol/framing.ts";
 import type { MessageSpec, RawFrame } from "../../protocol/spec.ts";
-import type { HandlerCtx, HandlerResult, PostResult } from "../../plugins/types.ts";
+import type { HandlerCtx, HandlerResult, Post, PostResult } from "../../plugins/types.ts";
 import type { Hub } from "./hub.ts";
 import type { ServerSession } from "./session.ts";
 import { CORE } from "./core_frames.ts";
@@ -77,33 +77,43 @@ export function frameOf<T>(spec: MessageSpec<T>, body: T): Record<string, unknow
   return { type: spec.type, ...body as Record<string, unknown> };
 }
 
-/** The context handed to one invocation of a handler. */
+/** The context handed to a session's handlers: one per session, made at its first frame, with
+ *  its methods on the prototype (an idle connection of thousands should cost little). */
 export function handlerCtx(hub: Hub, s: ServerSession): HandlerCtx {
-  return {
-    session: s,
-    post({ conv, to, spec, body }) {
-      const frame = frameOf(spec, body) as RawFrame;
-      const journal = hub.registry.journal?.log;
-      if (journal) return journal.append({ conv, sender: s.name!, to, frame });
-      // No log: push to whoever is online, encoded once; the rest did not get it.
-      const result: PostResult = { sent: [], stored: [], offline: [] };
-      let json: Uint8Array | undefined;
-      for (const name of to) {
-        const target = hub.sessions.get(name);
-        // A receiver just cut off as too slow did not get it either.
-        if (target && hub.send(target, frame, json ??= encodeFrame(frame))) {
-          result.sent.push(target.name!);
-        } else result.offline.push(name);
-      }
-      return result;
-    },
-    reply: (spec, body) => hub.send(s, frameOf(spec, body)),
-    fail(code: ErrorCode, message?: string): never {
-      throw new ChatError(code, message);
-    },
-    meter() {
-      const over = hub.guard.spend(s);
-      if (over) throw over;
-    },
-  };
+  return new SessionCtx(hub, s);
+}
+
+class SessionCtx implements HandlerCtx {
+  constructor(private readonly hub: Hub, readonly session: ServerSession) {}
+
+  post<T>({ conv, to, spec, body }: Post<T>): PostResult | Promise<PostResult> {
+    const { hub, session: s } = this;
+    const frame = frameOf(spec, body) as RawFrame;
+    const journal = hub.registry.journal?.log;
+    if (journal) return journal.append({ conv, sender: s.name!, to, frame });
+    // No log: push to whoever is online, encoded once; the rest did not get it.
+    const result: PostResult = { sent: [], stored: [], offline: [] };
+    let json: Uint8Array | undefined;
+    for (const name of to) {
+      const target = hub.sessions.get(name);
+      // A receiver just cut off as too slow did not get it either.
+      if (target && hub.send(target, frame, json ??= encodeFrame(frame))) {
+        result.sent.push(target.name!);
+      } else result.offline.push(name);
+    }
+    return result;
+  }
+
+  reply<T>(spec: MessageSpec<T>, body: T): void {
+    this.hub.send(this.session, frameOf(spec, body));
+  }
+
+  fail(code: ErrorCode, message?: string): never {
+    throw new ChatError(code, message);
+  }
+
+  meter(): void {
+    const over = this.hub.guard.spend(this.session);
+    if (over) throw over;
+  }
 }

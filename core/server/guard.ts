@@ -213,6 +213,13 @@ export class Guard {
     s.guard.pinged = false;
   }
 
+  /** The session logged in: its login deadline is met (the timer and what it holds go now,
+   *  not when it would have fired). */
+  loggedIn(s: ServerSession) {
+    clearTimeout(s.guard.loginTimer);
+    s.guard.loginTimer = undefined;
+  }
+
   /** The session is closing: its login deadline no longer applies. */
   closing(s: ServerSession) {
     clearTimeout(s.guard.loginTimer);

@@ -76,12 +76,15 @@ export class ChatServer extends Hub {
 
   #accepted(a: Accepted) {
     if (this.stopping) return a.conn.close();
-    const task = this.#serveConnection(a).catch((e) => this.log.error(`connection: ${e}`));
+    const task = this.#serveConnection(a).catch((e) => this.log.error(`connection: ${e}`))
+      .finally(() => this.#tasks.delete(task));
     this.#tasks.add(task);
-    task.finally(() => this.#tasks.delete(task));
   }
 
-  async #serveConnection({ conn, handshake }: Accepted) {
+  /** One connection, from accept until its socket is closed. Promise chains rather than
+   *  nested async functions: each suspended async function is a generator kept for as long
+   *  as the connection lives, and thousands of idle connections pay for every one. */
+  #serveConnection({ conn, handshake }: Accepted): Promise<void> {
     const remote = conn.remoteAddr as Deno.NetAddr;
     const s: ServerSession = new ServerSession(
       this.#nextId++,
@@ -98,19 +101,30 @@ export class ChatServer extends Hub {
     );
     this.guard.opened(s);
     if (handshake) this.guard.handshaking(s, handshake);
+    let served: Promise<void>;
     try {
-      await this.#serveSession(s, remote);
-    } finally {
-      await s.socketClosed.promise;
-      this.guard.ended(s);
+      served = this.#serveSession(s, remote);
+    } catch (e) {
+      served = Promise.reject(e);
     }
+    return served.finally(() =>
+      s.socketClosed.promise.then(() => {
+        this.guard.ended(s);
+      })
+    );
   }
 
-  async #serveSession(s: ServerSession, remote: Deno.NetAddr) {
-    if (this.stopping) return void this.closeSession(s, "SERVER_SHUTDOWN");
+  #serveSession(s: ServerSession, remote: Deno.NetAddr): Promise<void> {
+    if (this.stopping) {
+      void this.closeSession(s, "SERVER_SHUTDOWN");
+      return Promise.resolve();
+    }
     const refused = this.guard.admit(s, remote.hostname);
-    if (refused === "closed") return; // refused at once, without a word
-    if (refused) return void this.closeSession(s, "TOO_MANY_CONNECTIONS", refused);
+    if (refused === "closed") return Promise.resolve(); // refused at once, without a word
+    if (refused) {
+      void this.closeSession(s, "TOO_MANY_CONNECTIONS", refused);
+      return Promise.resolve();
+    }
     this.sessions.all.add(s);
     s.outbox.push(
       this.#welcome ??= encodeFrame({
@@ -129,9 +143,9 @@ export class ChatServer extends Hub {
         },
       }),
     );
-    await readLoop(this, s);
-    await this.closeSession(s, "disconnected");
-    s.closeSocket();
+    return readLoop(this, s)
+      .then(() => this.closeSession(s, "disconnected"))
+      .then(() => s.closeSocket());
   }
 
   /** Stops accepting, tells every client, flushes what is queued, closes the store. */

@@ -116,3 +116,63 @@ Deno.test("storage - work started while a transaction awaits waits for it, and s
   assert.deepEqual((await db.all("SELECT v FROM t ORDER BY v")).map((x) => x.v), [2, 3]);
   await db.close();
 });
+
+Deno.test("storage - writes asked for in one turn share one commit; each still commits or rolls back alone", async () => {
+  const dir = await Deno.makeTempDir();
+  const path = `${dir}/t.db`;
+  const db = openSqlite(path);
+  try {
+    await migrate(db, "notes", V1);
+    // Counts COMMITs as SQLite sees them: the WAL's commit frames, read after the fact, would
+    // need a parser, so a second connection reads data_version, which moves once per commit
+    // made by another connection.
+    const { DatabaseSync } = await import("node:sqlite");
+    const watcher = new DatabaseSync(path);
+    const version = () =>
+      (watcher.prepare("PRAGMA data_version").get() as { data_version: number })
+        .data_version;
+    const before = version();
+    const results = await Promise.allSettled([
+      db.run("INSERT INTO notes_items (body) VALUES (?)", ["a"]),
+      db.tx(async (t) => {
+        await t.run("INSERT INTO notes_items (body) VALUES (?)", ["b"]);
+        throw new Error("b changes its mind");
+      }),
+      db.tx(async (t) => {
+        await t.run("INSERT INTO notes_items (body) VALUES (?)", ["c"]);
+        return "c done";
+      }),
+      db.run("INSERT INTO no_such_table (x) VALUES (1)"),
+      db.run("INSERT INTO notes_items (body) VALUES (?)", ["d"]),
+    ]);
+    assert.deepEqual(results.map((r) => r.status), [
+      "fulfilled",
+      "rejected",
+      "fulfilled",
+      "rejected",
+      "fulfilled",
+    ]);
+    assert.equal((results[2] as PromiseFulfilledResult<string>).value, "c done");
+    const rows = await db.all<{ body: string }>("SELECT body FROM notes_items ORDER BY id");
+    assert.deepEqual(rows.map((r) => r.body), ["a", "c", "d"]);
+    assert.equal(version() - before, 1, "one commit for the five");
+    watcher.close();
+  } finally {
+    await db.close();
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("storage - close commits what was asked for before it", async () => {
+  const dir = await Deno.makeTempDir();
+  const path = `${dir}/t.db`;
+  let db = openSqlite(path);
+  await migrate(db, "notes", V1);
+  const write = db.run("INSERT INTO notes_items (body) VALUES (?)", ["last"]);
+  await db.close();
+  await write;
+  db = openSqlite(path);
+  assert.deepEqual((await db.all("SELECT body FROM notes_items")).map((r) => r.body), ["last"]);
+  await db.close();
+  await Deno.remove(dir, { recursive: true });
+});

@@ -20,10 +20,12 @@ export class Tokens {
   async issue(key: string): Promise<string> {
     const token = b64(new Uint8Array(randomBytes(TOKEN_BYTES)));
     const now = Date.now();
+    // Hashed before the transaction: nothing awaits inside it but the store.
+    const hash = await sha256(token);
     await this.db.tx(async (tx) => {
       await tx.run(
         "INSERT INTO session_tokens (hash, name_key, created_at, used_at) VALUES (?, ?, ?, ?)",
-        [await sha256(token), key, now, now],
+        [hash, key, now, now],
       );
       await tx.run(
         "DELETE FROM session_tokens WHERE name_key = ? AND (used_at < ? OR hash NOT IN" +

@@ -49,14 +49,26 @@ class Statements {
  * The shared store. All connections share one SQLite connection on one event loop, so while a
  * transaction is open (its fn may `await`), every other statement and transaction waits its
  * turn; otherwise it would silently become part of that transaction and share its fate.
+ *
+ * Writes are group-committed: every transaction (and every write outside one, which is a
+ * transaction of one statement) asked for in one turn of the event loop runs in one SQLite
+ * transaction, each inside its own savepoint, and is answered after the one COMMIT. A COMMIT
+ * with synchronous=FULL is an fsync, which node:sqlite waits for on the JavaScript thread:
+ * one per write held a registration (an account row, then a resume token) to two fsyncs, and
+ * the whole server to about 330 registrations a second (docs/BENCHMARKS.md, issue 19). Each
+ * transaction still commits or rolls back alone (its savepoint), and none is answered before
+ * it is on disk; a COMMIT that fails fails every transaction of its group.
  */
 class SqliteDb extends Statements implements Db {
   readonly #queue = new Mutex();
   #inTx = false;
+  /** Transactions asked for since the last group started, in order, and the timer that
+   *  starts the next group. */
+  #waiting: Array<Waiting<unknown>> = [];
+  #timer: ReturnType<typeof setTimeout> | undefined;
 
   run(sql: string, params: SqlValue[] = []) {
-    if (!this.#inTx) return Promise.resolve(this.runNow(sql, params));
-    return this.#queue.run(() => this.runNow(sql, params));
+    return this.tx((t) => t.run(sql, params));
   }
 
   all<R extends Row = Row>(sql: string, params: SqlValue[] = []): Promise<R[]> {
@@ -70,27 +82,64 @@ class SqliteDb extends Statements implements Db {
   }
 
   tx<T>(fn: (db: Db) => Promise<T>): Promise<T> {
-    return this.#queue.run(async () => {
-      this.#inTx = true;
-      this.raw.exec("BEGIN IMMEDIATE");
-      try {
-        const result = await fn(new TxDb(this.raw, this.cache));
-        this.raw.exec("COMMIT");
-        return result;
-      } catch (e) {
-        this.raw.exec("ROLLBACK");
-        throw e;
-      } finally {
-        this.#inTx = false;
-      }
+    return new Promise<T>((resolve, reject) => {
+      this.#waiting.push({ fn, resolve, reject } as Waiting<unknown>);
+      // The group starts in the next macrotask, so that what this turn asks for joins it.
+      this.#timer ??= setTimeout(() => {
+        this.#timer = undefined;
+        this.#queue.run(() => this.#group()).catch(() => {});
+      }, 0);
     });
   }
 
+  /** Runs the transactions waiting, each in a savepoint, inside one SQLite transaction. */
+  async #group(): Promise<void> {
+    const group = this.#waiting;
+    this.#waiting = [];
+    if (group.length === 0) return;
+    const done: Array<() => void> = [];
+    this.#inTx = true;
+    try {
+      this.raw.exec("BEGIN IMMEDIATE");
+      for (const t of group) {
+        this.raw.exec("SAVEPOINT one");
+        try {
+          const result = await t.fn(new TxDb(this.raw, this.cache));
+          this.raw.exec("RELEASE one");
+          done.push(() => t.resolve(result));
+        } catch (e) {
+          this.raw.exec("ROLLBACK TO one");
+          this.raw.exec("RELEASE one");
+          done.push(() => t.reject(e));
+        }
+      }
+      this.raw.exec("COMMIT");
+    } catch (e) {
+      // BEGIN or COMMIT failed (a full disk, say): nothing of the group is on disk.
+      if (this.raw.isTransaction) this.raw.exec("ROLLBACK");
+      for (const t of group) t.reject(e);
+      return;
+    } finally {
+      this.#inTx = false;
+    }
+    for (const answer of done) answer();
+  }
+
   close(): Promise<void> {
-    return this.#queue.run(() => {
+    return this.#queue.run(async () => {
+      // What was asked for before the close is committed first.
+      clearTimeout(this.#timer);
+      this.#timer = undefined;
+      while (this.#waiting.length) await this.#group();
       if (this.raw.isOpen) this.raw.close();
     });
   }
+}
+
+interface Waiting<T> {
+  fn: (db: Db) => Promise<T>;
+  resolve(v: T): void;
+  reject(e: unknown): void;
 }
 
 /** The handle a transaction's fn receives: runs at once; a nested tx joins the outer one. */
