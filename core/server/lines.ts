@@ -52,7 +52,11 @@ function jsonLine(hub: Hub, s: ServerSession, line: string): Promise<void> | voi
   if (!entry?.spec.windowed && refused(hub, s, frame.id)) return;
   const pipelined = entry?.pipelined === true;
   // A frame that is not pipelined waits until every pipelined one before it was answered.
-  if (s.pipeline.last && !pipelined) return s.pipeline.last.then(() => route(hub, s, frame, false));
+  const p = s.pipeline;
+  if (p.waiting.length > 0 && !pipelined) {
+    p.drained ??= Promise.withResolvers();
+    return p.drained.promise.then(() => route(hub, s, frame, false));
+  }
   return route(hub, s, frame, pipelined);
 }
 
@@ -70,23 +74,50 @@ const PIPELINE_DEPTH = 64;
 
 function route(hub: Hub, s: ServerSession, frame: RawFrame, pipelined: boolean) {
   const out = dispatch(hub, s, frame);
-  // A pipelined frame answered at once (a refusal, a repeated txn) still waits its turn.
-  if (!(out instanceof Promise) && !(pipelined && s.pipeline.last)) {
-    return answer(hub, s, frame, out);
+  const p = s.pipeline;
+  if (!pipelined || (!(out instanceof Promise) && p.waiting.length === 0)) {
+    if (!(out instanceof Promise)) return answer(hub, s, frame, out);
+    return out.then((o) => answer(hub, s, frame, o));
   }
-  if (!pipelined) return (out as Promise<Outcome>).then((o) => answer(hub, s, frame, o));
-  // Answered after the one before it; the read loop goes on unless too many are waiting.
-  const before = s.pipeline.last;
-  s.pipeline.depth++;
-  const done: Promise<void> = Promise.all([before, out])
-    .then(([, o]) => answer(hub, s, frame, o))
-    .catch((e) => hub.log.error(`answering ${frame.type}: ${e}`))
-    .finally(() => {
-      s.pipeline.depth--;
-      if (s.pipeline.last === done) s.pipeline.last = undefined;
+  // Queued, and answered once every one before it is (a pipelined frame answered at once, a
+  // refusal or a repeated txn, still waits its turn); the read loop goes on unless too many
+  // are waiting. One queue per session, not a promise chain per frame: a DM's answer costs
+  // one promise reaction here.
+  const item = { frame, out: out instanceof Promise ? undefined : out };
+  p.waiting.push(item);
+  if (out instanceof Promise) {
+    out.then((o) => {
+      item.out = o;
+      answerInOrder(hub, s);
     });
-  s.pipeline.last = done;
-  if (s.pipeline.depth >= PIPELINE_DEPTH) return done;
+  }
+  if (p.waiting.length >= PIPELINE_DEPTH) {
+    p.room ??= Promise.withResolvers();
+    return p.room.promise;
+  }
+}
+
+/** Sends the answers at the head of the queue that are ready, in order; then wakes the read
+ *  loop if there is room again, and a frame waiting for the queue to empty. */
+function answerInOrder(hub: Hub, s: ServerSession) {
+  const p = s.pipeline;
+  while (p.waiting.length > 0 && p.waiting[0].out !== undefined) {
+    const { frame, out } = p.waiting.shift()!;
+    try {
+      const closing = answer(hub, s, frame, out!);
+      closing?.catch((e) => hub.log.error(`closing after ${frame.type}: ${e}`));
+    } catch (e) {
+      hub.log.error(`answering ${frame.type}: ${e}`);
+    }
+  }
+  if (p.room && p.waiting.length < PIPELINE_DEPTH) {
+    p.room.resolve();
+    p.room = undefined;
+  }
+  if (p.drained && p.waiting.length === 0) {
+    p.drained.resolve();
+    p.drained = undefined;
+  }
 }
 
 function answer(hub: Hub, s: ServerSession, frame: RawFrame, out: Outcome) {

@@ -1,4 +1,6 @@
 /** Server-side connection state, and the table of logged-in sessions by name. */
+import type { RawFrame } from "../../protocol/spec.ts";
+import type { Outcome } from "./txn.ts";
 import { NAME_ORDER } from "../../protocol/limits.ts";
 import type { HandlerCtx, Session, SessionView } from "../../plugins/types.ts";
 import { Outbox } from "../outbox.ts";
@@ -27,10 +29,14 @@ export class GuardState {
   loginTimer: ReturnType<typeof setTimeout> | undefined;
 }
 
-/** The last pipelined request still waiting for its answer, and how many are waiting. */
+/** Pipelined requests waiting for their answers, oldest first (an answer goes out once every
+ *  one before it has), and who waits for the queue to shrink or empty (see lines.ts). */
 export interface Pipeline {
-  last: Promise<void> | undefined;
-  depth: number;
+  waiting: Array<{ frame: RawFrame; out: Outcome | undefined }>;
+  /** The read loop, waiting for room below PIPELINE_DEPTH. */
+  room: PromiseWithResolvers<void> | undefined;
+  /** A frame that is not pipelined, waiting for every answer before it. */
+  drained: PromiseWithResolvers<void> | undefined;
 }
 
 export class ServerSession implements Session {
@@ -54,7 +60,7 @@ export class ServerSession implements Session {
   /** The handler context for this session, made once (dispatch.ts). */
   ctx: HandlerCtx | undefined;
   /** Answers of pipelined requests still waiting: written by lines.ts only. */
-  readonly pipeline: Pipeline = { last: undefined, depth: 0 };
+  readonly pipeline: Pipeline = { waiting: [], room: undefined, drained: undefined };
   /** Per-plugin state created by ServerApi.sessionState. */
   readonly state = new Map<object, unknown>();
   readonly outbox: Outbox;

@@ -112,6 +112,25 @@ Deno.test("offline - a pipelined burst is acked in order and delivered in order"
     for (let i = 0; i < n; i++) assert.equal((await bob.expect("dm.message")).text, `${i}`);
   }));
 
+Deno.test("offline - in a pipelined burst, refusals answered at once still wait their turn", () =>
+  withServer(async (h) => {
+    const [alice, bob] = await h.users("Alice", "Bob");
+    const n = 150; // past the 64 a connection may have waiting
+    for (let i = 0; i < n; i++) {
+      const receiver = i % 3 === 1 ? "Nobody" : "Bob"; // NO_SUCH_USER, known before any await
+      await alice.send("dm.send", { id: `m${i}`, receiver, text: `${i}` });
+    }
+    await alice.send("session.ping", { id: "after" });
+    for (let i = 0; i < n; i++) {
+      const a = await alice.expect((f) => f.type === "ack" || f.type === "error");
+      assert.deepEqual([a.re, a.type], [`m${i}`, i % 3 === 1 ? "error" : "ack"]);
+    }
+    assert.equal((await alice.expect("ack")).re, "after");
+    for (let i = 0; i < n; i++) {
+      if (i % 3 !== 1) assert.equal((await bob.expect("dm.message")).text, `${i}`);
+    }
+  }));
+
 Deno.test("offline - a long backlog reaches a reader with a small send queue, then live messages, in one order", () =>
   withServer(async (h) => {
     const [alice, bob] = await h.users("Alice", "Bob");
