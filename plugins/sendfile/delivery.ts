@@ -87,7 +87,8 @@ interface State {
   since: number;
   running: boolean;
   again: boolean;
-  tried: Set<number>;
+  /** Made at the first kept file tried: most sessions never get one. */
+  tried: Set<number> | undefined;
 }
 
 /** Hands kept files to their recipients when they are online with a client that can take
@@ -101,7 +102,7 @@ export class Deliveries {
       since: Date.now(),
       running: false,
       again: false,
-      tried: new Set(),
+      tried: undefined,
     }));
   }
 
@@ -120,8 +121,8 @@ export class Deliveries {
     while (st.again && this.api.sessions.get(s.name!) === s) {
       st.again = false;
       for (const f of await this.store.pendingFor(s.name!)) {
-        if (st.tried.has(f.id) || this.api.sessions.get(s.name!) !== s) continue;
-        st.tried.add(f.id);
+        if (st.tried?.has(f.id) || this.api.sessions.get(s.name!) !== s) continue;
+        (st.tried ??= new Set()).add(f.id);
         const d = new Delivery(this.flows, s, f, st.since);
         let ok: boolean | undefined;
         try {
