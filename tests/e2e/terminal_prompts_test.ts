@@ -99,7 +99,12 @@ terminalTest(
     await s.type("x".repeat(150)); // two rows' worth, unseen
     await settle();
     await bob.ok("dm.send", { receiver: "Alice", text: "hello" });
-    const lines = await s.until((l) => l.some((x) => x.endsWith("hello")));
+    // The message is printed, then the question drawn again below it: wait for the screen to
+    // settle (a capture between the two showed the message without the question yet, under
+    // CI load), then check what is on it.
+    const lines = await s.until((l) =>
+      l.some((x) => x.endsWith("hello")) && l.at(-1) === "current password:"
+    );
     assert.deepEqual(lines.slice(-3), [
       "> /passwd",
       "Bob2: [unencrypted] hello",
