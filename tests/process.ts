@@ -208,3 +208,14 @@ export function spawnClient(
     },
   };
 }
+
+/** A course's server as the README sets one up: `classchat admin add-admin Prof` in a fresh
+ *  data directory, then `classchat serve --class-room cs350` (plus `args`). */
+export async function spawnClassServer(args: string[] = []): Promise<ServerProcess> {
+  const data = await Deno.makeTempDir({ prefix: "classchat-test-" });
+  const made = await runCli(["admin", "add-admin", "Prof", "--data", data], "", {
+    CLASSCHAT_PASSWORD: pw("Prof"),
+  });
+  if (made.code !== 0) throw new Error(`admin add-admin Prof failed: ${made.stderr}`);
+  return await spawnServer(["--class-room", "cs350", ...args], data);
+}

@@ -91,3 +91,22 @@ Deno.test("text mode - nc users are told a message was stored, get what they mis
     await again.sendRaw("Alice: are you there?\n");
     await again.expectLine(/^Alice is offline: stored, delivered when they connect$/);
   }));
+
+Deno.test("text mode - the first line chooses the mode once: later lines do not switch it", () =>
+  withServer(async (h) => {
+    // A JSON session stays JSON: a later plain line is malformed JSON, not a text command.
+    const json = await h.connect();
+    await json.expect("welcome");
+    await json.sendRaw('{"type":"session.ping","id":"p1"}\n');
+    assert.equal((await json.expect("ack")).re, "p1");
+    await json.sendRaw("server:who\n");
+    assert.equal((await json.expect("error")).code, "BAD_JSON");
+    // A plain-text session stays plain text: a later line that looks like JSON is a command
+    // line that matches nothing.
+    const nc = await h.connect();
+    await nc.expect("welcome");
+    await nc.sendRaw("server:help\n");
+    await nc.expectLine(/^commands:$/);
+    await nc.sendRaw('{"type":"session.ping","id":"p2"}\n');
+    await nc.expectLine(/^error UNKNOWN_COMMAND: /);
+  }));

@@ -2,16 +2,10 @@
  *  `classchat serve --class-room`, and `classchat connect` clients typing the room commands a
  *  person would. */
 import assert from "node:assert/strict";
-import { pw } from "../harness.ts";
-import { runCli, spawnClient, spawnServer } from "../process.ts";
+import { runCli, spawnClassServer, spawnClient } from "../process.ts";
 
 Deno.test("groups cli - the class room, a student room, moderation and /help, as people type them", async () => {
-  const data = await Deno.makeTempDir({ prefix: "classchat-test-" });
-  const made = await runCli(["admin", "add-admin", "Prof", "--data", data], "", {
-    CLASSCHAT_PASSWORD: pw("Prof"),
-  });
-  assert.equal(made.code, 0, made.stderr);
-  const server = await spawnServer(["--class-room", "cs350"], data);
+  const server = await spawnClassServer();
   try {
     const prof = spawnClient("Prof", server);
     await prof.waitFor(/^\* logged in as Prof/);

@@ -1,16 +1,10 @@
 /** Pins and a room's past through real processes: the instructor pins the syllabus; a student
  *  whose account is made later sees it, and the earlier posts, at their first login. */
 import assert from "node:assert/strict";
-import { pw } from "../harness.ts";
-import { runCli, spawnClient, spawnServer } from "../process.ts";
+import { spawnClassServer, spawnClient } from "../process.ts";
 
 Deno.test("pins cli - /pin, /pins, /unpin as people type them; a late student sees the class room's past and its pins", async () => {
-  const data = await Deno.makeTempDir({ prefix: "classchat-test-" });
-  const made = await runCli(["admin", "add-admin", "Prof", "--data", data], "", {
-    CLASSCHAT_PASSWORD: pw("Prof"),
-  });
-  assert.equal(made.code, 0, made.stderr);
-  const server = await spawnServer(["--class-room", "cs350"], data);
+  const server = await spawnClassServer();
   try {
     const prof = spawnClient("Prof", server);
     await prof.waitFor(/^\* logged in as Prof/);
