@@ -5,6 +5,7 @@
  * It answers the server's keepalive session.ping itself, so that no workload's idle client is
  * closed for silence.
  */
+import { LineSplitter } from "../protocol/framing.ts";
 import { includes, LineScanner, startsWith } from "./lines.ts";
 
 /** A partial line longer than this means the stream is broken (the server caps frames at
@@ -28,6 +29,9 @@ export interface ClientHandler {
   /** Called once per read, before its lines: `now` is performance.now() for the whole chunk. */
   onChunk?(now: number): void;
   onLine(buf: Uint8Array, start: number, end: number): void;
+  /** Set by a client that reads binary frames (file chunks): its lines then come through the
+   *  protocol's own splitter, as copies, and each binary frame (header, `\n`, body) here. */
+  onBinary?(bytes: Uint8Array): void;
   /** Called once per read, after its lines (the place to top up a send window). */
   afterChunk?(): void;
   /** The connection ended; `reason` is undefined when we closed it ourselves. */
@@ -83,7 +87,7 @@ export class BenchClient {
 
   async #readLoop(bytes: number): Promise<void> {
     const buf = new Uint8Array(bytes);
-    const scanner = new LineScanner(MAX_LINE_BYTES, (b, start, end) => {
+    const lineOf = (b: Uint8Array, start: number, end: number) => {
       // Answered here, for every workload, so that no idle bench client is cut off.
       if (end - start <= MAX_PING_BYTES && startsWith(b, start, end, SERVER_PING)) {
         const next = b[start + SERVER_PING.length];
@@ -94,7 +98,10 @@ export class BenchClient {
         }
       }
       this.handler.onLine(b, start, end);
-    });
+    };
+    const scanner = new LineScanner(MAX_LINE_BYTES, lineOf);
+    const onBinary = this.handler.onBinary?.bind(this.handler);
+    const splitter = onBinary && new LineSplitter(MAX_LINE_BYTES, () => true);
     let reason: string | undefined;
     try {
       while (true) {
@@ -104,7 +111,17 @@ export class BenchClient {
           break;
         }
         this.handler.onChunk?.(performance.now());
-        if (!scanner.push(buf.subarray(0, n))) {
+        if (splitter) {
+          const events = splitter.push(buf.subarray(0, n));
+          for (const ev of events) {
+            if (ev.kind === "line") lineOf(ev.bytes, 0, ev.bytes.length);
+            else if (ev.kind === "binary") onBinary!(ev.bytes);
+          }
+          if (events.some((ev) => ev.kind === "oversize")) {
+            reason = `a frame exceeded ${MAX_LINE_BYTES} bytes`;
+            break;
+          }
+        } else if (!scanner.push(buf.subarray(0, n))) {
           reason = `a line exceeded ${MAX_LINE_BYTES} bytes`;
           break;
         }

@@ -28,6 +28,8 @@ export class ErrorTally {
 const enc = new TextEncoder();
 
 export class Peer implements ClientHandler {
+  /** Set by a peer that reads binary frames; it then says so at login (see ClientHandler). */
+  onBinary: ((bytes: Uint8Array) => void) | undefined;
   client: BenchClient | undefined;
   loggedIn = false;
   presenceFrames = 0;
@@ -54,7 +56,13 @@ export class Peer implements ClientHandler {
     this.client = await BenchClient.connect(target, this);
     // Each name is a new account on a fresh server: its first login sets this password.
     const password = `bench-password-${this.name}`;
-    const login = { type: "session.login", id: "login", name: this.name, password };
+    const login = {
+      type: "session.login",
+      id: "login",
+      name: this.name,
+      password,
+      ...(this.onBinary ? { binary: true } : {}),
+    };
     this.loginSentAt = performance.now();
     if (!(await this.client.write(enc.encode(JSON.stringify(login) + "\n")))) {
       this.#loginFailed("could not send session.login");

@@ -4,6 +4,7 @@
  */
 import { ChatError, ERROR_CODE_PATTERN } from "./errors.ts";
 import { field, message, type RawFrame } from "./spec.ts";
+import { decodeUtf8 } from "./framing.ts";
 
 /** `<namespace>.<verb>` or a bare core word; lower case so types compare exactly. */
 const TYPE_PATTERN = /^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)*$/;
@@ -38,6 +39,19 @@ export function parseFrame(line: string): RawFrame {
   return f as RawFrame;
 }
 
+/** Parses a binary frame's bytes (framing.ts: header line, `\n`, body) into an untrusted
+ *  frame whose `data` is the body, as bytes; a `data` in the header is replaced. */
+export function parseBinaryFrame(bytes: Uint8Array): RawFrame {
+  const nl = bytes.indexOf(0x0a);
+  const header = nl === -1 ? undefined : decodeUtf8(bytes.subarray(0, nl));
+  if (header === undefined) {
+    throw new ChatError("BAD_FRAME", "a binary frame must start with a UTF-8 JSON header line");
+  }
+  const f = parseFrame(header);
+  f.data = bytes.subarray(nl + 1);
+  return f;
+}
+
 /** The frame's transaction id, once parseFrame has checked it. */
 export function txnOf(f: RawFrame): string | undefined {
   return typeof f.txn === "string" ? f.txn : undefined;
@@ -52,6 +66,8 @@ export const Welcome = message("welcome", (f) => ({
   protocol: field.number(f, "protocol"),
   plugins: field.textArray(f, "plugins"),
   limits: field.object(f, "limits"),
+  /** The server reads binary frames (framing.ts); a server before them leaves it out. */
+  binary: field.optional(f, "binary", () => field.boolean(f, "binary")) ?? false,
 }));
 
 /** ack {re, ...result}: the request `re` succeeded; extra fields are the request's result. */
@@ -87,12 +103,18 @@ export const SessionAccount = message("session.account", (f) => ({
   name: field.string(f, "name"),
 }), { ack: (f) => ({ name: field.text(f, "name"), exists: field.boolean(f, "exists") }) });
 
-/** session.login {name, password} -> ack {name, created, token} | BAD_NAME | WEAK_PASSWORD |
- *  BAD_PASSWORD | RATE_LIMITED | NAME_IN_USE | ALREADY_LOGGED_IN. A new name is created with
- *  this password; `token` resumes the session later (session.resume). */
+/** Whether a client reads binary frames (`binary: true` at login or resume): the server then
+ *  sends it bytes (file chunks) as binary frames rather than base64 in JSON. */
+const readsBinary = (f: RawFrame) =>
+  field.optional(f, "binary", () => field.boolean(f, "binary")) ?? false;
+
+/** session.login {name, password, binary?} -> ack {name, created, token} | BAD_NAME |
+ *  WEAK_PASSWORD | BAD_PASSWORD | RATE_LIMITED | NAME_IN_USE | ALREADY_LOGGED_IN. A new name
+ *  is created with this password; `token` resumes the session later (session.resume). */
 export const SessionLogin = message("session.login", (f) => ({
   name: field.string(f, "name"),
   password: field.string(f, "password", { max: MAX_SECRET_LENGTH }),
+  binary: readsBinary(f),
 }), {
   ack: (f) => ({
     name: field.text(f, "name"),
@@ -101,10 +123,12 @@ export const SessionLogin = message("session.login", (f) => ({
   }),
 });
 
-/** session.resume {name, token} -> ack {name} | BAD_TOKEN | RATE_LIMITED | NAME_IN_USE | ... */
+/** session.resume {name, token, binary?} -> ack {name} | BAD_TOKEN | RATE_LIMITED |
+ *  NAME_IN_USE | ... */
 export const SessionResume = message("session.resume", (f) => ({
   name: field.string(f, "name"),
   token: field.string(f, "token", { max: MAX_SECRET_LENGTH }),
+  binary: readsBinary(f),
 }), { ack: (f) => ({ name: field.text(f, "name") }) });
 
 /** session.passwd {old, password} -> ack {token} | BAD_PASSWORD | WEAK_PASSWORD | RATE_LIMITED.

@@ -98,6 +98,29 @@ export const field = {
   optionalString(f: RawFrame, key: string): string | undefined {
     return at(f, key) === undefined ? undefined : field.string(f, key);
   },
+  /** Raw bytes: a binary frame's body (parseBinaryFrame), or base64 in a JSON line, decoded
+   *  strictly. `max` is in bytes. */
+  bytes(f: RawFrame, key: string, opts: { max?: number } = {}): Uint8Array {
+    const v = at(f, key);
+    let b: Uint8Array;
+    if (v instanceof Uint8Array) b = v;
+    else if (typeof v !== "string") throw bad(key, "must be bytes (base64 in a JSON line)");
+    else {
+      // Checked before decoding: at most max bytes is at most 4 * ceil(max / 3) characters.
+      if (opts.max !== undefined && v.length > Math.ceil(opts.max / 3) * 4) {
+        throw bad(key, `is longer than ${opts.max} bytes`);
+      }
+      try {
+        b = Uint8Array.fromBase64(v, { lastChunkHandling: "strict" });
+      } catch {
+        throw bad(key, "must be base64");
+      }
+    }
+    if (opts.max !== undefined && b.length > opts.max) {
+      throw bad(key, `is longer than ${opts.max} bytes`);
+    }
+    return b;
+  },
   number(f: RawFrame, key: string): number {
     const v = at(f, key);
     if (typeof v !== "number" || !Number.isFinite(v)) throw bad(key, "must be a finite number");

@@ -126,8 +126,10 @@ export function cutProxy(upstream: number, plan: (n: number) => Cut | undefined)
 export async function lines(
   conn: Deno.Conn,
   fn: (line: Uint8Array, text: string) => Promise<void>,
+  /** Takes binary frames (header, newline, body); without it 0x01 starts a line. */
+  binary?: (bytes: Uint8Array) => Promise<void>,
 ) {
-  const splitter = new LineSplitter(16 * 1024 * 1024);
+  const splitter = new LineSplitter(16 * 1024 * 1024, () => binary !== undefined);
   const buf = new Uint8Array(64 * 1024);
   const dec = new TextDecoder();
   try {
@@ -136,6 +138,7 @@ export async function lines(
       if (n === null) return;
       for (const ev of splitter.push(buf.subarray(0, n))) {
         if (ev.kind === "line") await fn(ev.bytes.slice(), dec.decode(ev.bytes));
+        else if (ev.kind === "binary") await binary?.(ev.bytes);
       }
     }
   } catch { /* closed by the other side's end */ }

@@ -9,6 +9,7 @@
 import { ChatServer, type ServerOptions } from "../core/server/server.ts";
 import { encodeFrame, LineSplitter } from "../protocol/framing.ts";
 import type { RawFrame } from "../protocol/spec.ts";
+import { parseBinaryFrame } from "../protocol/core.ts";
 import { PLUGINS } from "../plugins/mod.ts";
 import { fingerprintOfPem, generateSelfSigned } from "../core/tls/cert.ts";
 import type { Conn } from "../core/server/conn.ts";
@@ -243,7 +244,9 @@ export class TestClient {
   }
 
   async #readLoop(): Promise<void> {
-    const splitter = new LineSplitter(16 * 1024 * 1024);
+    // Binary frames (file chunks to a client that logged in with binary: true) are parsed
+    // into frames whose `data` is a Uint8Array.
+    const splitter = new LineSplitter(16 * 1024 * 1024, () => true);
     const buf = new Uint8Array(64 * 1024);
     const dec = new TextDecoder();
     try {
@@ -251,6 +254,7 @@ export class TestClient {
         const n = await this.conn.read(buf);
         if (n === null) break;
         for (const ev of splitter.push(buf.subarray(0, n))) {
+          if (ev.kind === "binary") this.frames.push(parseBinaryFrame(ev.bytes));
           if (ev.kind !== "line") continue;
           const line = dec.decode(ev.bytes);
           this.lines.push(line);

@@ -10,7 +10,8 @@
  *   const alice = await proxiedClient(h, proxy, "Alice");
  *   proxy.mode = "strip";
  */
-import { encodeFrame } from "../protocol/framing.ts";
+import { encodeFrameFor } from "../protocol/framing.ts";
+import { parseBinaryFrame } from "../protocol/core.ts";
 import { lines, write as writeAll } from "./cut_proxy.ts";
 import type { RawFrame } from "../protocol/spec.ts";
 import { type AppClient, appClient } from "./app.ts";
@@ -65,7 +66,8 @@ export function keyProxy(upstream: number): KeyProxy {
     let writing = Promise.resolve();
     const link = {
       name: undefined as string | undefined,
-      toClient: (f: RawFrame) => writing = writing.then(() => writeAll(client, encodeFrame(f))),
+      toClient: (f: RawFrame) =>
+        writing = writing.then(() => writeAll(client, encodeFrameFor(f, true))),
       close() {
         for (const c of [client, server]) {
           try {
@@ -86,7 +88,7 @@ export function keyProxy(upstream: number): KeyProxy {
       if (f.type === "encrypt.publish") {
         proxy.published.set(link.name!.toLowerCase(), f.key as string);
       }
-      await writeAll(server, encodeFrame(f));
+      await writeAll(server, encodeFrameFor(f, true));
     });
     const down = pump(server, (f) => {
       if (f.type === "ack" && keyRequests.delete(f.re)) {
@@ -116,9 +118,10 @@ export function tempDir(prefix: string): string {
   return dir;
 }
 
-/** Reads JSON lines from conn and hands each frame to fn, in order, until it closes. */
+/** Reads frames from conn and hands each to fn, in order, until it closes; a binary frame's
+ *  `data` is bytes, and encodeFrameFor sends it on as a binary frame again. */
 function pump(conn: Deno.Conn, fn: (f: RawFrame) => Promise<void>) {
-  return lines(conn, (_, text) => fn(JSON.parse(text)));
+  return lines(conn, (_, text) => fn(JSON.parse(text)), (b) => fn(parseBinaryFrame(b)));
 }
 
 /**

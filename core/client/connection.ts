@@ -5,13 +5,14 @@
  */
 import {
   ErrorFrame,
+  parseBinaryFrame,
   parseFrame,
   SessionClosing,
   SessionPing,
   Welcome,
 } from "../../protocol/core.ts";
 import { ChatError } from "../../protocol/errors.ts";
-import { decodeUtf8, encodeFrame, LineSplitter } from "../../protocol/framing.ts";
+import { decodeUtf8, encodeFrameFor, LineSplitter } from "../../protocol/framing.ts";
 import type { MessageSpec, RawFrame } from "../../protocol/spec.ts";
 import { Outbox } from "../outbox.ts";
 import { TokenBucket } from "../token_bucket.ts";
@@ -123,7 +124,7 @@ export class ClientConnection {
         }
       };
       if (this.#gone) return reject(new Error(NOT_CONNECTED));
-      const bytes = encodeFrame({
+      const bytes = this.#encode({
         type: spec.type,
         id,
         ...(txn ? { txn } : {}),
@@ -139,7 +140,15 @@ export class ClientConnection {
 
   /** Sends a frame that gets no answer (no id), e.g. session.ack; dropped if closed. */
   notify<T>(spec: MessageSpec<T>, body: T): void {
-    if (!this.#gone) this.#send(encodeFrame({ type: spec.type, ...body as object }), spec.windowed);
+    if (!this.#gone) {
+      this.#send(this.#encode({ type: spec.type, ...body as object }), spec.windowed);
+    }
+  }
+
+  /** A frame's bytes: one with bytes in `data` (a file chunk) as a binary frame if the server
+   *  reads them (its welcome says so), else base64 in the line. */
+  #encode(frame: Record<string, unknown>): Uint8Array {
+    return encodeFrameFor(frame, this.welcome?.binary === true);
   }
 
   close() {
@@ -210,7 +219,8 @@ export class ClientConnection {
   };
 
   async #readLoop(): Promise<CloseInfo> {
-    const splitter = new LineSplitter(CLIENT_MAX_FRAME_BYTES);
+    // The server's lines are JSON, which never starts with a binary frame's mark.
+    const splitter = new LineSplitter(CLIENT_MAX_FRAME_BYTES, () => true);
     const buf = new Uint8Array(64 * 1024);
     try {
       while (true) {
@@ -220,6 +230,7 @@ export class ClientConnection {
         this.#pinged = false;
         for (const ev of splitter.push(buf.subarray(0, n))) {
           if (ev.kind === "line") this.#onLine(ev.bytes);
+          else if (ev.kind === "binary") this.#onBinary(ev.bytes);
         }
       }
     } catch { /* reset or closed locally: either way the connection is over */ }
@@ -244,6 +255,20 @@ export class ClientConnection {
     } catch {
       return; // not a frame: ignore rather than trust it
     }
+    this.#onFrame(frame);
+  }
+
+  #onBinary(bytes: Uint8Array) {
+    let frame: RawFrame;
+    try {
+      frame = parseBinaryFrame(bytes);
+    } catch {
+      return; // as a line that is not a frame
+    }
+    this.#onFrame(frame);
+  }
+
+  #onFrame(frame: RawFrame) {
     if (frame.type === "welcome") {
       try {
         this.#gotWelcome(Welcome.decode(frame));

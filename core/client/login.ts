@@ -35,7 +35,7 @@ export async function logIn(
 ): Promise<{ name: string; token: string } | undefined> {
   if (token) {
     try {
-      const ack = await conn.request(SessionResume, { name, token });
+      const ack = await conn.request(SessionResume, { name, token, binary: conn.welcome.binary });
       return { name: ack.name, token };
     } catch (e) {
       if (!(e instanceof ChatError) || e.code !== "BAD_TOKEN") throw e;
@@ -54,7 +54,7 @@ export async function logIn(
         name = next;
         continue;
       }
-      const ack = await conn.request(SessionLogin, { name, password });
+      const ack = await conn.request(SessionLogin, { name, password, binary: conn.welcome.binary });
       if (ack.created) {
         ui.notice(`created the account ${ack.name}: from now on it needs this password`);
       }

@@ -95,10 +95,11 @@ export function registerCore(hub: Hub) {
   // session.login {name, password} -> ack {name, created, token} | BAD_NAME | WEAK_PASSWORD |
   //   BAD_PASSWORD | RATE_LIMITED | NAME_IN_USE | ALREADY_LOGGED_IN; the answer may be delayed
   //   while the account is being guessed at (core/server/accounts/budget.ts).
-  on(SessionLogin, async ({ name, password }, s) => {
+  on(SessionLogin, async ({ name, password, binary }, s) => {
     before(s, name);
     const r = await hub.accounts.login(name, password, s.guard.address, () => s.closed);
     await hub.txns.load(r.name);
+    s.binary = binary;
     claim(s, r.name);
     return { ...r };
   });
@@ -106,10 +107,11 @@ export function registerCore(hub: Hub) {
   // session.resume {name, token} -> ack {name} | BAD_TOKEN | RATE_LIMITED (only a wrong token
   // from an address out of budget: a valid one is never refused) | ...; replaces a session of
   // the same account (closed with SESSION_REPLACED).
-  on(SessionResume, async ({ name, token }, s) => {
+  on(SessionResume, async ({ name, token, binary }, s) => {
     before(s, name, true);
     const r = await hub.accounts.resume(name, token, s.guard.address);
     await hub.txns.load(r.name);
+    s.binary = binary;
     claim(s, r.name, true);
     return r;
   });

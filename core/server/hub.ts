@@ -6,7 +6,7 @@
  * plain-text mode, the core frames, the plugin host) take a Hub and never import server.ts,
  * so the server's modules import each other in one direction only.
  */
-import { encodeFrame, encodeLine } from "../../protocol/framing.ts";
+import { encodeFrame, encodeFrameFor, encodeLine } from "../../protocol/framing.ts";
 import { CORE_ERRORS, ErrorCatalog, type ErrorCode } from "../../protocol/errors.ts";
 import { DEFAULT_LIMITS, type Limits, VIOLATION_CODES } from "../../protocol/limits.ts";
 import type { LogoutReason } from "../../plugins/types.ts";
@@ -87,7 +87,11 @@ export class Hub {
   send(s: ServerSession, frame: Record<string, unknown>, json?: Uint8Array): boolean {
     if (s.closed) return false;
     if (s.mode === "text") return s.outbox.push(encodeLine(renderText(this.registry, frame)));
-    return s.outbox.push(json ?? encodeFrame(frame));
+    if (json) return s.outbox.push(json);
+    // File chunks carry bytes: a binary frame, or base64 for a client that reads only lines.
+    return s.outbox.push(
+      frame.data instanceof Uint8Array ? encodeFrameFor(frame, s.binary) : encodeFrame(frame),
+    );
   }
 
   /** Sends an error frame; `re` names the request it answers, if it had an id. */

@@ -10,7 +10,7 @@
  * synchronous; they wait only for the log's commit): up to PIPELINE_DEPTH of those may be
  * waiting, and their answers still go out in order.
  */
-import { parseFrame } from "../../protocol/core.ts";
+import { parseBinaryFrame, parseFrame } from "../../protocol/core.ts";
 import type { ChatError } from "../../protocol/errors.ts";
 import { decodeUtf8 } from "../../protocol/framing.ts";
 import type { RawFrame } from "../../protocol/spec.ts";
@@ -39,6 +39,17 @@ function chooseMode(hub: Hub, s: ServerSession, first: string): LineHandler {
   };
 }
 
+/** Handles one binary frame (framing.ts); the splitter passes them only on a JSON session. */
+export function handleBinary(hub: Hub, s: ServerSession, bytes: Uint8Array): Promise<void> | void {
+  let frame: RawFrame;
+  try {
+    frame = parseBinaryFrame(bytes);
+  } catch (e) {
+    return hub.error(s, (e as ChatError).code, (e as ChatError).message);
+  }
+  return jsonFrame(hub, s, frame);
+}
+
 function jsonLine(hub: Hub, s: ServerSession, line: string): Promise<void> | void {
   let frame: RawFrame;
   try {
@@ -46,6 +57,10 @@ function jsonLine(hub: Hub, s: ServerSession, line: string): Promise<void> | voi
   } catch (e) {
     return hub.error(s, (e as ChatError).code, (e as ChatError).message);
   }
+  return jsonFrame(hub, s, frame);
+}
+
+function jsonFrame(hub: Hub, s: ServerSession, frame: RawFrame): Promise<void> | void {
   // A windowed frame (a file chunk or its ack) is free while it moves its stream; its handler
   // charges it otherwise (HandlerCtx.meter).
   const entry = hub.registry.handlers.get(frame.type);

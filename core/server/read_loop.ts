@@ -1,11 +1,11 @@
 /**
- * A connection's read loop: bytes into lines (the splitter caps a line before buffering it),
- * each line to the router, one at a time. After the session is closed it goes on reading and
+ * A connection's read loop: bytes into frames (the splitter caps a frame before buffering
+ * it), each to the router, one at a time. After the session is closed it goes on reading and
  * discarding for the linger (see ChatServer.closeSession), so the peer's last bytes do not make
  * the kernel reset the connection and destroy the closing frame.
  */
 import { LineSplitter } from "../../protocol/framing.ts";
-import { handleLine } from "./lines.ts";
+import { handleBinary, handleLine } from "./lines.ts";
 import type { Hub } from "./hub.ts";
 import type { ServerSession } from "./session.ts";
 
@@ -24,7 +24,9 @@ const TLS_HANDSHAKE = 0x16;
 /** Reads until the peer closes, the socket fails or the session is closed and lingered. */
 export async function readLoop(hub: Hub, s: ServerSession): Promise<void> {
   const conn = s.conn;
-  const splitter = new LineSplitter(hub.limits.maxFrameBytes);
+  // Binary frames only once the first line made this a JSON session: never from nc.
+  const binary = () => s.mode === "json" && s.modeChosen;
+  const splitter = new LineSplitter(hub.limits.maxFrameBytes, binary);
   let buf = new Uint8Array(MIN_READ_BYTES);
   try {
     let discarded = 0;
@@ -47,9 +49,11 @@ export async function readLoop(hub: Hub, s: ServerSession): Promise<void> {
           const max = hub.limits.maxFrameBytes;
           hub.error(s, "FRAME_TOO_LARGE", `a line exceeded ${max} bytes`);
         } else {
-          // Heard only on whole lines: a line that never ends keeps nothing alive.
+          // Heard only on whole frames: a line that never ends keeps nothing alive.
           hub.guard.heard(s);
-          const pending = handleLine(hub, s, ev.bytes);
+          const pending = ev.kind === "line"
+            ? handleLine(hub, s, ev.bytes)
+            : handleBinary(hub, s, ev.bytes);
           if (pending) await pending;
         }
       }

@@ -133,6 +133,7 @@ export class ChatServer extends Hub {
         version: VERSION,
         protocol: PROTOCOL_VERSION,
         plugins: this.pluginNames,
+        binary: true,
         limits: {
           maxFrameBytes: this.limits.maxFrameBytes,
           maxTextLength: this.limits.maxTextLength,

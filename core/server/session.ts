@@ -42,6 +42,8 @@ export interface Pipeline {
 export class ServerSession implements Session {
   name: string | undefined;
   mode: "json" | "text" = "json";
+  /** The client reads binary frames (it said so at login): bytes go to it unencoded. */
+  binary = false;
   /** Handles each complete line, chosen by the first non-empty one (lines.ts): JSON or
    *  plain text, once per session. */
   onLine: LineHandler | undefined;

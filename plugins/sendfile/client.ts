@@ -97,7 +97,7 @@ export function sendfileClient(api: ClientApi) {
           plain.update(chunk);
           const bytes = e2e ? await sealBytes(e2e.secret, n, chunk) : chunk;
           if (e2e) wire.update(bytes);
-          ctx.notify(FileChunk, { file: ack.file, n, data: bytes.toBase64() });
+          ctx.notify(FileChunk, { file: ack.file, n, data: bytes });
           progress.update(sent += got);
           if (got < buf.length) break;
         }

@@ -49,7 +49,7 @@ class Delivery implements Flow {
         await api.writable(this.to);
         const got = await readChunk(blob, buf);
         if (got === 0 && n > 0) break;
-        api.send(this.to, FileChunk, { file: this.id, n, data: buf.subarray(0, got).toBase64() });
+        api.send(this.to, FileChunk, { file: this.id, n, data: buf.subarray(0, got) });
         if (got < buf.length) break;
       }
       if (!this.#out.finished) {

@@ -22,7 +22,7 @@ export interface Flow {
   /** The session that receives the chunks (relay, delivery); the server for an upload. */
   readonly to?: Session;
   /** From `from`: sendfile.chunk and sendfile.end. */
-  chunk(n: number, data: string): void;
+  chunk(n: number, data: Uint8Array | undefined): void;
   end(sha256: string, check: string | undefined): void;
   /** From `to`: sendfile.ack (true if it moved the window: a repeated or early one does not,
    *  and pays the frame budget) and sendfile.verdict. */

@@ -69,14 +69,9 @@ export class IncomingFile implements Taken {
     this.progress = new Progress(ui, id, `↓ ${t.name} from ${t.from}`, t.size);
   }
 
-  /** Chunk n, as base64: opened, checked against the offer and written; a refusal if not. */
-  async take(n: number, data: string): Promise<Refusal | undefined> {
-    let bytes: Uint8Array;
-    try {
-      bytes = Uint8Array.fromBase64(data);
-    } catch {
-      return { code: "TRANSFER_CANCELLED", why: `chunk ${n} is not base64` };
-    }
+  /** Chunk n: opened, checked against the offer and written; a refusal if not. */
+  async take(n: number, bytes: Uint8Array | undefined): Promise<Refusal | undefined> {
+    if (!bytes) return { code: "TRANSFER_CANCELLED", why: `chunk ${n} is not base64` };
     if (n !== this.#next || this.#wireBytes + bytes.length > this.wireSize) {
       return { code: "TRANSFER_CANCELLED", why: `chunk ${n} out of order or too big` };
     }

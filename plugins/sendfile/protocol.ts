@@ -21,7 +21,8 @@ import { field, message, type RawFrame } from "../../protocol/spec.ts";
 /** Raw bytes per chunk. 32 KiB is 43,692 characters of base64: with the frame around it, well
  *  under the default 64 KiB frame limit, and large enough that the per-frame cost is small. */
 export const CHUNK_BYTES = 32 * 1024;
-/** A chunk frame's size on the wire, at most (base64 plus the JSON around it). */
+/** A chunk frame's size on the wire, at most (base64 in a JSON line, for a peer that does not
+ *  read binary frames; a binary one is a third smaller). */
 export const CHUNK_FRAME_BYTES = Math.ceil(CHUNK_BYTES / 3) * 4 + 200;
 /** Transfers a session may have going at once, sending and receiving together. */
 export const MAX_TRANSFERS_PER_SESSION = 8;
@@ -115,14 +116,21 @@ export const FileStored = message("sendfile.stored", (f) => ({
   later: index(f, "later"),
 }));
 
-/** sendfile.chunk {file, n, data}: chunk n (from 0) as base64, sender to server to receiver.
- *  Only the length is checked here: the relay passes `data` on unread (a regex over 44 KB per
- *  chunk cost a tenth of the server's time), and whoever decodes it, the receiver or the
- *  server's store, does so strictly and ends the transfer on a bad character. */
+/** sendfile.chunk {file, n, data}: chunk n (from 0), sender to server to receiver. `data` is
+ *  the chunk's bytes: the body of a binary frame (docs/PROTOCOL.md, "Binary frames") between
+ *  peers that said they read them, base64 in the JSON line otherwise. Data that is not bytes
+ *  (bad base64, over CHUNK_BYTES) decodes as undefined: like every problem with a chunk, it
+ *  ends its transfer with sendfile.cancelled rather than an error frame. */
 export const FileChunk = message("sendfile.chunk", (f) => {
-  const data = field.string(f, "data", { max: CHUNK_FRAME_BYTES });
-  if (data.length % 4 !== 0) throw bad("data", "must be base64 (a multiple of 4 characters)");
-  return { file: fileId(f), n: index(f, "n"), data };
+  const file = fileId(f);
+  const n = index(f, "n");
+  let data: Uint8Array | undefined;
+  try {
+    data = field.bytes(f, "data", { max: CHUNK_BYTES });
+  } catch {
+    data = undefined;
+  }
+  return { file, n, data };
 }, { windowed: true });
 
 /** sendfile.ack {file, n}: the receiver has written chunks up to n. */
@@ -175,12 +183,6 @@ export const FileCancelled = message("sendfile.cancelled", (f) => ({
   code: field.text(f, "code"),
   message: field.text(f, "message"),
 }));
-
-/** Bytes that `data` (base64) decodes to. */
-export function decodedBytes(data: string): number {
-  const pad = data.endsWith("==") ? 2 : data.endsWith("=") ? 1 : 0;
-  return (data.length / 4) * 3 - pad;
-}
 
 /** `1.2 MB`, `532 KB`, `17 bytes`: sizes as people read them (powers of 1000). */
 export function sizeText(n: number): string {

@@ -4,7 +4,6 @@ import type { Session } from "../types.ts";
 import type { Flow, Flows } from "./flow.ts";
 import {
   CHUNK_BYTES,
-  decodedBytes,
   FileChunk,
   FileCredit,
   FileEnd,
@@ -35,9 +34,10 @@ export class Relay implements Flow {
     flows.api.send(to, FileIncoming, { file: this.id, from: from.name!, name, size, sealed });
   }
 
-  chunk(n: number, data: string): void {
+  chunk(n: number, data: Uint8Array | undefined): void {
     if (this.#ended) return;
-    const bytes = decodedBytes(data); // the receiver decodes (and checks) it
+    if (!data) return this.#cancel(`chunk ${n} is not base64 of at most ${CHUNK_BYTES} bytes`);
+    const bytes = data.length;
     if (
       n !== this.#next || bytes > CHUNK_BYTES || this.#bytes + bytes > this.offer.size ||
       n - this.#acked > this.flows.window

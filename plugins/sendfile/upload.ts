@@ -54,14 +54,9 @@ export class Upload implements Flow {
     return this.store.tmpPath(this.id);
   }
 
-  chunk(n: number, data: string): void {
+  chunk(n: number, chunk: Uint8Array | undefined): void {
     if (this.#over) return;
-    let chunk: Uint8Array;
-    try {
-      chunk = Uint8Array.fromBase64(data);
-    } catch {
-      return this.#fail(`chunk ${n} is not base64`);
-    }
+    if (!chunk) return this.#fail(`chunk ${n} is not base64 of at most ${CHUNK_BYTES} bytes`);
     if (
       n !== this.#next || chunk.length > CHUNK_BYTES ||
       this.#bytes + chunk.length > this.offer.size ||

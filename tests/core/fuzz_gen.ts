@@ -141,7 +141,32 @@ const KINDS: Array<[string, number, Gen]> = [
   ["binary", 3, (r) => {
     const b = Array.from({ length: 1 + r.int(200) }, () => r.int(256));
     if (r.chance(0.2)) b.unshift(0x16, 0x03, 0x01, 0x02, 0x00, 0x01); // a TLS ClientHello start
+    // 0x01 starting a frame (here or after a newline) is a binary frame's mark: the server
+    // then waits for the length it declares, as for a line's newline. Binary frames are
+    // fuzzed whole, below.
+    b.forEach((x, i) => (x === 0x01 && (i === 0 || b[i - 1] === 0x0a)) && (b[i] = 0x02));
     return bytes(b);
+  }],
+  // 0x01, length, header line, body: whole, with a header that is a frame, garbage or nothing,
+  // a body of anything (newlines too), and now and then over the frame limit.
+  ["binary-frame", 3, (r, max) => {
+    const header = r.pick([
+      realType(r),
+      '{"type":"sendfile.chunk","file":"f1","n":0}',
+      '{"type":"sendfile.chunk","file":"f1","n":0,"data":"AAAA"}',
+      randText(r, 40),
+      "",
+      "{",
+    ]);
+    const head = r.chance(0.1) ? enc.encode(header) : enc.encode(header + "\n");
+    const size = r.chance(0.05) ? max + 1 + r.int(100) : r.int(300);
+    const body = Array.from({ length: Math.max(0, size - head.length) }, () => r.int(256));
+    const all = bytes(head, body);
+    const frame = new Uint8Array(5 + all.length);
+    frame[0] = 0x01;
+    new DataView(frame.buffer).setUint32(1, all.length);
+    frame.set(all, 5);
+    return frame;
   }],
   ["crlf", 4, (r) => {
     const f = realType(r);
