@@ -12,6 +12,7 @@ import {
 } from "../core/server/accounts/password.ts";
 import { missingAccounts } from "../core/server/accounts/store.ts";
 import { serverTls } from "./serve_tls.ts";
+import { webAssets } from "../web/files.ts";
 import {
   addPluginOptions,
   collect,
@@ -31,6 +32,13 @@ export function serveCommand(done: (code: number) => void): Command {
     .description("start a ClassChat server")
     .option("--host <host>", "address to listen on (0.0.0.0 for every interface)", DEFAULT_HOST)
     .option("-p, --port <port>", "TCP port (0 picks a free one)", portOption, DEFAULT_PORT)
+    .option(
+      "--web-port <port>",
+      "port of the web client (HTTPS and WebSocket; 0 picks a free one)",
+      portOption,
+      DEFAULT_PORT + 1,
+    )
+    .option("--no-web", "do not serve the web client")
     .option("--data <dir>", "directory for the server's store", "./classchat-data")
     .option("--name <name>", "server name shown to clients", "ClassChat");
   // Every core limit, from its declaration (protocol/limits.ts), in the table's order.
@@ -86,6 +94,7 @@ export function serveCommand(done: (code: number) => void): Command {
         serverName: o.name,
         logLevel: o.logLevel as LogLevel,
         limits: limitValues(o),
+        web: o.web ? { port: o.webPort, assets: webAssets() } : undefined,
       });
       const { hostname, port } = server.addr;
       // Scripts and tests read this line to learn the port (with --port 0).
@@ -94,6 +103,14 @@ export function serveCommand(done: (code: number) => void): Command {
           server.pluginNames.join(", ")
         })`,
       );
+      const web = server.webAddr;
+      if (web) {
+        // With the fingerprint above: what a student checks when the browser warns.
+        const host = o.host === "0.0.0.0" || o.host === "::"
+          ? "<this computer's address>"
+          : web.hostname;
+        console.log(`classchat: web client at ${tls ? "https" : "http"}://${host}:${web.port}/`);
+      }
       await new Promise<void>((resolve) => {
         let signalled = false;
         const stop = () => {

@@ -40,6 +40,8 @@ export async function spawnServer(
       "serve",
       "--port",
       "0",
+      "--web-port",
+      "0",
       "--data",
       data,
       "--log-level",

@@ -14,6 +14,7 @@ import { ServerSession } from "./session.ts";
 import { installPlugins } from "./plugin_host.ts";
 import { readLoop } from "./read_loop.ts";
 import { type Accepted, listen, type Listening } from "./listener.ts";
+import { listenWeb, type WebAsset, type WebListening } from "./web.ts";
 import { VERSION } from "../version.ts";
 import { Hub, type HubOptions } from "./hub.ts";
 
@@ -24,11 +25,15 @@ export interface ServerOptions extends HubOptions {
   port?: number;
   /** PEM certificate chain and private key: with them the server speaks only TLS. */
   tls?: { cert: string; key: string };
+  /** The web client: its files, served with a WebSocket endpoint on `port` (0 picks a free
+   *  one) over the same TLS (web.ts). Omitted: no web listener. */
+  web?: { port: number; assets: ReadonlyMap<string, WebAsset> };
 }
 
 export class ChatServer extends Hub {
   #nextId = 1;
   #listener: Listening | undefined;
+  #web: WebListening | undefined;
   #tasks = new Set<Promise<void>>();
   #closing: Promise<void> | undefined;
   /** The welcome frame, the same for every connection: encoded once. */
@@ -61,7 +66,18 @@ export class ChatServer extends Hub {
           if (failures++ % 100 === 0) server.log.error(`accept failed (retrying): ${e}`);
         },
       });
+      if (opts.web) {
+        server.#web = await listenWeb({
+          hostname: opts.hostname ?? "127.0.0.1",
+          port: opts.web.port,
+          tls: opts.tls,
+          assets: opts.web.assets,
+          log: server.log,
+          onSocket: (conn) => server.#accepted({ conn }),
+        });
+      }
     } catch (e) {
+      server.#listener?.close();
       for (const fn of server.registry.shutdown) await Promise.resolve().then(fn).catch(() => {});
       await db.close();
       throw e;
@@ -72,6 +88,11 @@ export class ChatServer extends Hub {
 
   get addr(): Deno.NetAddr {
     return this.#listener!.addr as Deno.NetAddr;
+  }
+
+  /** The web client's address, if it is served. */
+  get webAddr(): Deno.NetAddr | undefined {
+    return this.#web?.addr;
   }
 
   #accepted(a: Accepted) {
@@ -156,6 +177,7 @@ export class ChatServer extends Hub {
       this.guard.stop();
       this.#listener?.close();
       await Promise.all([...this.sessions.all].map((s) => this.closeSession(s, "SERVER_SHUTDOWN")));
+      await this.#web?.close();
       this.guard.closeAll(); // sockets still in a TLS handshake: nobody to wait for now
       await Promise.allSettled([...this.#tasks]);
       for (const fn of this.registry.shutdown) {

@@ -93,7 +93,19 @@ export class Server {
     }
     const port = portIsFree(PREFERRED_PORT) ? PREFERRED_PORT : 0;
     const child = new Deno.Command(DENO, {
-      args: ["run", "-A", MAIN, "serve", "--port", `${port}`, "--data", data, ...args],
+      args: [
+        "run",
+        "-A",
+        MAIN,
+        "serve",
+        "--port",
+        `${port}`,
+        "--web-port",
+        "0",
+        "--data",
+        data,
+        ...args,
+      ],
       env: { DENO_DIR: denoDir, NO_COLOR: "1" },
       stdout: "piped",
       stderr: "null",

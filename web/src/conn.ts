@@ -1,0 +1,119 @@
+/// <reference lib="dom" />
+/**
+ * The page's connection: protocol v1 over a WebSocket to the page's own server (`/ws`), one
+ * frame per message (core/server/ws_conn.ts). Requests get ids and are matched to their ack
+ * or error; everything else goes to `onPush`. Frames are decoded by the same specs as the
+ * terminal client's (protocol/, plugins/<p>/protocol.ts).
+ */
+import { ErrorFrame, parseBinaryFrame, parseFrame, Welcome } from "../../protocol/core.ts";
+import type { MessageSpec, RawFrame } from "../../protocol/spec.ts";
+
+export type WelcomeInfo = ReturnType<typeof Welcome.decode>;
+
+/** A request the server refused: its error code and message. */
+export class RequestError extends Error {
+  constructor(readonly code: string, message: string) {
+    super(message);
+  }
+}
+
+export class PageConnection {
+  onPush: (f: RawFrame) => void = () => {};
+  onClose: (code: string | undefined, message: string | undefined) => void = () => {};
+  welcome: WelcomeInfo | undefined;
+  #ws: WebSocket;
+  #nextId = 1;
+  #pending = new Map<string, { resolve(f: RawFrame): void; reject(e: Error): void }>();
+  #closing: { code?: string; message?: string } = {};
+  #welcomed = Promise.withResolvers<WelcomeInfo>();
+
+  constructor(url: string) {
+    this.#ws = new WebSocket(url);
+    this.#ws.binaryType = "arraybuffer";
+    this.#ws.onmessage = (e) => this.#message(e.data);
+    this.#ws.onclose = () => this.#closed();
+  }
+
+  /** Resolves with the server's welcome, the first frame on every connection. */
+  welcomed(): Promise<WelcomeInfo> {
+    return this.#welcomed.promise;
+  }
+
+  request<T, A>(spec: MessageSpec<T, A>, body: T): Promise<A> {
+    const id = `w${this.#nextId++}`;
+    return new Promise((resolve, reject) => {
+      if (this.#ws.readyState !== WebSocket.OPEN) {
+        return reject(new RequestError("DISCONNECTED", "not connected (not sent)"));
+      }
+      this.#pending.set(id, {
+        resolve: (f) => {
+          try {
+            resolve(spec.decodeAck(f));
+          } catch (e) {
+            reject(new RequestError("BAD_FRAME", String(e)));
+          }
+        },
+        reject,
+      });
+      this.#ws.send(JSON.stringify({ type: spec.type, id, ...body as object }));
+    });
+  }
+
+  notify<T>(spec: MessageSpec<T>, body: T): void {
+    if (this.#ws.readyState === WebSocket.OPEN) {
+      this.#ws.send(JSON.stringify({ type: spec.type, ...body as object }));
+    }
+  }
+
+  close(): void {
+    this.#ws.close(1000);
+  }
+
+  #message(data: unknown) {
+    let f: RawFrame;
+    try {
+      f = typeof data === "string"
+        ? parseFrame(data)
+        : parseBinaryFrame(new Uint8Array(data as ArrayBuffer));
+    } catch {
+      return; // not a frame: ignored, never trusted
+    }
+    if (f.type === "welcome") {
+      try {
+        this.welcome = Welcome.decode(f);
+        this.#welcomed.resolve(this.welcome);
+      } catch (e) {
+        this.#welcomed.reject(e as Error);
+      }
+      return;
+    }
+    if (f.type === "session.ping" && f.id === undefined) {
+      this.#ws.send('{"type":"session.ping"}');
+      return;
+    }
+    if (f.type === "session.closing") {
+      this.#closing = { code: String(f.code), message: String(f.message) };
+      return;
+    }
+    const p = typeof f.re === "string" ? this.#pending.get(f.re) : undefined;
+    if (p && (f.type === "ack" || f.type === "error")) {
+      this.#pending.delete(f.re as string);
+      if (f.type === "ack") return p.resolve(f);
+      try {
+        const e = ErrorFrame.decode(f);
+        return p.reject(new RequestError(e.code, e.message));
+      } catch {
+        return p.reject(new RequestError("INTERNAL", "a malformed error frame"));
+      }
+    }
+    this.onPush(f);
+  }
+
+  #closed() {
+    const gone = new RequestError("DISCONNECTED", "the connection dropped before the answer");
+    this.#welcomed.reject(gone);
+    for (const p of this.#pending.values()) p.reject(gone);
+    this.#pending.clear();
+    this.onClose(this.#closing.code, this.#closing.message);
+  }
+}

@@ -1,0 +1,89 @@
+/// <reference lib="dom" />
+/**
+ * The page's DOM: every peer-supplied string goes in as text (textContent, never innerHTML),
+ * so no message, name or room can add markup or script. Bidi controls are already removed by
+ * the protocol's decoders (field.text); `dir="auto"` lets each line take its own direction.
+ */
+
+export interface Msg {
+  seq?: number;
+  sender: string;
+  text: string;
+  ts: number;
+  /** Sent while this user was away (replayed by the offline plugin). */
+  away: boolean;
+}
+
+export interface Conv {
+  key: string;
+  title: string;
+  msgs: Msg[];
+  unread: number;
+}
+
+export function el<K extends keyof HTMLElementTagNameMap>(
+  tag: K,
+  cls?: string,
+  text?: string,
+): HTMLElementTagNameMap[K] {
+  const e = document.createElement(tag);
+  if (cls) e.className = cls;
+  if (text !== undefined) e.textContent = text;
+  return e;
+}
+
+export function byId<T extends HTMLElement>(id: string): T {
+  const e = document.getElementById(id);
+  if (!e) throw new Error(`the page has no #${id}`);
+  return e as T;
+}
+
+const dayFormat = new Intl.DateTimeFormat(undefined, { dateStyle: "full" });
+const timeFormat = new Intl.DateTimeFormat(undefined, { timeStyle: "short" });
+
+/** The side list: one button per conversation, the open one marked, unread counts shown. */
+export function renderConvs(
+  list: HTMLElement,
+  convs: Conv[],
+  open: string | undefined,
+  choose: (key: string) => void,
+): void {
+  list.replaceChildren(...convs.map((c) => {
+    const b = el("button", c.key === open ? "conv open" : "conv");
+    b.type = "button";
+    b.dataset.key = c.key;
+    b.append(el("span", "conv-title", c.title));
+    if (c.unread > 0) {
+      const u = el("span", "unread", String(c.unread));
+      u.setAttribute("aria-label", `${c.unread} unread`);
+      b.append(u);
+    }
+    if (c.key === open) b.setAttribute("aria-current", "true");
+    b.onclick = () => choose(c.key);
+    return b;
+  }));
+}
+
+/** The conversation: a separator per day, then each message with its sender and time. */
+export function renderLog(log: HTMLElement, conv: Conv | undefined, me: string): void {
+  const rows: HTMLElement[] = [];
+  let day = "";
+  for (const m of conv?.msgs ?? []) {
+    const d = dayFormat.format(m.ts);
+    if (d !== day) {
+      day = d;
+      rows.push(el("div", "day", d));
+    }
+    const row = el("div", m.sender === me ? "msg own" : "msg");
+    if (m.away) row.classList.add("away");
+    const head = el("div", "head");
+    head.append(el("span", "sender", m.sender), el("time", "time", timeFormat.format(m.ts)));
+    if (m.away) head.append(el("span", "away-mark", "while you were away"));
+    const body = el("div", "text", m.text);
+    body.dir = "auto";
+    row.append(head, body);
+    rows.push(row);
+  }
+  log.replaceChildren(...rows);
+  log.scrollTop = log.scrollHeight;
+}
