@@ -172,12 +172,25 @@ export function encodeFrame(frame: object): Uint8Array {
  *  body itself. */
 export function encodeBinaryFrame(header: object, body: Uint8Array): Uint8Array {
   const head = encoder.encode(JSON.stringify(header) + "\n");
-  const length = head.length + body.length;
+  const out = withPrefix(head.length + body.length);
+  out.set(head, BINARY_PREFIX);
+  out.set(body, BINARY_PREFIX + head.length);
+  return out;
+}
+
+/** A binary frame around a payload already made (header line, `\n`, body), as a WebSocket's
+ *  binary message carries it: the mark and length put before it. */
+export function binaryFrame(payload: Uint8Array): Uint8Array {
+  const out = withPrefix(payload.length);
+  out.set(payload, BINARY_PREFIX);
+  return out;
+}
+
+/** A binary frame's buffer with its mark and length written, the payload still to fill. */
+function withPrefix(length: number): Uint8Array {
   const out = new Uint8Array(BINARY_PREFIX + length);
   out[0] = BINARY_MARK;
   new DataView(out.buffer).setUint32(1, length);
-  out.set(head, BINARY_PREFIX);
-  out.set(body, BINARY_PREFIX + head.length);
   return out;
 }
 

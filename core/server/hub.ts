@@ -87,11 +87,8 @@ export class Hub {
   send(s: ServerSession, frame: Record<string, unknown>, json?: Uint8Array): boolean {
     if (s.closed) return false;
     if (s.mode === "text") return s.outbox.push(encodeLine(renderText(this.registry, frame)));
-    if (json) return s.outbox.push(json);
     // File chunks carry bytes: a binary frame, or base64 for a client that reads only lines.
-    return s.outbox.push(
-      frame.data instanceof Uint8Array ? encodeFrameFor(frame, s.binary) : encodeFrame(frame),
-    );
+    return s.outbox.push(json ?? encodeFrameFor(frame, s.binary));
   }
 
   /** Sends an error frame; `re` names the request it answers, if it had an id. */

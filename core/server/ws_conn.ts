@@ -6,7 +6,7 @@
  * outgoing bytes, always whole frames (the outbox writes whole batches), are cut back into
  * messages.
  */
-import { BINARY_MARK, LineSplitter } from "../../protocol/framing.ts";
+import { binaryFrame, LineSplitter } from "../../protocol/framing.ts";
 import type { Conn } from "./conn.ts";
 
 /** A write waits while the browser is this far behind (WebSocket.bufferedAmount), so the
@@ -105,10 +105,5 @@ function messageBytes(data: unknown): Uint8Array {
     // as two frames, which is how a line stream behaves too, and each is still checked.
     return encoder.encode(data + "\n");
   }
-  const body = new Uint8Array(data as ArrayBuffer);
-  const out = new Uint8Array(5 + body.length);
-  out[0] = BINARY_MARK;
-  new DataView(out.buffer).setUint32(1, body.length);
-  out.set(body, 5);
-  return out;
+  return binaryFrame(new Uint8Array(data as ArrayBuffer));
 }

@@ -3,6 +3,7 @@
  * The same seed gives the same frames (per fuzz slot), so a failure can be replayed.
  */
 import type { Rng } from "../../bench/rng.ts";
+import { binaryFrame } from "../../protocol/framing.ts";
 import { bytes, enc, fileStream, obj, randText, realType, str, weird } from "./fuzz_frames.ts";
 import { BAD_UTF8, NAMES, NUMS, PROTO, RECEIVERS, ROOMS, STRINGS, TYPES } from "./fuzz_values.ts";
 
@@ -161,12 +162,7 @@ const KINDS: Array<[string, number, Gen]> = [
     const head = r.chance(0.1) ? enc.encode(header) : enc.encode(header + "\n");
     const size = r.chance(0.05) ? max + 1 + r.int(100) : r.int(300);
     const body = Array.from({ length: Math.max(0, size - head.length) }, () => r.int(256));
-    const all = bytes(head, body);
-    const frame = new Uint8Array(5 + all.length);
-    frame[0] = 0x01;
-    new DataView(frame.buffer).setUint32(1, all.length);
-    frame.set(all, 5);
-    return frame;
+    return binaryFrame(bytes(head, body));
   }],
   ["crlf", 4, (r) => {
     const f = realType(r);
