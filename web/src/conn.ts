@@ -7,6 +7,7 @@
  */
 import { ErrorFrame, parseBinaryFrame, parseFrame, Welcome } from "../../protocol/core.ts";
 import type { MessageSpec, RawFrame } from "../../protocol/spec.ts";
+import { BINARY_MARK, encodeFrameFor } from "../../protocol/framing.ts";
 
 export type WelcomeInfo = ReturnType<typeof Welcome.decode>;
 
@@ -59,10 +60,14 @@ export class PageConnection {
     });
   }
 
+  /** Sends a frame that gets no answer; one with bytes in `data` (a file chunk) goes as a
+   *  binary message (the binary frame without its mark and length) if the server reads them. */
   notify<T>(spec: MessageSpec<T>, body: T): void {
-    if (this.#ws.readyState === WebSocket.OPEN) {
-      this.#ws.send(JSON.stringify({ type: spec.type, ...body as object }));
-    }
+    if (this.#ws.readyState !== WebSocket.OPEN) return;
+    const frame = { type: spec.type, ...body as object } as Record<string, unknown>;
+    if (!(frame.data instanceof Uint8Array)) return this.#ws.send(JSON.stringify(frame));
+    const bytes = encodeFrameFor(frame, this.welcome?.binary === true);
+    this.#ws.send(bytes[0] === BINARY_MARK ? bytes.subarray(5) : lineText(bytes));
   }
 
   close(): void {
@@ -116,4 +121,9 @@ export class PageConnection {
     this.#pending.clear();
     this.onClose(this.#closing.code, this.#closing.message);
   }
+}
+
+/** A line's text without its newline. */
+function lineText(bytes: Uint8Array): string {
+  return new TextDecoder().decode(bytes.subarray(0, bytes.length - 1));
 }

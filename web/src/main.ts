@@ -4,36 +4,46 @@
  * messages and rooms in a side list, the open conversation, and a composer (Enter sends,
  * Shift+Enter is a new line). The resume token is kept in this browser's storage, as the
  * terminal client keeps it in its config directory; after a drop the page reconnects by
- * itself with it.
+ * itself with it. Direct messages are end-to-end encrypted (e2e.ts), files go by picker or
+ * drag and drop (files.ts).
  */
 import { SessionAck, SessionLogin, SessionResume } from "../../protocol/core.ts";
 import type { RawFrame } from "../../protocol/spec.ts";
-import { DmMessage, DmSend } from "../../plugins/dm/protocol.ts";
-import { GroupCreate, GroupJoin, GroupMessage, GroupSend } from "../../plugins/groups/protocol.ts";
+import { DmMessage } from "../../plugins/dm/protocol.ts";
+import { EncryptChanged } from "../../plugins/encrypt/protocol.ts";
+import { GroupMessage } from "../../plugins/groups/protocol.ts";
 import { PageConnection, RequestError } from "./conn.ts";
-import { byId, type Conv, renderConvs, renderLog } from "./view.ts";
+import { Convs, dmKey, roomKey } from "./convs.ts";
+import { PageE2e } from "./e2e.ts";
+import { PageFiles } from "./files.ts";
+import { runLine } from "./commands.ts";
+import { byId } from "./view.ts";
 
 /** Waits between reconnection attempts: doubling from 0.5 s up to 15 s. */
 const RETRY_FIRST_MS = 500;
 const RETRY_MAX_MS = 15_000;
 const TOKEN_KEY = "classchat.session";
 
-const convs = new Map<string, Conv>();
-let open: string | undefined;
-let me = "";
 let conn: PageConnection | undefined;
-let acked = 0;
+let e2e: PageE2e | undefined;
 let retryMs = RETRY_FIRST_MS;
+/** Pushed frames are handled one after another: opening one may wait (decryption). */
+let pushes = Promise.resolve();
 
 const loginForm = byId<HTMLFormElement>("login");
 const app = byId<HTMLElement>("app");
-const list = byId<HTMLElement>("convs");
-const log = byId<HTMLElement>("log");
-const title = byId<HTMLElement>("title");
 const stateLine = byId<HTMLElement>("state");
 const composer = byId<HTMLFormElement>("composer");
 const input = byId<HTMLTextAreaElement>("input");
 const notice = byId<HTMLElement>("notice");
+const picker = byId<HTMLInputElement>("file");
+const log = byId<HTMLElement>("log");
+
+const convs = new Convs(
+  { list: byId("convs"), log, title: byId("title") },
+  (seq) => conn?.notify(SessionAck, { upTo: seq }),
+);
+const files = new PageFiles(() => conn, convs, () => conn && e2e?.sealer(conn));
 
 function setState(s: "connecting" | "connected" | "reconnecting" | "offline") {
   stateLine.textContent = s;
@@ -44,50 +54,38 @@ function say(text: string) {
   notice.textContent = text;
 }
 
-function conv(key: string, title: string): Conv {
-  let c = convs.get(key);
-  if (!c) convs.set(key, c = { key, title, msgs: [], unread: 0 });
-  return c;
+function problem(err: unknown): string {
+  return err instanceof RequestError ? `${err.code}: ${err.message}` : String(err);
 }
 
-function show(key: string | undefined) {
-  open = key;
-  const c = key ? convs.get(key) : undefined;
-  if (c) c.unread = 0;
-  title.textContent = c?.title ?? "ClassChat";
-  renderConvs(list, [...convs.values()], open, show);
-  renderLog(log, c, me);
-}
-
-type Incoming = { sender: string; text?: string; ts: number; seq?: number; replay?: string };
-
-/** Shows a message; a pushed one with a seq is then acknowledged (session.ack), since only
- *  what was shown may move the server's delivery cursor. Our own sends are not pushed. */
-function add(key: string, name: string, f: Incoming, pushed = true) {
-  const c = conv(key, name);
-  if (f.seq !== undefined && c.msgs.some((m) => m.seq === f.seq)) return; // shown already
-  const text = f.text ?? "[end-to-end encrypted message: not readable here yet]";
-  c.msgs.push({ seq: f.seq, sender: f.sender, text, ts: f.ts, away: f.replay === "missed" });
-  if (key !== open) c.unread++;
-  show(open ?? key);
-  if (pushed && f.seq !== undefined && f.seq > acked) {
-    acked = f.seq;
-    conn?.notify(SessionAck, { upTo: f.seq });
-  }
-}
-
-function onPush(f: RawFrame) {
-  try {
-    if (f.type === DmMessage.type) {
-      const m = DmMessage.decode(f);
-      const other = m.sender.toLowerCase() === me.toLowerCase() ? m.receiver : m.sender;
-      add(`dm:${other.toLowerCase()}`, other, { ...m, replay: f.replay as string | undefined });
-    } else if (f.type === GroupMessage.type) {
-      const m = GroupMessage.decode(f);
-      add(`room:${m.room.toLowerCase()}`, `#${m.room}`, m);
+async function onPush(f: RawFrame) {
+  if (await files.push(f)) return;
+  if (f.type === DmMessage.type) {
+    const m = DmMessage.decode(f);
+    const other = m.sender.toLowerCase() === convs.me.toLowerCase() ? m.receiver : m.sender;
+    let text = m.text ?? "";
+    let mark: string | undefined = e2e?.isPinned(m.sender) ? "NOT end-to-end encrypted" : undefined;
+    if (m.sealed) {
+      try {
+        if (!e2e) throw new Error("this server offers no encryption");
+        const opened = await e2e.open(m.sender, m.receiver, m.sealed);
+        text = opened.text;
+        mark = opened.marked ? "UNVERIFIED KEY" : "end-to-end encrypted";
+      } catch (e) {
+        text = `[an end-to-end encrypted message that could not be opened: ${e}]`;
+        mark = "E2E_FAILED";
+      }
     }
-  } catch {
-    // A frame that does not decode is dropped, as the terminal client does.
+    const seq = typeof f.seq === "number" ? f.seq : undefined;
+    const away = f.replay === "missed";
+    convs.add(dmKey(other), other, { sender: m.sender, text, ts: m.ts, seq, away, mark });
+  } else if (f.type === GroupMessage.type) {
+    const m = GroupMessage.decode(f);
+    const away = m.replay === "missed";
+    convs.add(roomKey(m.room), `#${m.room}`, { ...m, away });
+  } else if (f.type === EncryptChanged.type) {
+    const c = EncryptChanged.decode(f);
+    e2e?.changed(c.name, c.key);
   }
 }
 
@@ -95,7 +93,10 @@ async function connect(login?: { name: string; password: string }) {
   setState(conn ? "reconnecting" : "connecting");
   const scheme = location.protocol === "https:" ? "wss" : "ws";
   const c = conn = new PageConnection(`${scheme}://${location.host}/ws`);
-  c.onPush = onPush;
+  c.onPush = (f) => {
+    // A frame that does not decode is dropped, as the terminal client does.
+    pushes = pushes.then(() => onPush(f)).catch(() => {});
+  };
   c.onClose = (code, message) => {
     if (c !== conn) return;
     if (code === "SESSION_REPLACED") return setState("offline"), say(message ?? code);
@@ -103,27 +104,24 @@ async function connect(login?: { name: string; password: string }) {
     setTimeout(() => connect().catch(lost), retryMs);
     retryMs = Math.min(retryMs * 2, RETRY_MAX_MS);
   };
-  await c.welcomed();
+  const welcome = await c.welcomed();
   const saved = JSON.parse(localStorage.getItem(TOKEN_KEY) ?? "null");
   if (login) {
     const a = await c.request(SessionLogin, { ...login, binary: true });
-    me = a.name;
+    convs.me = a.name;
     localStorage.setItem(TOKEN_KEY, JSON.stringify({ name: a.name, token: a.token }));
   } else if (saved) {
-    const a = await c.request(SessionResume, {
-      name: saved.name,
-      token: saved.token,
-      binary: true,
-    });
-    me = a.name;
+    const { name, token } = saved;
+    convs.me = (await c.request(SessionResume, { name, token, binary: true })).name;
   } else {
     return showLogin();
   }
+  e2e = welcome.plugins.includes("encrypt") ? await PageE2e.start(c, convs.me) : undefined;
   retryMs = RETRY_FIRST_MS;
   setState("connected");
   loginForm.hidden = true;
   app.hidden = false;
-  byId("me").textContent = me;
+  byId("me").textContent = convs.me;
   input.focus();
 }
 
@@ -133,83 +131,6 @@ function showLogin(error?: string) {
   byId("login-error").textContent = error ?? "";
   byId<HTMLInputElement>("name").focus();
 }
-
-loginForm.onsubmit = (e) => {
-  e.preventDefault();
-  const name = byId<HTMLInputElement>("name").value.trim();
-  const password = byId<HTMLInputElement>("password").value;
-  conn?.close();
-  conn = undefined;
-  connect({ name, password }).catch((err) => {
-    conn?.close();
-    conn = undefined;
-    showLogin(err instanceof RequestError ? `${err.code}: ${err.message}` : String(err));
-  });
-};
-
-/** `/create #room`, `/join #room`, `/msg Name text`; anything else goes to the open
- *  conversation. */
-async function send(text: string) {
-  const c = conn;
-  if (!c) return;
-  const create = text.match(/^\/create\s+[#@]?(\S+)$/);
-  if (create) {
-    const a = await c.request(GroupCreate, { room: create[1], private: false });
-    conv(`room:${a.room.toLowerCase()}`, `#${a.room}`);
-    return show(`room:${a.room.toLowerCase()}`);
-  }
-  const join = text.match(/^\/join\s+[#@]?(\S+)$/);
-  const msg = text.match(/^\/msg\s+(\S+)\s+([\s\S]+)$/);
-  if (join) {
-    const a = await c.request(GroupJoin, { room: join[1] });
-    conv(`room:${a.room.toLowerCase()}`, `#${a.room}`);
-    return show(`room:${a.room.toLowerCase()}`);
-  }
-  if (msg) return sendTo(`dm:${msg[1].toLowerCase()}`, msg[1], msg[2]);
-  if (text.startsWith("/")) return say(`unknown command ${text.split(/\s/)[0]}`);
-  const open_ = open && convs.get(open);
-  if (!open_) return say("open a conversation first: /msg Name text, or /join #room");
-  return sendTo(open_.key, open_.key.startsWith("dm:") ? open_.title : open_.title.slice(1), text);
-}
-
-async function sendTo(key: string, target: string, text: string) {
-  const c = conn!;
-  if (key.startsWith("dm:")) {
-    const a = await c.request(DmSend, { receiver: target, text });
-    add(
-      `dm:${a.receiver.toLowerCase()}`,
-      a.receiver,
-      { sender: me, text, ts: a.ts, seq: a.seq },
-      false,
-    );
-    show(`dm:${a.receiver.toLowerCase()}`);
-  } else {
-    const a = await c.request(GroupSend, { room: target, text });
-    add(
-      `room:${a.room.toLowerCase()}`,
-      `#${a.room}`,
-      { sender: me, text, ts: a.ts, seq: a.seq },
-      false,
-    );
-  }
-}
-
-composer.onsubmit = (e) => {
-  e.preventDefault();
-  const text = input.value.trim();
-  if (!text) return;
-  input.value = "";
-  say("");
-  send(text).catch((err) =>
-    say(err instanceof RequestError ? `${err.code}: ${err.message}` : String(err))
-  );
-};
-input.onkeydown = (e) => {
-  if (e.key === "Enter" && !e.shiftKey && !e.isComposing) {
-    e.preventDefault();
-    composer.requestSubmit();
-  }
-};
 
 /** A reconnection that failed: a token the server no longer takes means logging in again;
  *  anything else is a drop, retried by onClose. */
@@ -222,6 +143,53 @@ function lost(err: unknown) {
     showLogin("your session ended: log in again");
   }
 }
+
+loginForm.onsubmit = (e) => {
+  e.preventDefault();
+  const name = byId<HTMLInputElement>("name").value.trim();
+  const password = byId<HTMLInputElement>("password").value;
+  conn?.close();
+  conn = undefined;
+  connect({ name, password }).catch((err) => {
+    conn?.close();
+    conn = undefined;
+    showLogin(problem(err));
+  });
+};
+
+/** Sends a file to the open conversation (picker, or dropped on the page). */
+function sendFile(file: File) {
+  const c = convs.open ? convs.all.get(convs.open) : undefined;
+  if (!c) return say("open a conversation first, then send the file");
+  const target = c.key.startsWith("dm:") ? c.title : c.title.slice(1);
+  files.send(c.key, target, file).catch((err) => say(problem(err)));
+}
+
+composer.onsubmit = (e) => {
+  e.preventDefault();
+  const text = input.value.trim();
+  if (!text || !conn) return;
+  input.value = "";
+  say("");
+  runLine({ conn, e2e, convs, pickFile: () => picker.click(), say }, text)
+    .catch((err) => say(problem(err)));
+};
+input.onkeydown = (e) => {
+  if (e.key === "Enter" && !e.shiftKey && !e.isComposing) {
+    e.preventDefault();
+    composer.requestSubmit();
+  }
+};
+byId<HTMLButtonElement>("attach").onclick = () => picker.click();
+picker.onchange = () => {
+  for (const f of picker.files ?? []) sendFile(f);
+  picker.value = "";
+};
+document.body.ondragover = (e) => e.preventDefault();
+document.body.ondrop = (e) => {
+  e.preventDefault();
+  for (const f of e.dataTransfer?.files ?? []) sendFile(f);
+};
 
 if (localStorage.getItem(TOKEN_KEY)) connect().catch(lost);
 else showLogin();

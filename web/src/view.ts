@@ -12,6 +12,20 @@ export interface Msg {
   ts: number;
   /** Sent while this user was away (replayed by the offline plugin). */
   away: boolean;
+  /** Shown beside the sender: how it was protected ("end-to-end encrypted", or a warning). */
+  mark?: string;
+  /** A notice of the page's own (a file, a safety number), not a message. */
+  note?: boolean;
+  /** A download of a received file, or the progress of one moving. */
+  file?: FileLine;
+}
+
+/** A file's line: its progress (`done`, 0 to 1) while it moves, a download once here. */
+export interface FileLine {
+  label: string;
+  done?: number;
+  url?: string;
+  name?: string;
 }
 
 export interface Conv {
@@ -74,16 +88,38 @@ export function renderLog(log: HTMLElement, conv: Conv | undefined, me: string):
       day = d;
       rows.push(el("div", "day", d));
     }
-    const row = el("div", m.sender === me ? "msg own" : "msg");
+    const row = el("div", m.note ? "msg note" : m.sender === me ? "msg own" : "msg");
     if (m.away) row.classList.add("away");
     const head = el("div", "head");
     head.append(el("span", "sender", m.sender), el("time", "time", timeFormat.format(m.ts)));
+    if (m.mark) head.append(el("span", m.mark.startsWith("end-to-end") ? "e2e" : "warn", m.mark));
     if (m.away) head.append(el("span", "away-mark", "while you were away"));
     const body = el("div", "text", m.text);
     body.dir = "auto";
     row.append(head, body);
+    if (m.file) row.append(fileRow(m.file));
     rows.push(row);
   }
   log.replaceChildren(...rows);
   log.scrollTop = log.scrollHeight;
+}
+
+/** A file's line: a download link once it is here and checked, else its progress. */
+function fileRow(f: FileLine): HTMLElement {
+  const row = el("div", "file");
+  if (f.url) {
+    const a = el("a", "download", f.label);
+    a.href = f.url;
+    a.download = f.name ?? "file";
+    row.append(a);
+    return row;
+  }
+  if (f.done !== undefined && f.done < 1) {
+    const bar = el("progress");
+    bar.max = 1;
+    bar.value = f.done;
+    row.append(bar);
+  }
+  row.append(el("span", "progress", f.label));
+  return row;
 }

@@ -1,0 +1,57 @@
+/// <reference lib="dom" />
+/**
+ * The page's conversations: direct messages (`dm:<name>`) and rooms (`room:<name>`), each
+ * with its messages, oldest first, and an unread count; which one is open; and the acks
+ * owed for what was shown (session.ack: only what a person saw may move the server's cursor).
+ */
+import { type Conv, type Msg, renderConvs, renderLog } from "./view.ts";
+
+export class Convs {
+  readonly all = new Map<string, Conv>();
+  open: string | undefined;
+  me = "";
+  /** The highest seq shown of the pushed messages (acked through onShown). */
+  #shown = 0;
+
+  constructor(
+    readonly els: { list: HTMLElement; log: HTMLElement; title: HTMLElement },
+    readonly onShown: (seq: number) => void,
+  ) {}
+
+  conv(key: string, title: string): Conv {
+    let c = this.all.get(key);
+    if (!c) this.all.set(key, c = { key, title, msgs: [], unread: 0 });
+    return c;
+  }
+
+  show(key: string | undefined): void {
+    this.open = key;
+    const c = key ? this.all.get(key) : undefined;
+    if (c) c.unread = 0;
+    this.els.title.textContent = c?.title ?? "ClassChat";
+    renderConvs(this.els.list, [...this.all.values()], key, (k) => this.show(k));
+    renderLog(this.els.log, c, this.me);
+  }
+
+  /** Adds a message (once per seq); a pushed one is then acknowledged. The first message of
+   *  all opens its conversation. */
+  add(key: string, title: string, m: Msg, pushed = true): void {
+    const c = this.conv(key, title);
+    if (m.seq !== undefined && c.msgs.some((x) => x.seq === m.seq)) return;
+    c.msgs.push(m);
+    if (key !== this.open) c.unread++;
+    this.show(this.open ?? key);
+    if (pushed && m.seq !== undefined && m.seq > this.#shown) {
+      this.#shown = m.seq;
+      this.onShown(m.seq);
+    }
+  }
+
+  /** A notice in the open conversation (not from anyone): a file, a safety number. */
+  note(key: string, title: string, text: string): void {
+    this.add(key, title, { sender: "*", text, ts: Date.now(), away: false, note: true }, false);
+  }
+}
+
+export const dmKey = (name: string) => `dm:${name.toLowerCase()}`;
+export const roomKey = (room: string) => `room:${room.toLowerCase()}`;
