@@ -236,3 +236,53 @@ Deno.test({
     }
   },
 });
+
+Deno.test({
+  name:
+    "web - the class room: listed at login, announce-only and members shown, history as scrollback",
+  ignore,
+  sanitizeOps: false,
+  sanitizeResources: false,
+  fn: async () => {
+    const h = await startServer({
+      admins: ["Prof"],
+      pluginOptions: { "class-room": ["cs350"] },
+      web: { port: 0, assets: webAssets() },
+    });
+    const browser = await launch();
+    try {
+      const [prof] = await h.users("Prof");
+      const ann = await openPage(browser, `https://127.0.0.1:${h.server.webAddr!.port}/`);
+      await logIn(ann, "Ann", pw("Ann"));
+      for (let i = 1; i <= 120; i++) {
+        await prof.ok("groups.send", { room: "cs350", text: `announcement ${i}` });
+      }
+      await seeMessage(ann, "announcement 120");
+      // A reloaded page starts empty: the room is listed at login, its past is scrollback.
+      await ann.page.reload();
+      await ann.page.waitForSelector('body[data-state="connected"]');
+      await openConv(ann, "#cs350");
+      // The instructor is staff (an admin), not the class room's owner: it has no founder.
+      await ann.page.waitForSelector(
+        '#info:text-is("announce-only · 2 members: Ann, Prof (staff)")',
+      );
+      await seeMessage(ann, "announcement 120");
+      const shown = () => ann.page.$$eval("#log .msg", (els) => els.length);
+      assert.equal(await shown(), 50); // one page
+      // Scrolled to the top, page after page, back to the first announcement.
+      for (let i = 0; i < 10 && !(await ann.page.$("#log .text:text-is('announcement 1')")); i++) {
+        await ann.page.$eval("#log", (log) => (log.scrollTop = 0));
+        await ann.page.waitForTimeout(300);
+      }
+      await seeMessage(ann, "announcement 1");
+      assert.equal(await shown(), 120);
+      // A student cannot post in it: the server's refusal is shown.
+      await type(ann, "may I?");
+      await ann.page.waitForSelector('#notice:has-text("ANNOUNCE_ONLY")');
+      assert.deepEqual(ann.errors, []);
+    } finally {
+      await browser.close();
+      await h.close();
+    }
+  },
+});

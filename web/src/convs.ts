@@ -13,8 +13,11 @@ export class Convs {
   /** The highest seq shown of the pushed messages (acked through onShown). */
   #shown = 0;
 
+  /** Called when a conversation is opened (rooms.ts: members, history). */
+  onOpen: (c: Conv) => void = () => {};
+
   constructor(
-    readonly els: { list: HTMLElement; log: HTMLElement; title: HTMLElement },
+    readonly els: { list: HTMLElement; log: HTMLElement; title: HTMLElement; info: HTMLElement },
     readonly onShown: (seq: number) => void,
   ) {}
 
@@ -24,13 +27,17 @@ export class Convs {
     return c;
   }
 
-  show(key: string | undefined): void {
+  show(key: string | undefined, keepFromBottom?: number): void {
+    const opened = key !== this.open;
     this.open = key;
     const c = key ? this.all.get(key) : undefined;
     if (c) c.unread = 0;
     this.els.title.textContent = c?.title ?? "ClassChat";
+    const info = [c?.announce ? "announce-only" : "", c?.members ?? ""].filter((x) => x);
+    this.els.info.textContent = info.join(" · ");
     renderConvs(this.els.list, [...this.all.values()], key, (k) => this.show(k));
-    renderLog(this.els.log, c, this.me);
+    renderLog(this.els.log, c, this.me, keepFromBottom);
+    if (opened && c) this.onOpen(c);
   }
 
   /** Adds a message (once per seq); a pushed one is then acknowledged. The first message of
@@ -38,9 +45,14 @@ export class Convs {
   add(key: string, title: string, m: Msg, pushed = true): void {
     const c = this.conv(key, title);
     if (m.seq !== undefined && c.msgs.some((x) => x.seq === m.seq)) return;
-    c.msgs.push(m);
-    if (key !== this.open) c.unread++;
-    this.show(this.open ?? key);
+    // In the log's order: a page of history lands above what is there.
+    const at = m.seq === undefined
+      ? -1
+      : c.msgs.findIndex((x) => x.seq !== undefined && x.seq > m.seq!);
+    if (at === -1) c.msgs.push(m);
+    else c.msgs.splice(at, 0, m);
+    if (key !== this.open && !m.history) c.unread++;
+    this.show(this.open ?? key, m.history ? this.#fromBottom() : undefined);
     if (pushed && m.seq !== undefined && m.seq > this.#shown) {
       this.#shown = m.seq;
       this.onShown(m.seq);
@@ -50,6 +62,12 @@ export class Convs {
   /** A notice in the open conversation (not from anyone): a file, a safety number. */
   note(key: string, title: string, text: string): void {
     this.add(key, title, { sender: "*", text, ts: Date.now(), away: false, note: true }, false);
+  }
+
+  /** How far the open log is scrolled from its bottom, to stay there as history is added. */
+  #fromBottom(): number {
+    const log = this.els.log;
+    return log.scrollHeight - log.scrollTop;
   }
 }
 

@@ -17,6 +17,7 @@ import { Convs, dmKey, roomKey } from "./convs.ts";
 import { PageE2e } from "./e2e.ts";
 import { PageFiles } from "./files.ts";
 import { runLine } from "./commands.ts";
+import { Rooms } from "./rooms.ts";
 import { byId } from "./view.ts";
 
 /** Waits between reconnection attempts: doubling from 0.5 s up to 15 s. */
@@ -40,10 +41,17 @@ const picker = byId<HTMLInputElement>("file");
 const log = byId<HTMLElement>("log");
 
 const convs = new Convs(
-  { list: byId("convs"), log, title: byId("title") },
+  { list: byId("convs"), log, title: byId("title"), info: byId("info") },
   (seq) => conn?.notify(SessionAck, { upTo: seq }),
 );
 const files = new PageFiles(() => conn, convs, () => conn && e2e?.sealer(conn));
+const rooms = new Rooms(() => conn, convs);
+convs.onOpen = (c) => void rooms.opened(c).catch((e) => say(problem(e)));
+// Scrolled to the top: the page of messages before.
+log.onscroll = () => {
+  const c = convs.open ? convs.all.get(convs.open) : undefined;
+  if (c && log.scrollTop < 40 && !c.historyDone) void rooms.older(c).catch(() => {});
+};
 
 function setState(s: "connecting" | "connected" | "reconnecting" | "offline") {
   stateLine.textContent = s;
@@ -59,7 +67,8 @@ function problem(err: unknown): string {
 }
 
 async function onPush(f: RawFrame) {
-  if (await files.push(f)) return;
+  if (await files.push(f) || rooms.push(f)) return;
+  const history = f.replay === "history";
   if (f.type === DmMessage.type) {
     const m = DmMessage.decode(f);
     const other = m.sender.toLowerCase() === convs.me.toLowerCase() ? m.receiver : m.sender;
@@ -78,11 +87,11 @@ async function onPush(f: RawFrame) {
     }
     const seq = typeof f.seq === "number" ? f.seq : undefined;
     const away = f.replay === "missed";
-    convs.add(dmKey(other), other, { sender: m.sender, text, ts: m.ts, seq, away, mark });
+    convs.add(dmKey(other), other, { sender: m.sender, text, ts: m.ts, seq, away, mark, history });
   } else if (f.type === GroupMessage.type) {
     const m = GroupMessage.decode(f);
     const away = m.replay === "missed";
-    convs.add(roomKey(m.room), `#${m.room}`, { ...m, away });
+    convs.add(roomKey(m.room), `#${m.room}`, { ...m, away, history });
   } else if (f.type === EncryptChanged.type) {
     const c = EncryptChanged.decode(f);
     e2e?.changed(c.name, c.key);
@@ -117,6 +126,7 @@ async function connect(login?: { name: string; password: string }) {
     return showLogin();
   }
   e2e = welcome.plugins.includes("encrypt") ? await PageE2e.start(c, convs.me) : undefined;
+  await rooms.load();
   retryMs = RETRY_FIRST_MS;
   setState("connected");
   loginForm.hidden = true;

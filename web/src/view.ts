@@ -16,6 +16,8 @@ export interface Msg {
   mark?: string;
   /** A notice of the page's own (a file, a safety number), not a message. */
   note?: boolean;
+  /** An older message loaded as scrollback (/history): not new, not counted unread. */
+  history?: boolean;
   /** A download of a received file, or the progress of one moving. */
   file?: FileLine;
 }
@@ -33,6 +35,14 @@ export interface Conv {
   title: string;
   msgs: Msg[];
   unread: number;
+  /** A room that only its owners and staff may post in (the class room, by default). */
+  announce?: boolean;
+  /** Its members as the header shows them (rooms), fetched when it is opened. */
+  members?: string;
+  /** Older messages: requested once when opened, then page by page as it is scrolled up;
+   *  `historyDone` when the server had no more. */
+  historyAsked?: boolean;
+  historyDone?: boolean;
 }
 
 export function el<K extends keyof HTMLElementTagNameMap>(
@@ -78,8 +88,15 @@ export function renderConvs(
   }));
 }
 
-/** The conversation: a separator per day, then each message with its sender and time. */
-export function renderLog(log: HTMLElement, conv: Conv | undefined, me: string): void {
+/** The conversation: a separator per day, then each message with its sender and time. It
+ *  stays scrolled to the bottom, unless `keepFromBottom` says where to stay (older messages
+ *  loaded above what is being read). */
+export function renderLog(
+  log: HTMLElement,
+  conv: Conv | undefined,
+  me: string,
+  keepFromBottom?: number,
+): void {
   const rows: HTMLElement[] = [];
   let day = "";
   for (const m of conv?.msgs ?? []) {
@@ -101,7 +118,7 @@ export function renderLog(log: HTMLElement, conv: Conv | undefined, me: string):
     rows.push(row);
   }
   log.replaceChildren(...rows);
-  log.scrollTop = log.scrollHeight;
+  log.scrollTop = log.scrollHeight - (keepFromBottom ?? log.clientHeight);
 }
 
 /** A file's line: a download link once it is here and checked, else its progress. */

@@ -1,0 +1,93 @@
+/// <reference lib="dom" />
+/**
+ * What the page learns of rooms and of the past: the rooms this account is in (at login), a
+ * room's members and announce-only mode (shown under its title), and older messages as
+ * scrollback, a page at a time (offline.history) when a conversation is opened or scrolled to
+ * its top.
+ */
+import {
+  GroupJoined,
+  GroupLeft,
+  GroupList,
+  GroupMembers,
+  GroupMode,
+} from "../../plugins/groups/protocol.ts";
+import { OfflineHistory } from "../../plugins/offline/protocol.ts";
+import type { RawFrame } from "../../protocol/spec.ts";
+import type { PageConnection } from "./conn.ts";
+import { type Convs, roomKey } from "./convs.ts";
+import type { Conv } from "./view.ts";
+
+/** Older messages asked for at a time: a screenful and more. */
+const HISTORY_PAGE = 50;
+/** Members named in the header at most; the rest are counted. */
+const MEMBERS_SHOWN = 12;
+
+export class Rooms {
+  #loading = false;
+
+  constructor(readonly conn: () => PageConnection | undefined, readonly convs: Convs) {}
+
+  /** The rooms this account is in, listed (at login). */
+  async load(): Promise<void> {
+    const conn = this.conn();
+    if (!conn?.welcome?.plugins.includes("groups")) return;
+    const { rooms } = await conn.request(GroupList, {});
+    for (const r of rooms.filter((r) => r.joined)) {
+      this.convs.conv(roomKey(r.room), `#${r.room}`).announce = r.announce;
+    }
+    this.convs.show(this.convs.open);
+  }
+
+  /** A conversation was opened: its members (a room), and its first page of history. */
+  async opened(c: Conv): Promise<void> {
+    if (c.key.startsWith("room:")) await this.members(c);
+    if (!c.historyAsked) await this.older(c);
+  }
+
+  async members(c: Conv): Promise<void> {
+    const conn = this.conn();
+    if (!conn) return;
+    const { members } = await conn.request(GroupMembers, { room: c.title.slice(1) });
+    const names = members.map((m) =>
+      `${m.name}${m.owner ? " (owner)" : ""}${m.admin ? " (staff)" : ""}${
+        m.online ? "" : " (away)"
+      }`
+    );
+    const more = names.length > MEMBERS_SHOWN ? `, and ${names.length - MEMBERS_SHOWN} more` : "";
+    c.members = `${members.length} members: ${names.slice(0, MEMBERS_SHOWN).join(", ")}${more}`;
+    if (this.convs.open === c.key) this.convs.show(c.key);
+  }
+
+  /** The page of messages before the oldest shown; they arrive as pushes marked history. */
+  async older(c: Conv): Promise<void> {
+    const conn = this.conn();
+    if (!conn?.welcome?.plugins.includes("offline") || c.historyDone || this.#loading) return;
+    this.#loading = true;
+    c.historyAsked = true;
+    try {
+      const before = c.msgs.find((m) => m.seq !== undefined)?.seq;
+      // `with` is a user's name or `#room`: the conversation's title either way.
+      const a = await conn.request(OfflineHistory, { with: c.title, limit: HISTORY_PAGE, before });
+      if (a.count < HISTORY_PAGE) c.historyDone = true;
+    } finally {
+      this.#loading = false;
+    }
+  }
+
+  /** Room changes pushed by the server; false for other frames. */
+  push(f: RawFrame): boolean {
+    if (f.type === GroupMode.type) {
+      const m = GroupMode.decode(f);
+      this.convs.conv(roomKey(m.room), `#${m.room}`).announce = m.announce;
+      this.convs.show(this.convs.open);
+      return true;
+    }
+    if (f.type === GroupJoined.type || f.type === GroupLeft.type) {
+      const c = this.convs.all.get(roomKey(String(f.room)));
+      if (c && this.convs.open === c.key) void this.members(c).catch(() => {});
+      return true;
+    }
+    return false;
+  }
+}
