@@ -30,6 +30,7 @@ export type LineEvent =
   | { kind: "oversize" };
 
 const NEVER = () => false;
+const OVERSIZE: LineEvent = { kind: "oversize" };
 
 export class LineSplitter {
   #buf: Uint8Array;
@@ -56,7 +57,13 @@ export class LineSplitter {
   /** Feeds one read's bytes; returns the complete frames (lines without `\n` or a trailing
    *  `\r`). */
   push(chunk: Uint8Array): LineEvent[] {
-    const out: LineEvent[] = [];
+    return Array.from(this.frames(chunk));
+  }
+
+  /** The same frames, cut one at a time as they are asked for: what the caller does with one
+   *  (a session's first line choosing its mode) can decide how the next is cut (`binary()`).
+   *  `chunk` must not change until the iteration ends. */
+  *frames(chunk: Uint8Array): Generator<LineEvent, void, undefined> {
     let start = 0;
     while (start < chunk.length) {
       if (this.#skipBytes > 0) {
@@ -69,41 +76,45 @@ export class LineSplitter {
         this.#binary !== undefined ||
         (this.#len === 0 && !this.#skipping && chunk[start] === BINARY_MARK && this.binary())
       ) {
-        start = this.#binaryPart(chunk, start, out);
+        const { at, ev } = this.#binaryPart(chunk, start);
+        start = at;
+        if (ev) yield ev;
         continue;
       }
       const nl = chunk.indexOf(NEWLINE, start);
       const end = nl === -1 ? chunk.length : nl;
+      let ev: LineEvent | undefined;
       if (this.#skipping) {
         if (nl !== -1) this.#skipping = false;
       } else if (this.#len + (end - start) > this.maxBytes) {
         this.#len = 0;
-        out.push({ kind: "oversize" });
+        ev = OVERSIZE;
         this.#skipping = nl === -1;
       } else if (nl === -1) {
         this.#append(chunk.subarray(start, end));
       } else if (this.#len === 0) {
         // Fast path: the whole line is inside this chunk; copy it so the caller may reuse chunk.
-        out.push({ kind: "line", bytes: trimCr(chunk.slice(start, end)) });
+        ev = { kind: "line", bytes: trimCr(chunk.slice(start, end)) };
       } else {
         this.#append(chunk.subarray(start, end));
-        out.push({ kind: "line", bytes: trimCr(this.#buf.slice(0, this.#len)) });
+        ev = { kind: "line", bytes: trimCr(this.#buf.slice(0, this.#len)) };
         this.#len = 0;
       }
       start = end + 1;
+      if (ev) yield ev;
     }
-    return out;
   }
 
-  /** Takes what `chunk` holds of a binary frame from `start`; returns where it stopped. */
-  #binaryPart(chunk: Uint8Array, start: number, out: LineEvent[]): number {
+  /** Takes what `chunk` holds of a binary frame from `start`: where it stopped, and the frame
+   *  (or the oversize event) if it ended there. */
+  #binaryPart(chunk: Uint8Array, start: number): { at: number; ev?: LineEvent } {
     if (this.#binary === undefined) {
       // Fast path: prefix and frame whole inside this chunk.
       if (this.#len === 0 && chunk.length - start >= BINARY_PREFIX) {
         const size = BINARY_PREFIX + lengthAt(chunk, start);
         if (size - BINARY_PREFIX <= this.maxBytes && chunk.length - start >= size) {
-          out.push({ kind: "binary", bytes: chunk.slice(start + BINARY_PREFIX, start + size) });
-          return start + size;
+          const bytes = chunk.slice(start + BINARY_PREFIX, start + size);
+          return { at: start + size, ev: { kind: "binary", bytes } };
         }
       }
       const k = Math.min(BINARY_PREFIX - this.#len, chunk.length - start);
@@ -111,30 +122,30 @@ export class LineSplitter {
       start += k;
       if (this.#len < BINARY_PREFIX) {
         this.#binary = 0;
-        return start;
+        return { at: start };
       }
       const length = lengthAt(this.#buf, 0);
       if (length > this.maxBytes) {
         this.#len = 0;
         this.#binary = undefined;
         this.#skipBytes = length;
-        out.push({ kind: "oversize" });
-        return start;
+        return { at: start, ev: OVERSIZE };
       }
       this.#binary = BINARY_PREFIX + length;
     } else if (this.#binary === 0) {
       // Still reading the prefix: go round again with what is held.
       this.#binary = undefined;
-      return this.#binaryPart(chunk, start, out);
+      return this.#binaryPart(chunk, start);
     }
     const k = Math.min(this.#binary - this.#len, chunk.length - start);
     this.#append(chunk.subarray(start, start + k));
     if (this.#len === this.#binary) {
-      out.push({ kind: "binary", bytes: this.#buf.slice(BINARY_PREFIX, this.#len) });
+      const bytes = this.#buf.slice(BINARY_PREFIX, this.#len);
       this.#len = 0;
       this.#binary = undefined;
+      return { at: start + k, ev: { kind: "binary", bytes } };
     }
-    return start + k;
+    return { at: start + k };
   }
 
   #append(part: Uint8Array): void {

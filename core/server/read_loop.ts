@@ -43,7 +43,11 @@ export async function readLoop(hub: Hub, s: ServerSession): Promise<void> {
         await hub.closeSession(s, "NOT_CHAT_PROTOCOL", "this port speaks plain TCP, not TLS");
         break;
       }
-      for (const ev of splitter.push(buf.subarray(0, n))) {
+      // Until the first line has chosen the session's mode (and with it whether a 0x01 after
+      // it starts a binary frame: never on a plain-text session), frames are cut one at a
+      // time as each is handled; after that, a read's frames at once (no generator per read).
+      const bytes = buf.subarray(0, n);
+      for (const ev of s.modeChosen ? splitter.push(bytes) : splitter.frames(bytes)) {
         if (s.closed) break;
         if (ev.kind === "oversize") {
           const max = hub.limits.maxFrameBytes;

@@ -102,3 +102,26 @@ Deno.test("binary frames - a plain-text (nc) session reads a 0x01 line as text",
     await h.close();
   }
 });
+
+Deno.test("binary frames - one right after the first line, in the same read, is a binary frame", async () => {
+  const h = await startServer();
+  try {
+    const c = await h.connect();
+    await c.expect("welcome");
+    // The first line (JSON: it chooses the mode), a binary frame whose body holds a newline
+    // and a 0x01 with a huge "length" after it, and a line: all in one write. Cut before the
+    // first line was handled, the frame would be taken for lines, and the 0x01 in its body
+    // for a frame that never ends.
+    const ping = (id: string) => new TextEncoder().encode(`{"type":"session.ping","id":"${id}"}\n`);
+    const body = new Uint8Array([0x0a, 0x01, 0xff, 0xff, 0xff, 0xff, 0x0a]);
+    const frame = encodeBinaryFrame({ type: "session.ping", id: "p2" }, body);
+    const all = new Uint8Array([...ping("p1"), ...frame, ...ping("p3")]);
+    await c.sendRaw(all);
+    for (const id of ["p1", "p2", "p3"]) {
+      await c.expect((f) => f.type === "ack" && f.re === id);
+    }
+    assert.equal(c.frames.filter((f) => f.type === "error").length, 0);
+  } finally {
+    await h.close();
+  }
+});
