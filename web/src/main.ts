@@ -18,6 +18,7 @@ import { PageE2e } from "./e2e.ts";
 import { PageFiles } from "./files.ts";
 import { runLine } from "./commands.ts";
 import { Rooms } from "./rooms.ts";
+import { PluginCommands } from "./plugin_commands.ts";
 import { byId } from "./view.ts";
 
 /** Waits between reconnection attempts: doubling from 0.5 s up to 15 s. */
@@ -27,6 +28,7 @@ const TOKEN_KEY = "classchat.session";
 
 let conn: PageConnection | undefined;
 let e2e: PageE2e | undefined;
+let plugins = new PluginCommands([]);
 let retryMs = RETRY_FIRST_MS;
 /** Pushed frames are handled one after another: opening one may wait (decryption). */
 let pushes = Promise.resolve();
@@ -126,6 +128,7 @@ async function connect(login?: { name: string; password: string }) {
     return showLogin();
   }
   e2e = welcome.plugins.includes("encrypt") ? await PageE2e.start(c, convs.me) : undefined;
+  plugins = new PluginCommands(welcome.plugins);
   await rooms.load();
   retryMs = RETRY_FIRST_MS;
   setState("connected");
@@ -181,7 +184,7 @@ composer.onsubmit = (e) => {
   if (!text || !conn) return;
   input.value = "";
   say("");
-  runLine({ conn, e2e, convs, pickFile: () => picker.click(), say }, text)
+  runLine({ conn, e2e, convs, plugins, pickFile: () => picker.click(), say }, text)
     .catch((err) => say(problem(err)));
 };
 input.onkeydown = (e) => {
