@@ -9,7 +9,12 @@
  */
 import { ChatError } from "../../protocol/errors.ts";
 import type { MessageSpec } from "../../protocol/spec.ts";
-import type { ClientConnection } from "./connection.ts";
+
+/** What Sends needs of a connection: the terminal's SendsConn, or the web page's. */
+export interface SendsConn {
+  request<T, A>(spec: MessageSpec<T, A>, body: T, txn?: string): Promise<A>;
+  readonly isClosed: boolean;
+}
 
 /** Requests sent and not yet answered at most; more wait their turn (a pasted text of
  *  thousands of lines goes out as answers come back). The server keeps the answers of an
@@ -21,9 +26,9 @@ export const CLIENT_UNSENT_LIMIT = 256;
 /** A request kept until answered; A is its ack's decoded fields. */
 interface Unanswered<A = unknown> {
   /** Sends it (again) on `conn`, with its txn: resolves with the decoded ack. */
-  request(conn: ClientConnection): Promise<A>;
+  request(conn: SendsConn): Promise<A>;
   /** The connection it was last sent on (not sent again on the same one). */
-  on: ClientConnection | undefined;
+  on: SendsConn | undefined;
   resolve(ack: A): void;
   reject(e: Error): void;
 }
@@ -33,7 +38,7 @@ export class Sends {
   readonly #prefix = crypto.getRandomValues(new Uint8Array(9)).toBase64({ alphabet: "base64url" });
   #n = 0;
   readonly #queue: Unanswered[] = [];
-  #conn: ClientConnection | undefined;
+  #conn: SendsConn | undefined;
   /** Places held for requests not handed over yet (waiting for a reconnect, see hold). */
   #held = 0;
   /** Set when the session is over: nothing is kept any more. */
@@ -141,7 +146,7 @@ export class Sends {
   }
 
   /** A connection is logged in: everything waiting goes out on it, in order. */
-  connected(conn: ClientConnection): void {
+  connected(conn: SendsConn): void {
     this.#conn = conn;
     for (const u of [...this.#queue]) this.#attempt(u, conn);
     for (const w of this.#backWaiters.splice(0)) w();
@@ -162,7 +167,7 @@ export class Sends {
     for (const w of this.#drainWaiters.splice(0)) w();
   }
 
-  #attempt(u: Unanswered, conn: ClientConnection) {
+  #attempt(u: Unanswered, conn: SendsConn) {
     if (u.on === conn) return;
     u.on = conn;
     u.request(conn).then(

@@ -210,11 +210,21 @@ Deno.test({
 
       await h.close();
       await ann.page.waitForSelector('body[data-state="reconnecting"]');
+      // Typed while the server is down: kept, and sent once it is back, exactly once.
+      await type(ann, "typed while you were down");
+      await ann.page.waitForSelector('#notice:has-text("not connected")');
       h = await start();
       await ann.page.waitForSelector('body[data-state="connected"]', { timeout: 20_000 });
       [ben] = await h.users("Ben");
+      await seeMessage(ann, "typed while you were down"); // its ack came: shown as sent
       await ben.ok("dm.send", { receiver: "Ann", text: "after the restart" });
       await seeMessage(ann, "after the restart");
+      const got = await ben.ok("offline.history", { with: "Ann", limit: 10 });
+      assert.equal(got.count, 3);
+      const copies = ben.frames.filter((f) =>
+        f.type === "dm.message" && f.replay === "history" && f.text === "typed while you were down"
+      );
+      assert.equal(copies.length, 1);
 
       // The tab is closed; Ben writes; a new tab (same browser profile, same token) gets it,
       // marked as sent while Ann was away.

@@ -10,7 +10,8 @@
  * message is sealed end to end first and shown in its conversation, a room post shown in its
  * room, a room created or joined opened.
  */
-import { DmSend } from "../../plugins/dm/protocol.ts";
+import { type DmBody, DmSend } from "../../plugins/dm/protocol.ts";
+import type { Sends } from "../../core/client/sends.ts";
 import { GroupCreate, GroupJoin, GroupSend } from "../../plugins/groups/protocol.ts";
 import type { ClientCtx, Ui } from "../../plugins/types.ts";
 import type { MessageSpec } from "../../protocol/spec.ts";
@@ -20,7 +21,11 @@ import type { PageE2e } from "./e2e.ts";
 import type { PluginCommands } from "./plugin_commands.ts";
 
 export interface LineCtx {
-  conn: PageConnection;
+  /** The connection now: a message typed before a drop goes out on the next one. */
+  conn(): PageConnection;
+  /** Chat messages kept until answered, sent again with their txn after a drop (the
+   *  terminal's own, core/client/sends.ts): each is done once, whatever happens between. */
+  sends: Sends;
   e2e: PageE2e | undefined;
   convs: Convs;
   plugins: PluginCommands;
@@ -37,7 +42,7 @@ export async function runLine(x: LineCtx, text: string): Promise<void> {
   let m: RegExpMatchArray | null;
   if ((m = text.match(/^\/verify\s+(\S+)(\s+accept)?$/))) {
     if (!x.e2e) throw new RequestError("E2E_FAILED", "this server offers no encryption");
-    const number = await x.e2e.verify(x.conn, m[1], m[2] !== undefined);
+    const number = await x.e2e.verify(x.conn(), m[1], m[2] !== undefined);
     convs.note(dmKey(m[1]), m[1], `safety number with ${m[1]}: ${number}`);
     return convs.show(dmKey(m[1]));
   }
@@ -90,25 +95,33 @@ function pageCtx(x: LineCtx): ClientCtx {
       return x.convs.me;
     },
     request: <T, A>(spec: MessageSpec<T, A>, body: T) => request(x, spec, body),
-    notify: (spec, body) => x.conn.notify(spec, body),
+    notify: (spec, body) => x.conn().notify(spec, body),
     settled: () => Promise.resolve(),
-    quit: () => Promise.resolve(x.conn.close()),
+    quit: () => Promise.resolve(x.conn().close()),
   };
 }
 
 async function request<T, A>(x: LineCtx, spec: MessageSpec<T, A>, body: T): Promise<A> {
-  const { conn, convs } = x;
+  const { convs } = x;
   if (spec === (DmSend as MessageSpec<unknown, unknown>)) {
     const { receiver, text } = body as { receiver: string; text: string };
-    const sealed = await x.e2e?.seal(conn, receiver, text);
-    const a = await conn.request(DmSend, sealed ? { receiver, sealed } : { receiver, text });
+    let sealed = false;
+    // Sealed once the connection is back (the peer's key may have to be asked for).
+    const seal = async (b: DmBody & { receiver: string }) => {
+      const s = await x.e2e?.seal(x.conn(), receiver, text);
+      sealed = s !== undefined;
+      return s ? { receiver: b.receiver, sealed: s } : b;
+    };
+    const a = await resend(x, DmSend, { receiver, text }, seal);
     const mark = sealed ? "end-to-end encrypted" : "not end-to-end encrypted";
     const own = { sender: convs.me, text, ts: a.ts, seq: a.seq, away: false, mark };
     convs.add(dmKey(a.receiver), a.receiver, own, false);
     convs.show(dmKey(a.receiver));
     return a as A;
   }
-  const a = await conn.request(spec, body);
+  const a = spec.resend
+    ? await resend(x, spec, body, (b) => Promise.resolve(b))
+    : await x.conn().request(spec, body);
   if (spec === (GroupSend as MessageSpec<unknown, unknown>)) {
     const g = a as { room: string; ts: number; seq?: number };
     const own = { sender: convs.me, text: (body as { text: string }).text, ts: g.ts, seq: g.seq };
@@ -122,4 +135,16 @@ async function request<T, A>(x: LineCtx, spec: MessageSpec<T, A>, body: T): Prom
     convs.show(roomKey(room));
   }
   return a;
+}
+
+/** A chat message through Sends: kept until answered, sent again with its txn after a drop. */
+async function resend<T, A>(
+  x: LineCtx,
+  spec: MessageSpec<T, A>,
+  body: T,
+  prepare: (b: T) => Promise<T>,
+): Promise<A> {
+  x.sends.hold();
+  const { ack } = await x.sends.handOver(spec, body, x.sends.txn(), prepare);
+  return await ack;
 }

@@ -6,17 +6,22 @@
  * terminal client's (protocol/, plugins/<p>/protocol.ts).
  */
 import { ErrorFrame, parseBinaryFrame, parseFrame, Welcome } from "../../protocol/core.ts";
+import { ChatError, type ErrorCode } from "../../protocol/errors.ts";
 import type { MessageSpec, RawFrame } from "../../protocol/spec.ts";
 import { BINARY_MARK, encodeFrameFor } from "../../protocol/framing.ts";
 
 export type WelcomeInfo = ReturnType<typeof Welcome.decode>;
 
-/** A request the server refused: its error code and message. */
-export class RequestError extends Error {
-  constructor(readonly code: string, message: string) {
-    super(message);
+/** A request the server refused (or the page's own refusal): its error code and message. A
+ *  ChatError, as the terminal's are, so Sends takes it as the answer and does not send again;
+ *  a dropped connection is a plain Error (no answer came). */
+export class RequestError extends ChatError {
+  constructor(code: string, message: string) {
+    super(code as ErrorCode, message);
   }
 }
+
+const NOT_CONNECTED = "not connected (not sent)";
 
 export class PageConnection {
   onPush: (f: RawFrame) => void = () => {};
@@ -40,12 +45,16 @@ export class PageConnection {
     return this.#welcomed.promise;
   }
 
-  request<T, A>(spec: MessageSpec<T, A>, body: T): Promise<A> {
+  /** Whether the socket is closing or closed: requests then fail at once. */
+  get isClosed(): boolean {
+    return this.#ws.readyState >= WebSocket.CLOSING;
+  }
+
+  /** Sends a request with a fresh id (and `txn`, for Sends: the server does a repeat once). */
+  request<T, A>(spec: MessageSpec<T, A>, body: T, txn?: string): Promise<A> {
     const id = `w${this.#nextId++}`;
     return new Promise((resolve, reject) => {
-      if (this.#ws.readyState !== WebSocket.OPEN) {
-        return reject(new RequestError("DISCONNECTED", "not connected (not sent)"));
-      }
+      if (this.#ws.readyState !== WebSocket.OPEN) return reject(new Error(NOT_CONNECTED));
       this.#pending.set(id, {
         resolve: (f) => {
           try {
@@ -56,7 +65,9 @@ export class PageConnection {
         },
         reject,
       });
-      this.#ws.send(JSON.stringify({ type: spec.type, id, ...body as object }));
+      this.#ws.send(
+        JSON.stringify({ type: spec.type, id, ...(txn ? { txn } : {}), ...body as object }),
+      );
     });
   }
 
@@ -115,7 +126,7 @@ export class PageConnection {
   }
 
   #closed() {
-    const gone = new RequestError("DISCONNECTED", "the connection dropped before the answer");
+    const gone = new Error("the connection dropped before the answer");
     this.#welcomed.reject(gone);
     for (const p of this.#pending.values()) p.reject(gone);
     this.#pending.clear();

@@ -19,6 +19,7 @@ import { PageFiles } from "./files.ts";
 import { runLine } from "./commands.ts";
 import { Rooms } from "./rooms.ts";
 import { PluginCommands } from "./plugin_commands.ts";
+import { Sends } from "../../core/client/sends.ts";
 import { byId } from "./view.ts";
 
 /** Waits between reconnection attempts: doubling from 0.5 s up to 15 s. */
@@ -29,6 +30,8 @@ const TOKEN_KEY = "classchat.session";
 let conn: PageConnection | undefined;
 let e2e: PageE2e | undefined;
 let plugins = new PluginCommands([]);
+/** Chat messages kept until the server answers them, across reconnects (as the terminal). */
+const sends = new Sends();
 let retryMs = RETRY_FIRST_MS;
 /** Pushed frames are handled one after another: opening one may wait (decryption). */
 let pushes = Promise.resolve();
@@ -110,6 +113,7 @@ async function connect(login?: { name: string; password: string }) {
   };
   c.onClose = (code, message) => {
     if (c !== conn) return;
+    sends.disconnected();
     if (code === "SESSION_REPLACED") return setState("offline"), say(message ?? code);
     setState("reconnecting");
     setTimeout(() => connect().catch(lost), retryMs);
@@ -129,6 +133,7 @@ async function connect(login?: { name: string; password: string }) {
   }
   e2e = welcome.plugins.includes("encrypt") ? await PageE2e.start(c, convs.me) : undefined;
   plugins = new PluginCommands(welcome.plugins);
+  sends.connected(c);
   await rooms.load();
   retryMs = RETRY_FIRST_MS;
   setState("connected");
@@ -183,8 +188,17 @@ composer.onsubmit = (e) => {
   const text = input.value.trim();
   if (!text || !conn) return;
   input.value = "";
-  say("");
-  runLine({ conn, e2e, convs, plugins, pickFile: () => picker.click(), say }, text)
+  say(sends.online ? "" : "not connected: this goes out once the connection is back");
+  const line = {
+    conn: () => conn!,
+    sends,
+    e2e,
+    convs,
+    plugins,
+    pickFile: () => picker.click(),
+    say,
+  };
+  runLine(line, text)
     .catch((err) => say(problem(err)));
 };
 input.onkeydown = (e) => {
