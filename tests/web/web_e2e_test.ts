@@ -78,6 +78,20 @@ Deno.test({
           .some((e) => /photo\.bin: verified by Bob/.test(e.textContent ?? ""));
       });
 
+      // A file dropped on the page goes to the open conversation the same way.
+      const dropped = await ann.page.evaluateHandle(() => {
+        const g = globalThis as unknown as {
+          DataTransfer: new () => { items: { add(f: unknown): void } };
+          File: new (parts: string[], name: string) => unknown;
+        };
+        const dt = new g.DataTransfer();
+        dt.items.add(new g.File(["dropped on the page"], "dropped.txt"));
+        return dt;
+      });
+      await ann.page.dispatchEvent("body", "drop", { dataTransfer: dropped });
+      await bob.waitFor(/received dropped\.txt .*SHA-256 verified, end-to-end encrypted/);
+      assert.equal(await Deno.readTextFile(`${downloads}/dropped.txt`), "dropped on the page");
+
       // The store holds ciphertext only: no secret's text in the database or its log.
       await h.close();
       for (const f of ["classchat.db", "classchat.db-wal"]) {

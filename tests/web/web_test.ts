@@ -5,6 +5,7 @@
  */
 import assert from "node:assert/strict";
 import { type Harness, pw, startServer } from "../harness.ts";
+import { appClient } from "../app.ts";
 import { webAssets } from "../../web/files.ts";
 import {
   type Doc,
@@ -25,7 +26,7 @@ async function webServer(): Promise<{ h: Harness; url: string }> {
 }
 
 Deno.test({
-  name: "web - two browsers and a protocol client chat in a DM and a room",
+  name: "web - two browsers and the terminal client chat in a DM and a room",
   ignore,
   sanitizeOps: false,
   sanitizeResources: false,
@@ -37,7 +38,7 @@ Deno.test({
       const ben = await openPage(browser, url);
       await logIn(ann, "Ann", pw("Ann"));
       await logIn(ben, "Ben", pw("Ben"));
-      const [cat] = await h.users("Cat");
+      const cat = await appClient(h, "Cat"); // the terminal client, every plugin
 
       // Browser to browser: Ben's first conversation opens by itself.
       await type(ann, "/msg Ben hello from Ann");
@@ -45,35 +46,35 @@ Deno.test({
       await type(ben, "hi Ann, Ben here");
       await seeMessage(ann, "hi Ann, Ben here");
       // A message in a conversation that is not open shows as an unread count, until opened.
-      await cat.ok("dm.send", { receiver: "Ben", text: "psst" });
+      cat.type("Ben: psst");
       const badge = '#convs button:has(.conv-title:text-is("Cat")) .unread';
       assert.equal(await (await ben.page.waitForSelector(badge)).textContent(), "1");
       await openConv(ben, "Cat");
       await seeMessage(ben, "psst");
       assert.equal(await ben.page.$(badge), null);
 
-      // Browser and protocol client, both ways.
+      // Browser and terminal, both ways (sealed end to end: both have keys).
       await type(ann, "/msg Cat a browser says hi");
-      const m = await cat.expect("dm.message");
-      assert.deepEqual([m.sender, m.text], ["Ann", "a browser says hi"]);
-      await cat.ok("dm.send", { receiver: "Ann", text: "the terminal answers" });
+      await cat.waitFor(/^Ann: a browser says hi$/);
+      cat.type("Ann: the terminal answers");
       await openConv(ann, "Cat");
       await seeMessage(ann, "the terminal answers");
 
-      // A room: both browsers and the client in #cs350.
+      // A room: both browsers and the terminal in #cs350; Ben leaves it again.
       await type(ann, "/create #cs350");
       await type(ben, "/join #cs350");
-      await cat.ok("groups.join", { room: "cs350" });
+      cat.type("/join cs350");
+      await cat.waitFor(/joined #cs350/);
       await ann.page.waitForSelector('#title:text-is("#cs350")');
       await ben.page.waitForSelector('#title:text-is("#cs350")');
       await type(ann, "room hello");
       await seeMessage(ben, "room hello");
-      const r = await cat.expect("groups.message", (f) => f.text === "room hello");
-      assert.equal(r.sender, "Ann");
-      await cat.ok("groups.send", { room: "cs350", text: "from the terminal" });
+      await cat.waitFor(/\[#cs350\] Ann: room hello/);
+      cat.type("@cs350 from the terminal");
       await seeMessage(ann, "from the terminal");
       await seeMessage(ben, "from the terminal");
-
+      await type(ben, "/leave #cs350");
+      await ben.page.waitForSelector('#convs:not(:has(.conv-title:text-is("#cs350")))');
       assert.deepEqual([...ann.errors, ...ben.errors], []);
     } finally {
       await browser.close();
@@ -108,10 +109,19 @@ Deno.test({
         "x".repeat(8000), // the longest text a message may have
       ];
       for (const text of hostile) await mal.ok("dm.send", { receiver: "Ann", text });
+      // A 100 KB line is refused at the server's edge (over the frame limit): it never
+      // reaches the page.
+      await mal.sendRaw("y".repeat(100_000) + "\n");
+      assert.equal((await mal.expect("error")).code, "FRAME_TOO_LARGE");
+      // As a message, it is cut before it is read (no id to answer: the error has no re).
+      await mal.send("dm.send", { id: "big", receiver: "Ann", text: "z".repeat(100_000) });
+      assert.equal((await mal.expect("error", (f) => f.re === undefined)).code, "FRAME_TOO_LARGE");
+      await mal.ok("dm.send", { receiver: "Ann", text: "still here" });
       await openConv(ann, "Mal");
       for (const text of hostile.slice(0, 3)) await seeMessage(ann, text);
       await seeMessage(ann, "evilexe.txt");
       await seeMessage(ann, "x".repeat(8000));
+      await seeMessage(ann, "still here");
       const injected = await ann.page.evaluate(() => {
         const g = globalThis as unknown as { document: Doc; pwned?: number };
         const count = (s: string) => g.document.querySelectorAll(s).length;

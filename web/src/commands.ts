@@ -12,7 +12,7 @@
  */
 import { type DmBody, DmSend } from "../../plugins/dm/protocol.ts";
 import type { Sends } from "../../core/client/sends.ts";
-import { GroupCreate, GroupJoin, GroupSend } from "../../plugins/groups/protocol.ts";
+import { GroupCreate, GroupJoin, GroupLeave, GroupSend } from "../../plugins/groups/protocol.ts";
 import type { ClientCtx, Ui } from "../../plugins/types.ts";
 import type { MessageSpec } from "../../protocol/spec.ts";
 import { type PageConnection, RequestError } from "./conn.ts";
@@ -133,6 +133,8 @@ async function request<T, A>(x: LineCtx, spec: MessageSpec<T, A>, body: T): Prom
     const room = (a as { room: string }).room;
     convs.conv(roomKey(room), `#${room}`);
     convs.show(roomKey(room));
+  } else if (spec === (GroupLeave as MessageSpec<unknown, unknown>)) {
+    convs.drop(roomKey((a as { room: string }).room));
   }
   return a;
 }

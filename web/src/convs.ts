@@ -59,6 +59,12 @@ export class Convs {
     }
   }
 
+  /** A conversation left (a room): out of the list, and closed if it was open. */
+  drop(key: string): void {
+    this.all.delete(key);
+    this.show(this.open === key ? undefined : this.open);
+  }
+
   /** A notice in the open conversation (not from anyone): a file, a safety number. */
   note(key: string, title: string, text: string): void {
     this.add(key, title, { sender: "*", text, ts: Date.now(), away: false, note: true }, false);
