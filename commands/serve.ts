@@ -13,6 +13,7 @@ import {
 import { missingAccounts } from "../core/server/accounts/store.ts";
 import { serverTls } from "./serve_tls.ts";
 import { webAssets } from "../web/files.ts";
+import { serverNames } from "../core/tls/cert.ts";
 import {
   addPluginOptions,
   collect,
@@ -94,7 +95,9 @@ export function serveCommand(done: (code: number) => void): Command {
         serverName: o.name,
         logLevel: o.logLevel as LogLevel,
         limits: limitValues(o),
-        web: o.web ? { port: o.webPort, assets: webAssets() } : undefined,
+        web: o.web
+          ? { port: o.webPort, assets: webAssets(), names: serverNames(o.host, o.tlsName) }
+          : undefined,
       });
       const { hostname, port } = server.addr;
       // Scripts and tests read this line to learn the port (with --port 0).

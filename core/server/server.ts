@@ -27,7 +27,7 @@ export interface ServerOptions extends HubOptions {
   tls?: { cert: string; key: string };
   /** The web client: its files, served with a WebSocket endpoint on `port` (0 picks a free
    *  one) over the same TLS (web.ts). Omitted: no web listener. */
-  web?: { port: number; assets: ReadonlyMap<string, WebAsset> };
+  web?: { port: number; assets: ReadonlyMap<string, WebAsset>; names?: string[] };
 }
 
 export class ChatServer extends Hub {
@@ -72,6 +72,9 @@ export class ChatServer extends Hub {
           port: opts.web.port,
           tls: opts.tls,
           assets: opts.web.assets,
+          names: opts.web.names ?? [],
+          // A binary message is a frame without its 5-byte prefix; a text one, without "\n".
+          maxMessageBytes: server.limits.maxFrameBytes,
           log: server.log,
           onSocket: (conn) => server.#accepted({ conn }),
         });

@@ -8,6 +8,7 @@
  */
 import { WebSocketConn } from "./ws_conn.ts";
 import type { Logger } from "../log.ts";
+import { ipLiteral } from "../tls/cert.ts";
 
 /** One file of the page: its media type and bytes. */
 export interface WebAsset {
@@ -51,12 +52,22 @@ export function listenWeb(opts: {
   port: number;
   tls?: { cert: string; key: string };
   assets: ReadonlyMap<string, WebAsset>;
+  /** The largest WebSocket message taken: the server's frame limit (ws_conn.ts). */
+  maxMessageBytes: number;
+  /** Host names the page is served under besides IP addresses (see hostAllowed). */
+  names: readonly string[];
   onSocket: (conn: WebSocketConn) => void;
   log: Logger;
 }): Promise<WebListening> {
   const { assets, log } = opts;
   const handler = (req: Request, info: Deno.ServeHandlerInfo<Deno.NetAddr>): Response => {
     const url = new URL(req.url);
+    // DNS rebinding: another site's name pointed at this server would make its pages "same
+    // origin" with it; only the server's own names and addresses are answered.
+    if (!hostAllowed(url.hostname, opts.names)) {
+      log.info(`web: refused a request for host ${url.hostname} (${info.remoteAddr.hostname})`);
+      return answer(421, "this server does not answer for that name; use its address");
+    }
     if (req.method !== "GET" && req.method !== "HEAD") {
       return answer(405, "method not allowed", { allow: "GET, HEAD" });
     }
@@ -87,8 +98,8 @@ export function listenWeb(opts: {
       return answer(403, "this page's own origin only");
     }
     const { socket, response } = Deno.upgradeWebSocket(req, { idleTimeout: 0 });
-    const conn = new WebSocketConn(socket, remote);
-    conn.opened().then(() => opts.onSocket(conn));
+    const conn = new WebSocketConn(socket, remote, opts.maxMessageBytes);
+    conn.opened().then((open) => open && opts.onSocket(conn));
     return response;
   };
 
@@ -116,6 +127,14 @@ export function listenWeb(opts: {
       reject(e);
     }
   });
+}
+
+/** An IP address (no rebinding through a literal address), or one of the server's names
+ *  (`serve`'s certificate names: localhost, the machine's name, --tls-name). */
+export function hostAllowed(host: string, names: readonly string[]): boolean {
+  const h = host.replace(/^\[(.*)\]$/, "$1").toLowerCase();
+  if (ipLiteral(h) !== undefined || h === "localhost") return true;
+  return names.some((n) => n.toLowerCase() === h);
 }
 
 function answer(status: number, text: string, headers: Record<string, string> = {}): Response {

@@ -384,3 +384,36 @@ Deno.test({
     }
   },
 });
+
+Deno.test({
+  name: "web - log out ends the session and this browser forgets the account (a shared computer)",
+  ignore,
+  sanitizeOps: false,
+  sanitizeResources: false,
+  fn: async () => {
+    const { h, url } = await webServer();
+    const browser = await launch();
+    try {
+      const ann = await openPage(browser, url);
+      await logIn(ann, "Ann", pw("Ann"));
+      const [ben] = await h.users("Ben");
+      await ann.page.click("#logout");
+      await ann.page.waitForSelector("#login:not([hidden])");
+      await ben.gone("Ann");
+      const kept = await ann.page.evaluate(() => {
+        const g = globalThis as unknown as {
+          localStorage: { length: number; key(i: number): string };
+        };
+        return Array.from({ length: g.localStorage.length }, (_, i) => g.localStorage.key(i));
+      });
+      assert.deepEqual(kept.filter((k) => k.startsWith("classchat.")), []);
+      // And it stays logged out: nothing reconnects it.
+      await ann.page.waitForTimeout(1500);
+      assert.equal(await ann.page.$('body[data-state="connected"]'), null);
+      assert.deepEqual(ann.errors, []);
+    } finally {
+      await browser.close();
+      await h.close();
+    }
+  },
+});

@@ -40,8 +40,9 @@ export class Convs {
     if (opened && c) this.onOpen(c);
   }
 
-  /** Adds a message (once per seq); a pushed one is then acknowledged. The first message of
-   *  all opens its conversation. */
+  /** Adds a message (once per seq); a pushed new one is then acknowledged (it is in the page,
+   *  counted unread if its conversation is not open). The first message of all opens its
+   *  conversation. */
   add(key: string, title: string, m: Msg, pushed = true): void {
     const c = this.conv(key, title);
     if (m.seq !== undefined && c.msgs.some((x) => x.seq === m.seq)) return;
@@ -53,7 +54,8 @@ export class Convs {
     else c.msgs.splice(at, 0, m);
     if (key !== this.open && !m.history) c.unread++;
     this.show(this.open ?? key, m.history ? this.#fromBottom() : undefined);
-    if (pushed && m.seq !== undefined && m.seq > this.#shown) {
+    // Only what arrived as new moves the cursor: a page of history is the past, not news.
+    if (pushed && !m.history && m.seq !== undefined && m.seq > this.#shown) {
       this.#shown = m.seq;
       this.onShown(m.seq);
     }

@@ -31,6 +31,8 @@ type Key = string | null;
 
 export class PageE2e {
   #keys = new Map<string, Key>();
+  /** The key whose safety number was last shown, per peer: what `accept` may pin. */
+  #compared = new Map<string, string>();
 
   private constructor(readonly me: string, readonly id: Identity) {}
 
@@ -143,7 +145,15 @@ export class PageE2e {
   async verify(conn: PageConnection, peer: string, accept = false): Promise<string> {
     const { name, key } = await this.keyOf(conn, peer);
     if (!key) throw new RequestError("KEY_MISSING", `${name} has no key yet`);
+    // Accepting pins the key whose number was compared, never one that came after it.
+    if (accept && this.#compared.get(name.toLowerCase()) !== key) {
+      throw new RequestError(
+        "KEY_CHANGED",
+        `compare the safety number first (/verify ${name}); the key may have changed since`,
+      );
+    }
     if (accept) this.#pin(name, key, true);
+    this.#compared.set(name.toLowerCase(), key);
     const me = { name: this.me, publicKey: this.id.publicKey };
     return await safetyNumber(me, { name, publicKey: key });
   }

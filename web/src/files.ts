@@ -48,6 +48,8 @@ interface Sending {
   credit: number;
   window: number;
   wake?: () => void;
+  /** Set once it ended (verified, kept, cancelled, or the connection dropped): send no more. */
+  over?: string;
   done: PromiseWithResolvers<string>;
 }
 
@@ -57,7 +59,9 @@ interface Receiving {
   size: number;
   secret?: FileSecret;
   next: number;
-  parts: Uint8Array[];
+  got: number;
+  /** Chunks as Blobs as they come: the browser may keep them out of the page's memory. */
+  parts: Blob[];
   plain: Sha256;
   wire: Sha256;
   msg: Msg;
@@ -93,9 +97,13 @@ export class PageFiles {
     const title = dm ? target : `#${target}`;
     const msg = this.#show(key, title, this.convs.me, `↑ ${file.name}`, file.size, !!e2e);
     const plain = new Sha256(), wire = new Sha256();
-    const step = e2e ? PLAIN_CHUNK : CHUNK_BYTES;
+    // The server's chunk size (ack.chunk), less what sealing adds when end to end.
+    const step = e2e ? PLAIN_CHUNK - (CHUNK_BYTES - ack.chunk) : ack.chunk;
     for (let n = 0, at = 0; n === 0 || at < file.size; n++, at += step) {
-      while (n - st.credit > st.window) await new Promise<void>((r) => (st.wake = r));
+      while (n - st.credit > st.window && !st.over) {
+        await new Promise<void>((r) => (st.wake = r));
+      }
+      if (st.over) break;
       const piece = new Uint8Array(await file.slice(at, at + step).arrayBuffer());
       plain.update(piece);
       const data = e2e ? await sealBytes(e2e.secret, n, piece) : piece;
@@ -104,8 +112,10 @@ export class PageFiles {
       this.#progress(key, msg, `↑ ${file.name}`, Math.min(at + step, file.size), file.size);
     }
     const plainHex = plain.hex();
-    const check = e2e ? await sealCheck(e2e.secret, plainHex) : undefined;
-    conn.notify(FileEnd, { file: ack.file, sha256: e2e ? wire.hex() : plainHex, check });
+    if (!st.over) {
+      const check = e2e ? await sealCheck(e2e.secret, plainHex) : undefined;
+      conn.notify(FileEnd, { file: ack.file, sha256: e2e ? wire.hex() : plainHex, check });
+    }
     const result = await st.done.promise;
     msg.file = { label: `${file.name}: ${result}; SHA-256 ${plainHex}` };
     this.convs.show(this.convs.open);
@@ -153,7 +163,22 @@ export class PageFiles {
       const v = FileVerified.decode(f);
       st?.done.resolve(v.ok ? `verified by ${v.by}` : `${v.by} found it damaged`);
     }
-    if (st) this.#sending.delete(id);
+    if (st) this.#stop(id, st);
+  }
+
+  /** A sending transfer is over: its loop stops, whatever it waited for. */
+  #stop(id: string, st: Sending, why?: string) {
+    this.#sending.delete(id);
+    st.over = why ?? "ended";
+    if (why) st.done.resolve(why);
+    st.wake?.();
+  }
+
+  /** The connection dropped: every transfer under way ends (the server has ended them too:
+   *  a transfer does not outlive its sessions). */
+  dropped(): void {
+    for (const [id, st] of this.#sending) this.#stop(id, st, "not sent: the connection dropped");
+    for (const [id, rx] of this.#receiving) this.#fail(id, rx, "the connection dropped");
   }
 
   async #incoming(m: ReturnType<typeof FileIncoming.decode>) {
@@ -178,6 +203,7 @@ export class PageFiles {
       size,
       secret,
       next: 0,
+      got: 0,
       parts: [],
       plain: new Sha256(),
       wire: new Sha256(),
@@ -199,12 +225,13 @@ export class PageFiles {
         return this.#fail(c.file, rx, String(e));
       }
     }
+    if (rx.got + plain.length > rx.size) return this.#fail(c.file, rx, "more bytes than offered");
     rx.plain.update(plain);
-    rx.parts.push(plain);
+    rx.parts.push(new Blob([plain as BlobPart]));
+    rx.got += plain.length;
     rx.next++;
     this.conn()?.notify(FileAck, { file: c.file, n: c.n });
-    const got = rx.parts.reduce((n, p) => n + p.length, 0);
-    this.#progress(rx.key, rx.msg, `↓ ${rx.name}`, got, rx.size);
+    this.#progress(rx.key, rx.msg, `↓ ${rx.name}`, rx.got, rx.size);
   }
 
   async #end(e: ReturnType<typeof FileEnd.decode>) {
@@ -212,13 +239,15 @@ export class PageFiles {
     if (!rx) return;
     this.#receiving.delete(e.file);
     const plainHex = rx.plain.hex();
-    const ok = rx.secret
-      ? rx.wire.hex() === e.sha256 && e.check !== undefined &&
-        await openCheck(rx.secret, e.check) === plainHex
-      : plainHex === e.sha256;
+    const ok = rx.got === rx.size &&
+      (rx.secret
+        ? rx.wire.hex() === e.sha256 && e.check !== undefined &&
+          await openCheck(rx.secret, e.check) === plainHex
+        : plainHex === e.sha256);
     this.conn()?.notify(FileVerdict, { file: e.file, ok });
-    if (!ok) return this.#fail(e.file, rx, "its SHA-256 did not match: not kept");
-    const url = URL.createObjectURL(new Blob(rx.parts as BlobPart[]));
+    if (!ok) return this.#fail(e.file, rx, "its size or SHA-256 did not match: not kept");
+    // Served as bytes to save, never as a page of this origin.
+    const url = URL.createObjectURL(new Blob(rx.parts, { type: "application/octet-stream" }));
     rx.msg.file = {
       label: `${rx.name} (${sizeText(rx.size)}), SHA-256 verified: ${plainHex}`,
       url,

@@ -7,7 +7,7 @@
  * itself with it. Direct messages are end-to-end encrypted (e2e.ts), files go by picker or
  * drag and drop (files.ts).
  */
-import { SessionAck, SessionLogin, SessionResume } from "../../protocol/core.ts";
+import { SessionAck, SessionLogin, SessionQuit, SessionResume } from "../../protocol/core.ts";
 import type { RawFrame } from "../../protocol/spec.ts";
 import { DmMessage } from "../../plugins/dm/protocol.ts";
 import { EncryptChanged } from "../../plugins/encrypt/protocol.ts";
@@ -50,7 +50,7 @@ const convs = new Convs(
   (seq) => conn?.notify(SessionAck, { upTo: seq }),
 );
 const files = new PageFiles(() => conn, convs, () => conn && e2e?.sealer(conn));
-const rooms = new Rooms(() => conn, convs);
+const rooms = new Rooms(() => conn, convs, () => pushes);
 convs.onOpen = (c) => void rooms.opened(c).catch((e) => say(problem(e)));
 // Scrolled to the top: the page of messages before.
 log.onscroll = () => {
@@ -114,6 +114,7 @@ async function connect(login?: { name: string; password: string }) {
   c.onClose = (code, message) => {
     if (c !== conn) return;
     sends.disconnected();
+    files.dropped();
     if (code === "SESSION_REPLACED") return setState("offline"), say(message ?? code);
     setState("reconnecting");
     setTimeout(() => connect().catch(lost), retryMs);
@@ -151,15 +152,36 @@ function showLogin(error?: string) {
 }
 
 /** A reconnection that failed: a token the server no longer takes means logging in again;
- *  anything else is a drop, retried by onClose. */
+ *  anything else (refused for now, a step after login failing) is shown, and the connection
+ *  closed so that onClose tries again. */
 function lost(err: unknown) {
   if (err instanceof RequestError && err.code === "BAD_TOKEN") {
     localStorage.removeItem(TOKEN_KEY);
     conn?.close();
     conn = undefined;
     setState("offline");
-    showLogin("your session ended: log in again");
+    return showLogin("your session ended: log in again");
   }
+  say(problem(err));
+  conn?.close();
+}
+
+/** Log out: the session ends on the server, and this browser forgets the account: its token
+ *  and its end-to-end key and pins (a lab computer is shared; the key is made again at the
+ *  next login here, and peers see it changed). */
+async function logOut() {
+  const c = conn;
+  conn = undefined; // no reconnecting
+  sends.end(new Error("logged out before the server answered"));
+  if (c) {
+    await c.request(SessionQuit, {}).catch(() => {});
+    c.close();
+  }
+  const me = convs.me.toLowerCase();
+  for (const k of [TOKEN_KEY, `classchat.e2e.${me}`, `classchat.pins.${me}`]) {
+    localStorage.removeItem(k);
+  }
+  location.reload();
 }
 
 loginForm.onsubmit = (e) => {
@@ -208,6 +230,7 @@ input.onkeydown = (e) => {
   }
 };
 byId<HTMLButtonElement>("attach").onclick = () => picker.click();
+byId<HTMLButtonElement>("logout").onclick = () => void logOut();
 picker.onchange = () => {
   for (const f of picker.files ?? []) sendFile(f);
   picker.value = "";

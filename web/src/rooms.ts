@@ -24,9 +24,12 @@ const HISTORY_PAGE = 50;
 const MEMBERS_SHOWN = 12;
 
 export class Rooms {
-  #loading = false;
-
-  constructor(readonly conn: () => PageConnection | undefined, readonly convs: Convs) {}
+  constructor(
+    readonly conn: () => PageConnection | undefined,
+    readonly convs: Convs,
+    /** Resolves once the pushed frames received so far are shown. */
+    readonly settled: () => Promise<void>,
+  ) {}
 
   /** The rooms this account is in, listed (at login). */
   async load(): Promise<void> {
@@ -62,16 +65,20 @@ export class Rooms {
   /** The page of messages before the oldest shown; they arrive as pushes marked history. */
   async older(c: Conv): Promise<void> {
     const conn = this.conn();
-    if (!conn?.welcome?.plugins.includes("offline") || c.historyDone || this.#loading) return;
-    this.#loading = true;
+    if (!conn?.welcome?.plugins.includes("offline") || c.historyDone || c.historyLoading) return;
+    c.historyLoading = true;
     c.historyAsked = true;
     try {
-      const before = c.msgs.find((m) => m.seq !== undefined)?.seq;
+      const before = c.oldest ?? c.msgs.find((m) => m.seq !== undefined)?.seq;
       // `with` is a user's name or `#room`: the conversation's title either way.
       const a = await conn.request(OfflineHistory, { with: c.title, limit: HISTORY_PAGE, before });
       if (a.count < HISTORY_PAGE) c.historyDone = true;
+      if (a.oldest !== undefined) c.oldest = a.oldest;
+      // The page's messages are pushed before the ack, but shown through the page's queue
+      // (decryption): the next page is asked for once they are in.
+      await this.settled();
     } finally {
-      this.#loading = false;
+      c.historyLoading = false;
     }
   }
 

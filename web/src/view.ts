@@ -43,6 +43,9 @@ export interface Conv {
    *  `historyDone` when the server had no more. */
   historyAsked?: boolean;
   historyDone?: boolean;
+  /** A page is on its way; `oldest`: the seq the next page ends before (the last ack's). */
+  historyLoading?: boolean;
+  oldest?: number;
 }
 
 export function el<K extends keyof HTMLElementTagNameMap>(
