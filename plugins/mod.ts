@@ -10,6 +10,7 @@ import { offline } from "./offline/mod.ts";
 import { groups } from "./groups/mod.ts";
 import { sendfile } from "./sendfile/mod.ts";
 import { hands } from "./hands/mod.ts";
+import { polls } from "./polls/mod.ts";
 
 export const PLUGINS: Plugin[] = [
   presence,
@@ -19,4 +20,5 @@ export const PLUGINS: Plugin[] = [
   sendfile,
   encrypt,
   hands,
+  polls,
 ];

@@ -417,3 +417,37 @@ Deno.test({
     }
   },
 });
+
+Deno.test({
+  name: "web - another plugin's frames and commands in the page: a poll opened, voted, shown",
+  ignore,
+  sanitizeOps: false,
+  sanitizeResources: false,
+  fn: async () => {
+    const { h, url } = await webServer();
+    const browser = await launch();
+    try {
+      const ann = await openPage(browser, url);
+      await logIn(ann, "Ann", pw("Ann"));
+      const [bob] = await h.users("Bob");
+      await bob.ok("groups.create", { room: "lab" });
+      await type(ann, "/join #lab");
+      await ann.page.waitForSelector('#title:text-is("#lab")');
+      const { poll } = await bob.ok("polls.create", {
+        room: "lab",
+        question: "Lunch?",
+        options: ["pizza", "salad"],
+      });
+      await ann.page.waitForSelector(`#log .note .text:has-text("new poll ${poll} in #lab")`);
+      await type(ann, `/vote ${poll} 2`);
+      await ann.page.waitForSelector(`#log .note .text:has-text("voted in poll ${poll}")`);
+      const r = await bob.expect("polls.results");
+      assert.deepEqual(r.counts, [0, 1]);
+      await ann.page.waitForSelector('#log .note .text:has-text("2) salad (1)")');
+      assert.deepEqual(ann.errors, []);
+    } finally {
+      await browser.close();
+      await h.close();
+    }
+  },
+});

@@ -73,21 +73,27 @@ function help(x: LineCtx, ui: Ui) {
 const dm = (receiver: string, text: string) => ({ receiver, text });
 
 /** The ClientCtx the plugins' commands run with in the page. */
-function pageCtx(x: LineCtx): ClientCtx {
+/** The Ui plugins print to in the page: notices go into the open conversation (or a
+ *  "ClassChat" one), errors under the composer. */
+export function pageUi(convs: Convs, say: (text: string) => void): Ui {
   const note = (text: string) => {
-    const c = x.convs.open ? x.convs.all.get(x.convs.open) : undefined;
-    x.convs.note(c?.key ?? NOTES, c?.title ?? "ClassChat", text);
+    const c = convs.open ? convs.all.get(convs.open) : undefined;
+    convs.note(c?.key ?? NOTES, c?.title ?? "ClassChat", text);
   };
   const id = (s: string) => s;
-  const ui: Ui = {
+  return {
     // A plugin's echo of a message sent is the page's to show, in its conversation.
     line: (text) => void (text.startsWith("-> ") || note(text)),
     notice: note,
-    error: (code, message) => x.say(`${code}: ${message}`),
+    error: (code, message) => say(`${code}: ${message}`),
     progress: () => {},
     style: { name: id, dim: id, bold: id },
     time: (ms) => new Date(ms).toLocaleString(),
   };
+}
+
+function pageCtx(x: LineCtx): ClientCtx {
+  const ui = pageUi(x.convs, x.say);
   return {
     ui,
     server: location.host,

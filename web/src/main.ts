@@ -16,7 +16,7 @@ import { PageConnection, RequestError } from "./conn.ts";
 import { Convs, dmKey, roomKey } from "./convs.ts";
 import { PageE2e } from "./e2e.ts";
 import { PageFiles } from "./files.ts";
-import { runLine } from "./commands.ts";
+import { pageUi, runLine } from "./commands.ts";
 import { Rooms } from "./rooms.ts";
 import { PluginCommands } from "./plugin_commands.ts";
 import { Sends } from "../../core/client/sends.ts";
@@ -100,7 +100,7 @@ async function onPush(f: RawFrame) {
   } else if (f.type === EncryptChanged.type) {
     const c = EncryptChanged.decode(f);
     e2e?.changed(c.name, c.key);
-  }
+  } else await plugins.push(f, pageUi(convs, say));
 }
 
 async function connect(login?: { name: string; password: string }) {

@@ -11,7 +11,9 @@ import { groupsClient } from "../../plugins/groups/client.ts";
 import { handsClient } from "../../plugins/hands/client.ts";
 import { offlineClient } from "../../plugins/offline/client.ts";
 import { presence } from "../../plugins/presence/mod.ts";
-import type { ClientApi, ClientCtx, CommandDef } from "../../plugins/types.ts";
+import { pollsClient } from "../../plugins/polls/client.ts";
+import type { ClientApi, ClientCtx, CommandDef, Ui } from "../../plugins/types.ts";
+import type { MessageSpec, RawFrame } from "../../protocol/spec.ts";
 import { UsageError } from "../../plugins/types.ts";
 import { parseSlash } from "../../core/client/slash.ts";
 import { RequestError } from "./conn.ts";
@@ -25,12 +27,28 @@ const CLIENTS: Array<[string, (api: ClientApi) => void]> = [
   ["offline", offlineClient],
   ["groups", groupsClient],
   ["hands", handsClient],
+  ["polls", pollsClient],
 ];
+
+/** The pushed frames the page shows itself (conversations, files, rooms, keys): the plugins'
+ *  own renderings of these are not used. Any other plugin frame (a hand raised, a poll) is
+ *  shown the plugin's way, as a notice. */
+const PAGE_SHOWS = new Set([
+  "dm.message",
+  "groups.message",
+  "groups.mode",
+  "groups.joined",
+  "groups.left",
+  "encrypt.changed",
+]);
+
+type Shown = (msg: unknown, ui: Ui) => void | Promise<void>;
 
 export class PluginCommands {
   readonly byName = new Map<string, CommandDef>();
   readonly commands: CommandDef[] = [];
   readonly lines: LineDef[] = [];
+  readonly #shows = new Map<string, { spec: MessageSpec<unknown>; show: Shown }>();
 
   /** Registers the client halves of the plugins this server runs (its welcome's list). */
   constructor(plugins: string[]) {
@@ -41,7 +59,11 @@ export class PluginCommands {
       },
       line: (def) => void this.lines.push(def),
       // Pushed frames, rewrites and login hooks are the page's own (main.ts, e2e.ts).
-      on: () => {},
+      on: (spec, show) => {
+        if (!PAGE_SHOWS.has(spec.type)) {
+          this.#shows.set(spec.type, { spec: spec as MessageSpec<unknown>, show: show as Shown });
+        }
+      },
       intercept: () => {},
       onLogin: () => {},
       replayed: () => {},
@@ -69,6 +91,14 @@ export class PluginCommands {
       if (!(e instanceof UsageError)) throw e;
       throw new RequestError("USAGE", e.detail ? `${e.detail} (${cmd.usage})` : cmd.usage);
     }
+    return true;
+  }
+
+  /** Shows a pushed frame the plugin's way; false if no plugin the page runs shows it. */
+  async push(f: RawFrame, ui: Ui): Promise<boolean> {
+    const entry = this.#shows.get(f.type);
+    if (!entry) return false;
+    await entry.show(entry.spec.decode(f), ui);
     return true;
   }
 
