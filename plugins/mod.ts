@@ -11,6 +11,7 @@ import { groups } from "./groups/mod.ts";
 import { sendfile } from "./sendfile/mod.ts";
 import { hands } from "./hands/mod.ts";
 import { polls } from "./polls/mod.ts";
+import { queue } from "./queue/mod.ts";
 
 export const PLUGINS: Plugin[] = [
   presence,
@@ -21,4 +22,5 @@ export const PLUGINS: Plugin[] = [
   encrypt,
   hands,
   polls,
+  queue,
 ];

@@ -12,6 +12,7 @@ import { handsClient } from "../../plugins/hands/client.ts";
 import { offlineClient } from "../../plugins/offline/client.ts";
 import { presence } from "../../plugins/presence/mod.ts";
 import { pollsClient } from "../../plugins/polls/client.ts";
+import { queueClient } from "../../plugins/queue/client.ts";
 import type { ClientApi, ClientCtx, CommandDef, Ui } from "../../plugins/types.ts";
 import type { MessageSpec, RawFrame } from "../../protocol/spec.ts";
 import { UsageError } from "../../plugins/types.ts";
@@ -28,6 +29,7 @@ const CLIENTS: Array<[string, (api: ClientApi) => void]> = [
   ["groups", groupsClient],
   ["hands", handsClient],
   ["polls", pollsClient],
+  ["queue", queueClient],
 ];
 
 /** The pushed frames the page shows itself (conversations, files, rooms, keys): the plugins'

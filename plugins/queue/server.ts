@@ -1,0 +1,261 @@
+/**
+ * The queue plugin's server half: one office-hours queue per server, in the store (so it
+ * survives a restart) and in memory. A student who drops keeps their place for --queue-grace: /next
+ * passes over (and removes) anyone gone longer. Waits are estimated from the last services
+ * (their median length) times the places ahead.
+ */
+import type { Migration, ServerApi, Session } from "../types.ts";
+import {
+  QueueClose,
+  QueueClosed,
+  QueueDone,
+  QueueJoin,
+  QueueLeave,
+  QueueMoved,
+  QueueNext,
+  QueueOpen,
+  QueueReady,
+  QueueStats,
+  QueueStatus,
+  QueueWaiting,
+} from "./protocol.ts";
+import { queueText } from "./server_text.ts";
+import { QUEUE_GRACE } from "./options.ts";
+
+/** Services the wait estimate is made from: the most recent ones. */
+const RECENT_SERVICES = 10;
+
+export const QUEUE_MIGRATIONS: Migration[] = [{
+  sql: `
+    CREATE TABLE queue_state (
+      id INTEGER PRIMARY KEY CHECK (id = 1),
+      open INTEGER NOT NULL,
+      room TEXT);
+    CREATE TABLE queue_entries (
+      account TEXT PRIMARY KEY,      -- lower case
+      name TEXT NOT NULL,
+      topic TEXT,
+      joined_at INTEGER NOT NULL);   -- ms since the epoch
+    CREATE TABLE queue_served (
+      name TEXT NOT NULL,
+      by TEXT NOT NULL,
+      waited_ms INTEGER NOT NULL,
+      served_ms INTEGER,             -- set by /done
+      at INTEGER NOT NULL)`,
+}];
+
+interface Entry {
+  name: string;
+  topic?: string;
+  joinedAt: number;
+  /** When its session went away (undefined: online, or not seen since the restart). */
+  goneAt?: number;
+}
+
+export function queueServer(api: ServerApi) {
+  const graceMs = api.setting(QUEUE_GRACE);
+  const line = new Map<string, Entry>(); // lower-cased account, in the order joined
+  /** Staff (lower case) -> whom they are helping, and since when (the row to finish). */
+  const helping = new Map<string, { name: string; since: number; row: number }>();
+  let open = false;
+  let room: string | undefined;
+  const recent: number[] = []; // the last service lengths, ms
+  const isStaff = (s: Session) => api.accounts.isAdmin(s.name!);
+  const staff = () =>
+    api.sessions.names().map((n) => api.sessions.get(n)!).filter((s) => isStaff(s));
+
+  const median = () => {
+    if (recent.length === 0) return undefined;
+    const s = recent.toSorted((a, b) => a - b);
+    return s[Math.floor(s.length / 2)];
+  };
+  const positionOf = (key: string) => [...line.keys()].indexOf(key) + 1;
+  /** The places ahead (and the one being helped now, if any) times a typical service. */
+  const waitFor = (position: number) => {
+    const m = median();
+    return m === undefined ? undefined : m * (position - 1 + (helping.size > 0 ? 1 : 0));
+  };
+  /** Everyone still waiting hears their new place. */
+  const tellPlaces = () => {
+    let position = 0;
+    for (const [, e] of line) {
+      position++;
+      const s = api.sessions.get(e.name);
+      if (s) api.send(s, QueueMoved, { position, waitMs: waitFor(position) });
+    }
+  };
+  const staffOnly = (s: Session, fail: (code: "STAFF_ONLY") => never) => {
+    if (!isStaff(s)) fail("STAFF_ONLY");
+  };
+
+  api.onStartup(async () => {
+    const st = await api.db.get<{ open: number; room: string | null }>(
+      "SELECT open, room FROM queue_state WHERE id = 1",
+    );
+    open = st?.open === 1;
+    room = st?.room ?? undefined;
+    const rows = await api.db.all<{ name: string; topic: string | null; joined_at: number }>(
+      "SELECT name, topic, joined_at FROM queue_entries ORDER BY joined_at, account",
+    );
+    // Not seen since the restart: each has the grace period from now to come back.
+    const now = Date.now();
+    for (const r of rows) {
+      line.set(r.name.toLowerCase(), {
+        name: r.name,
+        topic: r.topic ?? undefined,
+        joinedAt: r.joined_at,
+        goneAt: now,
+      });
+    }
+    const served = await api.db.all<{ served_ms: number }>(
+      "SELECT served_ms FROM queue_served WHERE served_ms IS NOT NULL ORDER BY at DESC LIMIT ?",
+      [RECENT_SERVICES],
+    );
+    recent.push(...served.map((r) => r.served_ms).reverse());
+  });
+
+  api.onLogin((s) => {
+    const e = line.get(s.name!.toLowerCase());
+    if (e) {
+      e.goneAt = undefined;
+      const position = positionOf(s.name!.toLowerCase());
+      api.send(s, QueueMoved, { position, waitMs: waitFor(position) });
+    }
+    if (isStaff(s) && line.size > 0) api.send(s, QueueWaiting, { count: line.size });
+  });
+  api.onLogout((s) => {
+    const e = line.get(s.name!.toLowerCase());
+    if (e) e.goneAt = Date.now();
+  });
+
+  const saveState = () =>
+    api.db.run(
+      "INSERT INTO queue_state (id, open, room) VALUES (1, ?, ?) " +
+        "ON CONFLICT (id) DO UPDATE SET open = excluded.open, room = excluded.room",
+      [open ? 1 : 0, room ?? null],
+    );
+
+  api.on(QueueOpen, async (m, ctx) => {
+    staffOnly(ctx.session, ctx.fail);
+    open = true;
+    room = m.room?.replace(/^[#@]/, "");
+    await saveState();
+  });
+
+  api.on(QueueClose, async (_m, ctx) => {
+    staffOnly(ctx.session, ctx.fail);
+    open = false;
+    const left = [...line.values()];
+    line.clear();
+    await api.db.tx(async (tx) => {
+      await tx.run("DELETE FROM queue_entries");
+      await tx.run("UPDATE queue_state SET open = 0 WHERE id = 1");
+    });
+    for (const e of left) {
+      const s = api.sessions.get(e.name);
+      if (s) api.send(s, QueueClosed, {});
+    }
+    return { left: left.length };
+  });
+
+  api.on(QueueJoin, async ({ topic }, ctx) => {
+    if (!open) ctx.fail("QUEUE_CLOSED");
+    const name = ctx.session.name!;
+    const key = name.toLowerCase();
+    const prior = line.get(key);
+    const entry = { name, topic, joinedAt: prior?.joinedAt ?? Date.now() };
+    line.set(key, entry);
+    await api.db.run(
+      "INSERT INTO queue_entries (account, name, topic, joined_at) VALUES (?, ?, ?, ?) " +
+        "ON CONFLICT (account) DO UPDATE SET topic = excluded.topic",
+      [key, name, topic ?? null, entry.joinedAt],
+    );
+    if (!prior) { for (const s of staff()) api.send(s, QueueWaiting, { count: line.size }); }
+    const position = positionOf(key);
+    return { position, waitMs: waitFor(position) };
+  });
+
+  api.on(QueueLeave, async (_m, ctx) => {
+    const key = ctx.session.name!.toLowerCase();
+    if (!line.delete(key)) ctx.fail("NOT_QUEUED");
+    await api.db.run("DELETE FROM queue_entries WHERE account = ?", [key]);
+    tellPlaces();
+  });
+
+  api.on(QueueStatus, (_m, ctx) => {
+    const position = positionOf(ctx.session.name!.toLowerCase()) || undefined;
+    return {
+      open,
+      room,
+      waiting: line.size,
+      position,
+      waitMs: position === undefined ? undefined : waitFor(position),
+    };
+  });
+
+  api.on(QueueNext, async (_m, ctx) => {
+    staffOnly(ctx.session, ctx.fail);
+    const me = ctx.session.name!;
+    await finish(me);
+    const now = Date.now();
+    // The first in line still here (or back within the grace period); anyone gone longer is
+    // passed over and removed.
+    let next: Entry | undefined;
+    for (const [key, e] of line) {
+      line.delete(key);
+      await api.db.run("DELETE FROM queue_entries WHERE account = ?", [key]);
+      if (e.goneAt === undefined || now - e.goneAt < graceMs) {
+        next = e;
+        break;
+      }
+    }
+    if (!next) return ctx.fail("QUEUE_EMPTY");
+    const waitedMs = now - next.joinedAt;
+    const { lastId } = await api.db.run(
+      "INSERT INTO queue_served (name, by, waited_ms, at) VALUES (?, ?, ?, ?)",
+      [next.name, me, waitedMs, now],
+    );
+    helping.set(me.toLowerCase(), { name: next.name, since: now, row: lastId });
+    const s = api.sessions.get(next.name);
+    if (s) api.send(s, QueueReady, { by: me, room });
+    tellPlaces();
+    return { name: next.name, topic: next.topic, waitedMs };
+  });
+
+  /** Ends `staffName`'s current help, if any: its length counts for the wait estimates. */
+  async function finish(staffName: string) {
+    const h = helping.get(staffName.toLowerCase());
+    if (!h) return undefined;
+    helping.delete(staffName.toLowerCase());
+    const ms = Date.now() - h.since;
+    recent.push(ms);
+    if (recent.length > RECENT_SERVICES) recent.shift();
+    await api.db.run("UPDATE queue_served SET served_ms = ? WHERE rowid = ?", [ms, h.row]);
+    return { name: h.name, ms };
+  }
+
+  api.on(QueueDone, async (_m, ctx) => {
+    staffOnly(ctx.session, ctx.fail);
+    const done = await finish(ctx.session.name!) ?? ctx.fail("NOT_HELPING");
+    return { name: done.name, minutes: Math.round(done.ms / 60_000) };
+  });
+
+  api.on(QueueStats, async (_m, ctx) => {
+    staffOnly(ctx.session, ctx.fail);
+    const day = new Date();
+    day.setUTCHours(0, 0, 0, 0);
+    const rows = await api.db.all<{ waited_ms: number }>(
+      "SELECT waited_ms FROM queue_served WHERE at >= ? ORDER BY waited_ms",
+      [day.getTime()],
+    );
+    const waits = rows.map((r) => r.waited_ms);
+    return {
+      served: waits.length,
+      waiting: line.size,
+      medianWaitMs: waits.length ? waits[Math.floor(waits.length / 2)] : undefined,
+      maxWaitMs: waits.length ? waits[waits.length - 1] : undefined,
+    };
+  });
+
+  queueText(api);
+}
