@@ -26,6 +26,8 @@ export class Outbox {
     private readonly limit: number,
     private readonly onOverflow: () => void,
     private readonly onWriteError: (e: unknown) => void,
+    /** Told of each piece queued on its own once it is written (buffer_pool.ts). */
+    private readonly written: (piece: Uint8Array) => void = () => {},
   ) {}
 
   get queuedBytes(): number {
@@ -64,12 +66,15 @@ export class Outbox {
     try {
       // No await between finding the queue empty and ending: a push after that starts anew.
       while (this.#chunks.length > 0) {
-        const batch = this.#chunks.length === 1 ? this.#chunks[0] : concat(this.#chunks);
+        const chunks = this.#chunks;
         this.#chunks = [];
-        let off = 0;
-        while (off < batch.length) off += await this.sink.write(batch.subarray(off));
-        this.#bytes -= batch.length;
-        if (this.#waiters.length) this.#wakeWaiters();
+        for (const batch of batches(chunks)) {
+          let off = 0;
+          while (off < batch.length) off += await this.sink.write(batch.subarray(off));
+          this.#bytes -= batch.length;
+          if (batch.length >= WRITE_ALONE_BYTES) this.written(batch);
+          if (this.#waiters.length) this.#wakeWaiters();
+        }
       }
     } catch (e) {
       this.#closing = true;
@@ -86,6 +91,30 @@ export class Outbox {
     this.#waiters = this.#waiters.filter((w) => !ready.includes(w));
     for (const w of ready) w.resolve();
   }
+}
+
+/** Pieces this large are written as they are, never copied into a batch: a file chunk's bytes
+ *  (a binary frame's body, queued apart from its header) would otherwise be copied once more
+ *  per chunk, and those copies are memory outside V8's heap, which it collects late. */
+const WRITE_ALONE_BYTES = 8 * 1024;
+
+/** What is queued, as writes: each run of small pieces joined into one, large pieces alone. */
+function batches(chunks: Uint8Array[]): Uint8Array[] {
+  if (chunks.length === 1) return chunks;
+  const out: Uint8Array[] = [];
+  let run: Uint8Array[] = [];
+  const flush = () => {
+    if (run.length) out.push(run.length === 1 ? run[0] : concat(run));
+    run = [];
+  };
+  for (const c of chunks) {
+    if (c.length >= WRITE_ALONE_BYTES) {
+      flush();
+      out.push(c);
+    } else run.push(c);
+  }
+  flush();
+  return out;
 }
 
 function concat(chunks: Uint8Array[]): Uint8Array {

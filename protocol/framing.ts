@@ -45,7 +45,12 @@ export class LineSplitter {
   /** The buffer for an unfinished frame is made when one is first kept, not before: most
    *  lines arrive whole in one read, and an idle connection should hold nothing. `binary` says
    *  whether a frame starting with BINARY_MARK is a binary frame (asked only when one does). */
-  constructor(readonly maxBytes: number, readonly binary: () => boolean = NEVER) {
+  constructor(
+    readonly maxBytes: number,
+    readonly binary: () => boolean = NEVER,
+    /** Where a binary frame's bytes go (the server's pool of buffers; a new one by default). */
+    readonly alloc: (n: number) => Uint8Array = (n) => new Uint8Array(n),
+  ) {
     this.#buf = EMPTY;
   }
 
@@ -113,7 +118,7 @@ export class LineSplitter {
       if (this.#len === 0 && chunk.length - start >= BINARY_PREFIX) {
         const size = BINARY_PREFIX + lengthAt(chunk, start);
         if (size - BINARY_PREFIX <= this.maxBytes && chunk.length - start >= size) {
-          const bytes = chunk.slice(start + BINARY_PREFIX, start + size);
+          const bytes = this.#copy(chunk.subarray(start + BINARY_PREFIX, start + size));
           return { at: start + size, ev: { kind: "binary", bytes } };
         }
       }
@@ -140,12 +145,18 @@ export class LineSplitter {
     const k = Math.min(this.#binary - this.#len, chunk.length - start);
     this.#append(chunk.subarray(start, start + k));
     if (this.#len === this.#binary) {
-      const bytes = this.#buf.slice(BINARY_PREFIX, this.#len);
+      const bytes = this.#copy(this.#buf.subarray(BINARY_PREFIX, this.#len));
       this.#len = 0;
       this.#binary = undefined;
       return { at: start + k, ev: { kind: "binary", bytes } };
     }
     return { at: start + k };
+  }
+
+  #copy(part: Uint8Array): Uint8Array {
+    const out = this.alloc(part.length);
+    out.set(part);
+    return out;
   }
 
   #append(part: Uint8Array): void {
@@ -186,6 +197,17 @@ export function encodeBinaryFrame(header: object, body: Uint8Array): Uint8Array 
   const out = withPrefix(head.length + body.length);
   out.set(head, BINARY_PREFIX);
   out.set(body, BINARY_PREFIX + head.length);
+  return out;
+}
+
+/** A binary frame's first part, for a body sent after it as it is (no copy): mark, length (of
+ *  header line and body), and the header line. */
+export function binaryFrameHead(header: object, bodyLength: number): Uint8Array {
+  const head = encoder.encode(JSON.stringify(header) + "\n");
+  const out = new Uint8Array(BINARY_PREFIX + head.length);
+  out[0] = BINARY_MARK;
+  new DataView(out.buffer).setUint32(1, head.length + bodyLength);
+  out.set(head, BINARY_PREFIX);
   return out;
 }
 

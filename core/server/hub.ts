@@ -6,7 +6,12 @@
  * plain-text mode, the core frames, the plugin host) take a Hub and never import server.ts,
  * so the server's modules import each other in one direction only.
  */
-import { encodeFrame, encodeFrameFor, encodeLine } from "../../protocol/framing.ts";
+import {
+  binaryFrameHead,
+  encodeFrame,
+  encodeFrameFor,
+  encodeLine,
+} from "../../protocol/framing.ts";
 import { CORE_ERRORS, ErrorCatalog, type ErrorCode } from "../../protocol/errors.ts";
 import { DEFAULT_LIMITS, type Limits, VIOLATION_CODES } from "../../protocol/limits.ts";
 import type { LogoutReason } from "../../plugins/types.ts";
@@ -87,8 +92,16 @@ export class Hub {
   send(s: ServerSession, frame: Record<string, unknown>, json?: Uint8Array): boolean {
     if (s.closed) return false;
     if (s.mode === "text") return s.outbox.push(encodeLine(renderText(this.registry, frame)));
-    // File chunks carry bytes: a binary frame, or base64 for a client that reads only lines.
-    return s.outbox.push(json ?? encodeFrameFor(frame, s.binary));
+    if (json) return s.outbox.push(json);
+    // File chunks carry bytes: to a client that reads binary frames, the frame's head and then
+    // the bytes themselves, not copied (the caller hands them over: it must not change them);
+    // base64 in a line to one that reads only lines.
+    const data = frame.data;
+    if (data instanceof Uint8Array && s.binary) {
+      const { data: _, ...header } = frame;
+      return s.outbox.push(binaryFrameHead(header, data.length)) && s.outbox.push(data);
+    }
+    return s.outbox.push(encodeFrameFor(frame, s.binary));
   }
 
   /** Sends an error frame; `re` names the request it answers, if it had an id. */

@@ -5,6 +5,7 @@
  * the kernel reset the connection and destroy the closing frame.
  */
 import { LineSplitter } from "../../protocol/framing.ts";
+import { takeBuffer } from "../buffer_pool.ts";
 import { handleBinary, handleLine } from "./lines.ts";
 import type { Hub } from "./hub.ts";
 import type { ServerSession } from "./session.ts";
@@ -26,7 +27,7 @@ export async function readLoop(hub: Hub, s: ServerSession): Promise<void> {
   const conn = s.conn;
   // Binary frames only once the first line made this a JSON session: never from nc.
   const binary = () => s.mode === "json" && s.modeChosen;
-  const splitter = new LineSplitter(hub.limits.maxFrameBytes, binary);
+  const splitter = new LineSplitter(hub.limits.maxFrameBytes, binary, takeBuffer);
   let buf = new Uint8Array(MIN_READ_BYTES);
   try {
     let discarded = 0;

@@ -4,6 +4,7 @@ import type { Outcome } from "./txn.ts";
 import { NAME_ORDER } from "../../protocol/limits.ts";
 import type { HandlerCtx, Session, SessionView } from "../../plugins/types.ts";
 import { Outbox } from "../outbox.ts";
+import { giveBack } from "../buffer_pool.ts";
 import type { Conn } from "./conn.ts";
 import { TokenBucket } from "../token_bucket.ts";
 
@@ -75,7 +76,7 @@ export class ServerSession implements Session {
     onOverflow: () => void,
     onWriteError: (e: unknown) => void,
   ) {
-    this.outbox = new Outbox(conn, sendQueueBytes, onOverflow, onWriteError);
+    this.outbox = new Outbox(conn, sendQueueBytes, onOverflow, onWriteError, giveBack);
   }
 
   /** Whether the first line has chosen the mode (see onLine). */

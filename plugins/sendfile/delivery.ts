@@ -43,10 +43,11 @@ class Delivery implements Flow {
     });
     try {
       using blob = await Deno.open(path, { read: true });
-      const buf = new Uint8Array(CHUNK_BYTES);
       for (let n = 0; !this.#out.finished; n++) {
         await this.#out.room(n);
         await api.writable(this.to);
+        // A buffer per chunk: sent bytes are queued as they are, not copied (ServerApi.send).
+        const buf = new Uint8Array(CHUNK_BYTES);
         const got = await readChunk(blob, buf);
         if (got === 0 && n > 0) break;
         api.send(this.to, FileChunk, { file: this.id, n, data: buf.subarray(0, got) });
