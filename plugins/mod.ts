@@ -12,6 +12,7 @@ import { sendfile } from "./sendfile/mod.ts";
 import { hands } from "./hands/mod.ts";
 import { polls } from "./polls/mod.ts";
 import { queue } from "./queue/mod.ts";
+import { questions } from "./questions/mod.ts";
 
 export const PLUGINS: Plugin[] = [
   presence,
@@ -23,4 +24,5 @@ export const PLUGINS: Plugin[] = [
   hands,
   polls,
   queue,
+  questions,
 ];

@@ -186,7 +186,8 @@ export interface ServerApi {
   journal(j: Journal): void;
   /** Typed per-plugin, per-session state, created on first use. */
   sessionState<S>(init: () => S): (s: Session) => S;
-  /** Sends a frame to one session; the bytes are queued, never awaited. */
+  /** Sends a frame to one session; the bytes are queued, never awaited. Bytes in the body
+   *  (a file chunk's `data`) are queued as they are, not copied: do not change them after. */
   send<T>(to: Session, spec: MessageSpec<T>, body: T): void;
   /** Sends an already-built frame of any plugin to these sessions, encoded once: for a
    *  plugin that stores and forwards others' frames (the journal). `json`, if given, is the
@@ -344,6 +345,11 @@ export interface ClientApi {
 /** The "groups.audience" service: the room's canonical name and who a post by `sender` goes
  *  to, or a ChatError (NO_SUCH_ROOM, NOT_A_MEMBER, KICKED, ANNOUNCE_ONLY). */
 export type Audience = (room: string, sender: string) => { room: string; to: string[] };
+
+/** The "groups.members" service: the room's canonical name and its members (with `me`), if
+ *  `me` is one, whatever the room's posting rules; or a ChatError (NO_SUCH_ROOM,
+ *  NOT_A_MEMBER, KICKED). */
+export type RoomMembers = (room: string, me: string) => { room: string; members: string[] };
 
 /** The "encrypt.sealer" client service: seals a short text end to end for one peer, as an
  *  opaque base64url string, and opens one. `context` names what it is (e.g. "file"), bound

@@ -3,6 +3,12 @@ import { pw } from "./harness.ts";
 const MAIN = new URL("../main.ts", import.meta.url).pathname;
 const DENO = Deno.execPath();
 const PERMS = ["--allow-net", "--allow-read", "--allow-write", "--allow-env", "--allow-sys"];
+/** The V8 flags `deno task serve` gives the server (deno.json): a server under test runs as
+ *  the one users run (its memory, in particular, depends on them). */
+const SERVE_V8_FLAGS = [
+  (JSON.parse(Deno.readTextFileSync(new URL("../deno.json", import.meta.url))).tasks
+    .serve as string).match(/--v8-flags=\S+/)![0],
+];
 
 export interface ServerProcess {
   port: number;
@@ -36,6 +42,7 @@ export async function spawnServer(
       ...before,
       "run",
       ...PERMS,
+      ...SERVE_V8_FLAGS,
       MAIN,
       "serve",
       "--port",

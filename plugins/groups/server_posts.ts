@@ -1,13 +1,14 @@
 /** Posting to a room (through the message log), and the "groups.audience" service by which
  *  other plugins (sendfile) post to rooms by the same rules. */
 import { ChatError } from "../../protocol/errors.ts";
-import type { Audience, PostResult } from "../types.ts";
+import type { Audience, PostResult, RoomMembers } from "../types.ts";
 import { GroupMessage, GroupSend } from "./protocol.ts";
 import { roomConv } from "./server_pins.ts";
 import type { Groups } from "./groups.ts";
 
 /** Who a post to `room` by `me` goes to (every member but `me`), or why `me` may not post. */
-function audience(g: Groups, room: string, me: string) {
+/** The room, if `me` is in it: NO_SUCH_ROOM, NOT_A_MEMBER or KICKED otherwise. */
+function membership(g: Groups, room: string, me: string) {
   const r = g.rooms.find(room);
   if (!g.isMember(r, me)) {
     const access = r.access.get(me.toLowerCase());
@@ -16,6 +17,11 @@ function audience(g: Groups, room: string, me: string) {
     }
     throw new ChatError("NOT_A_MEMBER", `you are not in #${r.name}; /join ${r.name} first`);
   }
+  return r;
+}
+
+function audience(g: Groups, room: string, me: string) {
+  const r = membership(g, room, me);
   if (r.announce && !g.moderates(r, me)) {
     throw new ChatError(
       "ANNOUNCE_ONLY",
@@ -60,5 +66,10 @@ export function roomPosts(g: Groups) {
   api.provide<Audience>("groups.audience", (room, me) => {
     const { r, to } = audience(g, room, me);
     return { room: r.name, to };
+  });
+  // Other plugins (questions) act in rooms their members are in, whatever its posting rules.
+  api.provide<RoomMembers>("groups.members", (room, me) => {
+    const r = membership(g, room, me);
+    return { room: r.name, members: [...r.members.values()].map((m) => m.name) };
   });
 }

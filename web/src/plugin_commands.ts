@@ -13,6 +13,7 @@ import { offlineClient } from "../../plugins/offline/client.ts";
 import { presence } from "../../plugins/presence/mod.ts";
 import { pollsClient } from "../../plugins/polls/client.ts";
 import { queueClient } from "../../plugins/queue/client.ts";
+import { questionsClient } from "../../plugins/questions/client.ts";
 import type { ClientApi, ClientCtx, CommandDef, Ui } from "../../plugins/types.ts";
 import type { MessageSpec, RawFrame } from "../../protocol/spec.ts";
 import { UsageError } from "../../plugins/types.ts";
@@ -30,6 +31,7 @@ const CLIENTS: Array<[string, (api: ClientApi) => void]> = [
   ["hands", handsClient],
   ["polls", pollsClient],
   ["queue", queueClient],
+  ["questions", questionsClient],
 ];
 
 /** The pushed frames the page shows itself (conversations, files, rooms, keys): the plugins'
