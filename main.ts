@@ -5,6 +5,8 @@
  *   classchat admin reset-password <name> [--data DIR]
  *   classchat admin add-admin <name> [--data DIR] [--password-file F]
  *   classchat admin remove-admin <name> [--data DIR]
+ *   classchat admin add-staff <name> | remove-staff <name> | list-staff [--data DIR]
+ *     (operator commands plugins add: Plugin.operator)
  * Exit codes: 0 ok, 1 runtime failure, 2 usage error.
  */
 import { Command, CommanderError } from "commander";

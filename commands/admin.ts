@@ -6,13 +6,16 @@
  *   classchat admin reset-password <name> [--data DIR]
  *   classchat admin add-admin <name> [--data DIR] [--password-file F]
  *   classchat admin remove-admin <name> [--data DIR]
+ *   classchat admin <plugin command> ...   what plugins add (Plugin.operator), e.g. add-staff
  *
  * Admin rights are given here, on the server's machine, to an account: never to a name, which
  * would belong to whoever registered it first.
  */
 import { Command } from "commander";
 import type { Accounts } from "../core/server/accounts/accounts.ts";
-import { withAccountStore } from "../core/server/accounts/store.ts";
+import { runOperatorCommand, withAccountStore } from "../core/server/accounts/store.ts";
+import { PLUGINS } from "../plugins/mod.ts";
+import type { OperatorCommand, Plugin } from "../plugins/types.ts";
 import { passwordProblem } from "../core/server/accounts/password.ts";
 import { checkName } from "../core/server/core_frames.ts";
 import { makeUi, terminal } from "../core/client/terminal.ts";
@@ -23,7 +26,7 @@ import { passwordSource } from "./password.ts";
 
 const DATA = ["--data <dir>", "the server's data directory", "./classchat-data"] as const;
 
-export function adminCommand(done: (code: number) => void): Command {
+export function adminCommand(done: (code: number) => void, plugins = PLUGINS): Command {
   const admin = new Command("admin").description("operator tasks on a server's data directory");
   /** Prints a failure the way main() does and ends with exit 1. */
   const fail = (message: string) => {
@@ -107,7 +110,44 @@ export function adminCommand(done: (code: number) => void): Command {
         })
       ),
   );
+  // A plugin's command may not take a name already taken: a start-up error, named.
+  const taken = new Map(admin.commands.map((c) => [c.name(), "the core"]));
+  for (const plugin of plugins) {
+    for (const op of plugin.operator ?? []) {
+      const owner = taken.get(op.name);
+      if (owner) {
+        throw new Error(
+          `admin command "${op.name}" of plugin ${plugin.name} clashes with ${owner}'s`,
+        );
+      }
+      taken.set(op.name, `plugin ${plugin.name}`);
+      admin.addCommand(operatorCommand(plugin, op, fail, done));
+    }
+  }
   return admin;
+}
+
+/** A plugin's operator command (Plugin.operator) as `classchat admin <name> [<arg>]`. */
+function operatorCommand(
+  plugin: Plugin,
+  op: OperatorCommand,
+  fail: (message: string) => void,
+  done: (code: number) => void,
+): Command {
+  const cmd = new Command(op.name).description(op.summary).exitOverride();
+  if (op.argument) cmd.argument(`<${op.argument}>`);
+  return cmd.option(...DATA).action(async (...args: unknown[]) => {
+    const arg = op.argument ? args[0] as string : undefined;
+    const o = args[op.argument ? 1 : 0] as { data: string };
+    let lines: string[];
+    try {
+      lines = await runOperatorCommand(o.data, plugin, op, arg);
+    } catch (e) {
+      return fail(e instanceof Error ? e.message : String(e));
+    }
+    for (const line of lines) console.log(line);
+    done(EXIT_OK);
+  });
 }
 
 /** The store must exist already: opening would create an empty one, hiding a wrong --data. */

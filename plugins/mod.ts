@@ -9,6 +9,7 @@ import { encrypt } from "./encrypt/mod.ts";
 import { offline } from "./offline/mod.ts";
 import { groups } from "./groups/mod.ts";
 import { sendfile } from "./sendfile/mod.ts";
+import { staff } from "./staff/mod.ts";
 import { hands } from "./hands/mod.ts";
 import { polls } from "./polls/mod.ts";
 import { queue } from "./queue/mod.ts";
@@ -21,6 +22,7 @@ export const PLUGINS: Plugin[] = [
   groups,
   sendfile,
   encrypt,
+  staff,
   hands,
   polls,
   queue,

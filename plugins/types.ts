@@ -30,8 +30,32 @@ export interface Plugin {
   migrations?: Migration[];
   /** Options this plugin adds to `classchat serve` or `connect` (read with api.setting). */
   options?: PluginOption[];
+  /** Operator commands this plugin adds to `classchat admin`, run on the server's machine
+   *  against its data directory (e.g. staff's `add-staff <name>`). */
+  operator?: OperatorCommand[];
   server?(api: ServerApi): void | Promise<void>;
   client?(api: ClientApi): void;
+}
+
+/** One `classchat admin <name> [<argument>]` subcommand of a plugin. It runs beside the server
+ *  (the store is SQLite in WAL mode), so what it changes reaches a running server the way the
+ *  plugin says: its summary should say when. */
+export interface OperatorCommand {
+  /** The subcommand, e.g. "add-staff"; a clash with another is a start-up error. */
+  name: string;
+  /** Its one argument, if it takes one, e.g. "name". */
+  argument?: string;
+  summary: string;
+  /** Resolves with the lines to print; throws an Error whose message says what is wrong
+   *  (printed as `classchat: error: ...`, exit 1). */
+  run(op: OperatorCtx, arg: string | undefined): Promise<string[]>;
+}
+
+export interface OperatorCtx {
+  /** The store, with this plugin's migrations applied. */
+  db: Db;
+  /** An account's registered name (its case), or undefined if there is none. */
+  account(name: string): Promise<string | undefined>;
 }
 
 /** An option owned by a plugin, e.g. groups' `--class-room <room>`: declared with the same
@@ -181,6 +205,11 @@ export interface ServerApi {
   /** Runs when the server stops, after every connection closed and before the store does. */
   onShutdown(fn: () => void | Promise<void>): void;
   onLogin(fn: (s: Session) => void): void;
+  /** Runs before a session of `account` logs in (or resumes), awaited: for a plugin to read
+   *  again what it keeps of an account that the operator may have changed on the server's
+   *  machine (staff's `classchat admin add-staff`), so that every login hook and handler after
+   *  it sees the account as it is now. A throw fails that login with INTERNAL. */
+  onLoginLoad(fn: (account: string) => Promise<void>): void;
   onLogout(fn: (s: Session, reason: LogoutReason) => void): void;
   /** Makes this plugin the server's message log: every HandlerCtx.post goes through it. */
   journal(j: Journal): void;
@@ -207,6 +236,11 @@ export interface ServerApi {
      *  `(while you were away) [time] `): for the plugin that provides the journal; at most
      *  one per server. */
     replayed(fn: (m: Replayed) => string): void;
+    /** Adds a mark shown after names in plain text (text.name), e.g. staff's `(staff)`: `fn`
+     *  returns it for a name, or undefined. */
+    badge(fn: (name: string) => string | undefined): void;
+    /** A name as plain text shows it: with every plugin's marks (text.badge). */
+    name(name: string): string;
   };
   sessions: SessionView;
   accounts: {
@@ -330,6 +364,9 @@ export interface ClientApi {
   /** How a frame replayed from the message log is marked before it is shown (e.g. a dim
    *  `(while you were away) [time] `): for the plugin that keeps the log; at most one. */
   replayed(fn: (m: Replayed, ui: Ui) => string): void;
+  /** Adds a mark shown after names wherever the client shows one (Ui.style.name), e.g.
+   *  staff's `(staff)`: `fn` returns it for a name, or undefined. */
+  badge(fn: (name: string) => string | undefined): void;
   /** The client's configuration directory, where it keeps what it must remember between runs
    *  (e.g. end-to-end keys); write private files in it with writePrivateFile. Ask when it is
    *  needed: it may be chosen after install. */
@@ -343,13 +380,26 @@ export interface ClientApi {
 // declared here so that provider and user share one checked type without importing each other.
 
 /** The "groups.audience" service: the room's canonical name and who a post by `sender` goes
- *  to, or a ChatError (NO_SUCH_ROOM, NOT_A_MEMBER, KICKED, ANNOUNCE_ONLY). */
-export type Audience = (room: string, sender: string) => { room: string; to: string[] };
+ *  to, or a ChatError (NO_SUCH_ROOM, NOT_A_MEMBER, KICKED, ANNOUNCE_ONLY). `room` undefined:
+ *  the class room (NO_SUCH_ROOM if the server has none). */
+export type Audience = (
+  room: string | undefined,
+  sender: string,
+) => { room: string; to: string[] };
 
 /** The "groups.members" service: the room's canonical name and its members (with `me`), if
  *  `me` is one, whatever the room's posting rules; or a ChatError (NO_SUCH_ROOM,
- *  NOT_A_MEMBER, KICKED). */
-export type RoomMembers = (room: string, me: string) => { room: string; members: string[] };
+ *  NOT_A_MEMBER, KICKED). `room` undefined: the class room, as for Audience. */
+export type RoomMembers = (
+  room: string | undefined,
+  me: string,
+) => { room: string; members: string[] };
+
+/** The "staff.roles" service: staff are the server admins and the accounts named staff
+ *  (`classchat admin add-staff`, `/staff add`); `name` in any case. */
+export interface StaffRoles {
+  isStaff(name: string): boolean;
+}
 
 /** The "encrypt.sealer" client service: seals a short text end to end for one peer, as an
  *  opaque base64url string, and opens one. `context` names what it is (e.g. "file"), bound

@@ -15,6 +15,7 @@ import { FrameShow } from "./show.ts";
 import { coreCommands } from "./commands.ts";
 import { TrustError } from "./tls.ts";
 import { buildClientRegistry, type ClientRegistry } from "./registry.ts";
+import { badgedUi } from "./badges.ts";
 import { type Credentials, logIn, passwdCommand } from "./login.ts";
 import { parseSlash } from "./slash.ts";
 import type { Sends } from "./sends.ts";
@@ -74,13 +75,17 @@ export class ClientApp {
   /** Resolves when the session is over, saying why. */
   readonly ended = new Promise<EndReason>((r) => (this.#ended = r));
 
-  constructor(private readonly opts: ClientOptions) {
-    const passwd = passwdCommand(opts.creds, () => this.#connection(), (t) => (this.#token = t));
+  private readonly opts: ClientOptions;
+
+  constructor(options: ClientOptions) {
+    const passwd = passwdCommand(options.creds, () => this.#connection(), (t) => (this.#token = t));
     this.registry = buildClientRegistry(
-      opts.plugins,
+      options.plugins,
       [...coreCommands(this), passwd],
-      opts.pluginOptions,
+      options.pluginOptions,
     );
+    // Names are shown with the marks plugins put on them (staff), wherever they are shown.
+    const opts = this.opts = { ...options, ui: badgedUi(options.ui, this.registry.badges) };
     const me = () => this.#me;
     this.ctx = {
       ui: opts.ui,

@@ -15,6 +15,7 @@ import type {
 import { configDir, homeDir } from "../config_dir.ts";
 import { optionName, readSetting } from "../../protocol/settings.ts";
 import { ErrorCatalog } from "../../protocol/errors.ts";
+import type { Badge } from "./badges.ts";
 
 export interface LineDef {
   plugin: string;
@@ -48,6 +49,8 @@ export interface ClientRegistry {
   replayed: { plugin: string; fn: (m: Replayed, ui: Ui) => string } | undefined;
   /** The codes the client may show: the core's and its plugins' (Plugin.errors). */
   errors: ErrorCatalog;
+  /** Marks after names (ClientApi.badge), in registration order. */
+  badges: Badge[];
 }
 
 type Intercept = (msg: unknown, ctx: ClientCtx) => unknown;
@@ -67,6 +70,7 @@ export function buildClientRegistry(
     services: new Map(),
     errors: new ErrorCatalog(),
     replayed: undefined,
+    badges: [],
   };
   const apiFor = (plugin: string): ClientApi => ({
     command(def) {
@@ -108,6 +112,7 @@ export function buildClientRegistry(
       }
       reg.replayed = { plugin, fn };
     },
+    badge: (fn) => void reg.badges.push(fn),
     setting: (def) => readSetting(def, options[optionName(def)]),
     provide(name, service) {
       if (!name.startsWith(plugin + ".") || reg.services.has(name)) {

@@ -77,6 +77,12 @@ export function registerCore(hub: Hub) {
     }
   };
   /** After the password or token was checked: claims the name, with no await in between. */
+  /** What the core and the plugins keep of an account, read again before it logs in. */
+  const loadAccount = async (name: string) => {
+    await hub.txns.load(name);
+    for (const fn of reg.loginLoad) await fn(name);
+  };
+
   const claim = (s: ServerSession, name: string, replace = false) => {
     if (s.closed) throw new ChatError("INTERNAL", "the connection closed during login");
     const other = hub.sessions.get(name);
@@ -98,7 +104,7 @@ export function registerCore(hub: Hub) {
   on(SessionLogin, async ({ name, password, binary }, s) => {
     before(s, name);
     const r = await hub.accounts.login(name, password, s.guard.address, () => s.closed);
-    await hub.txns.load(r.name);
+    await loadAccount(r.name);
     s.binary = binary;
     claim(s, r.name);
     return { ...r };
@@ -110,7 +116,7 @@ export function registerCore(hub: Hub) {
   on(SessionResume, async ({ name, token, binary }, s) => {
     before(s, name, true);
     const r = await hub.accounts.resume(name, token, s.guard.address);
-    await hub.txns.load(r.name);
+    await loadAccount(r.name);
     s.binary = binary;
     claim(s, r.name, true);
     return r;

@@ -59,6 +59,7 @@ function serverApi(hub: Hub, plugin: string): ServerApi {
     onStartup: (fn) => void reg.startup.push(fn),
     onShutdown: (fn) => void reg.shutdown.push(fn),
     onLogin: (fn) => void reg.login.push(fn),
+    onLoginLoad: (fn) => void reg.loginLoad.push(fn),
     onLogout: (fn) => void reg.logout.push(fn),
     journal: (j) => reg.setJournal(plugin, j),
     sessionState<S>(init: () => S) {
@@ -82,6 +83,8 @@ function serverApi(hub: Hub, plugin: string): ServerApi {
       render: (spec, fn) =>
         reg.addRenderer(plugin, spec.type, (frame) => fn(spec.decode(frame as never))),
       replayed: (fn) => reg.setReplayed(plugin, fn),
+      badge: (fn) => void reg.badges.push(fn),
+      name: (name) => reg.badgedName(name),
     },
     sessions: hub.sessions,
     accounts: {

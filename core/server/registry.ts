@@ -31,10 +31,14 @@ export class Registry {
   readonly renderers = new Map<string, (msg: unknown) => string>();
   /** How a replayed frame is marked in plain text (ServerApi.text.replayed), and by whom. */
   replayed: { plugin: string; fn: (m: Replayed) => string } | undefined;
+  /** Marks after names in plain text (ServerApi.text.badge), in registration order. */
+  readonly badges: Array<(name: string) => string | undefined> = [];
   readonly textCommands: TextEntry[] = [];
   readonly startup: Array<() => void | Promise<void>> = [];
   readonly shutdown: Array<() => void | Promise<void>> = [];
   readonly login: Array<(s: Session) => void> = [];
+  /** Awaited before a login is claimed (ServerApi.onLoginLoad). */
+  readonly loginLoad: Array<(account: string) => Promise<void>> = [];
   readonly logout: Array<(s: Session, reason: LogoutReason) => void> = [];
   /** Services plugins offer each other by name (see ServerApi.provide). */
   readonly services = new Map<string, unknown>();
@@ -67,6 +71,16 @@ export class Registry {
       throw new Error(`replays are marked by both ${this.replayed.plugin} and ${plugin}`);
     }
     this.replayed = { plugin, fn };
+  }
+
+  /** A name as plain text shows it, with its marks: `Prof (staff)`. */
+  badgedName(name: string): string {
+    let shown = name;
+    for (const fn of this.badges) {
+      const mark = fn(name);
+      if (mark) shown += ` (${mark})`;
+    }
+    return shown;
   }
 
   addRenderer(plugin: string, type: string, fn: (msg: unknown) => string) {

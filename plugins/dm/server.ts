@@ -56,7 +56,7 @@ export function dmServer(api: ServerApi) {
     toFrame: (m) => ({ type: DmSend.type, receiver: m[1], text: m[2] }),
     ack: ackText,
   });
-  api.text.render(DmMessage, (m) => `${m.sender}: ${m.text ?? SEALED_PLACEHOLDER}`);
+  api.text.render(DmMessage, (m) => `${api.text.name(m.sender)}: ${m.text ?? SEALED_PLACEHOLDER}`);
 }
 
 /** The plain-text reply to dm.send's ack. */

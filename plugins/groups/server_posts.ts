@@ -5,6 +5,7 @@ import type { Audience, PostResult, RoomMembers } from "../types.ts";
 import { GroupMessage, GroupSend } from "./protocol.ts";
 import { roomConv } from "./server_pins.ts";
 import type { Groups } from "./groups.ts";
+import type { RoomsCtx } from "./server_ctx.ts";
 
 /** Who a post to `room` by `me` goes to (every member but `me`), or why `me` may not post. */
 /** The room, if `me` is in it: NO_SUCH_ROOM, NOT_A_MEMBER or KICKED otherwise. */
@@ -33,7 +34,7 @@ function audience(g: Groups, room: string, me: string) {
   return { r, to };
 }
 
-export function roomPosts(g: Groups) {
+export function roomPosts(g: RoomsCtx) {
   const { api } = g;
 
   // groups.send {room, text} -> ack {room, ts, seq?, sent, stored} | NO_SUCH_ROOM |
@@ -62,14 +63,22 @@ export function roomPosts(g: Groups) {
     return p instanceof Promise ? p.then(result) : result(p);
   }, { pipelined: true });
 
-  // Other plugins (sendfile) post to rooms by the same rules.
+  // The room a service is asked about: the class room when none is named.
+  const named = (room: string | undefined) => {
+    if (room !== undefined) return room;
+    if (!g.classRoom) {
+      throw new ChatError("NO_SUCH_ROOM", "name a room: this server has no class room");
+    }
+    return g.classRoom.name;
+  };
+  // Other plugins (sendfile, polls) post to rooms by the same rules.
   api.provide<Audience>("groups.audience", (room, me) => {
-    const { r, to } = audience(g, room, me);
+    const { r, to } = audience(g, named(room), me);
     return { room: r.name, to };
   });
   // Other plugins (questions) act in rooms their members are in, whatever its posting rules.
   api.provide<RoomMembers>("groups.members", (room, me) => {
-    const r = membership(g, room, me);
+    const r = membership(g, named(room), me);
     return { room: r.name, members: [...r.members.values()].map((m) => m.name) };
   });
 }

@@ -69,7 +69,7 @@ export function groupsText(api: ServerApi) {
     toFrame: (m) => ({ type: "groups.members", room: m[1] }),
     ack: (r) => {
       const a = GroupMembers.decodeAck(r);
-      return `#${a.room}: ` + a.members.map((m) => `${m.name}${memberFlags(m)}`).join(", ");
+      return `#${a.room}: ` + a.members.map((m) => `${t.name(m.name)}${memberFlags(m)}`).join(", ");
     },
   });
   t.command({
@@ -115,7 +115,7 @@ export function groupsText(api: ServerApi) {
   t.render(
     GroupMessage,
     (m) =>
-      `[#${m.room}] ${m.sender}: ${m.text}${
+      `[#${m.room}] ${t.name(m.sender)}: ${m.text}${
         m.replay === "history" && m.seq !== undefined ? `  (post ${m.seq})` : ""
       }`,
   );
@@ -126,7 +126,7 @@ export function groupsText(api: ServerApi) {
       ...(m.history ? [`* ${pastText(m)}`] : []),
       ...m.pins.map((p) => `* pinned in #${m.room}: ${pinLine(p)}`),
     ].join("\n"));
-  t.render(GroupJoined, (m) => `* ${m.name} joined #${m.room}`);
+  t.render(GroupJoined, (m) => `* ${t.name(m.name)} joined #${m.room}`);
   t.render(
     GroupLeft,
     (m) =>

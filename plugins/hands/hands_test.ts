@@ -86,7 +86,7 @@ Deno.test("hands - nc users raise, list and lower with server: commands", () =>
     await nc.sendRaw("server:hands\r\n");
     await nc.expectLine(/^1\. Carl \(since \d{4}-\d\d-\d\d \d\d:\d\d UTC\): can I get an ext/);
     await prof.ok("hands.lower", { name: "Carl" });
-    await nc.expectLine(/^\* Prof lowered Carl's hand$/);
+    await nc.expectLine(/^\* Prof \(staff\) lowered Carl's hand$/);
     await nc.sendRaw("server:hand down\r\n");
     await nc.expectLine(/^error HAND_NOT_RAISED: your hand is not raised$/);
   }, STAFF));
@@ -102,11 +102,13 @@ Deno.test("hands - the terminal client's /hand, /hands and /lower", () =>
     await prof.waitFor(/^\* 1\. Ann \(since \d{4}-\d\d-\d\d \d\d:\d\d\): question about/);
     prof.type("/lower Ann");
     await prof.waitFor(/^\* lowered Ann's hand$/);
-    await ann.waitFor(/^\* Prof lowered your hand$/);
+    await ann.waitFor(/^\* Prof \(staff\) lowered your hand$/);
     ann.type("/hand down");
     await ann.waitFor(/^! HAND_NOT_RAISED: your hand is not raised$/);
     ann.type("/lower Prof");
-    await ann.waitFor(/^! STAFF_ONLY: only staff \(a server admin\) may do that$/);
+    await ann.waitFor(
+      /^! STAFF_ONLY: only staff \(server admins and the people they name\) may do that$/,
+    );
     ann.type("/hands extra");
     await ann.waitFor(/^! USAGE: \/hands$/);
     await Promise.all([prof.app.quit(), ann.app.quit()]);

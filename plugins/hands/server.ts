@@ -1,5 +1,5 @@
 /** The hands plugin's server half: the line of raised hands, in the store and in memory. */
-import type { Migration, ServerApi, Session } from "../types.ts";
+import type { Migration, ServerApi, Session, StaffRoles } from "../types.ts";
 import {
   type Hand,
   handLine,
@@ -28,7 +28,7 @@ export function handsServer(api: ServerApi) {
   const max = api.setting(MAX_HANDS);
   /** Lower-cased account -> its hand, in the order raised (a Map keeps insertion order). */
   const line = new Map<string, Raised>();
-  const isStaff = (s: Session) => api.accounts.isAdmin(s.name!);
+  const isStaff = (s: Session) => api.service<StaffRoles>("staff.roles")!.isStaff(s.name!);
   const staffOnline = () =>
     api.sessions.names().map((n) => api.sessions.get(n)!).filter((s) => isStaff(s));
   const positionOf = (key: string) => [...line.keys()].indexOf(key) + 1;
@@ -142,10 +142,16 @@ export function handsServer(api: ServerApi) {
     toFrame: (m) => ({ type: HandsLower.type, name: m[1] }),
     ack: (r) => `lowered ${r.name}'s hand`,
   });
-  api.text.render(HandsRaised, (h) =>
-    `* ${h.name} raised a hand (${h.position} in line)` +
-    (h.topic ? `: ${h.topic}` : ""));
-  api.text.render(HandsLowered, (m) => `* ${m.by} lowered ${m.name}'s hand`);
+  api.text.render(
+    HandsRaised,
+    (h) =>
+      `* ${api.text.name(h.name)} raised a hand (${h.position} in line)` +
+      (h.topic ? `: ${h.topic}` : ""),
+  );
+  api.text.render(
+    HandsLowered,
+    (m) => `* ${api.text.name(m.by)} lowered ${api.text.name(m.name)}'s hand`,
+  );
   api.text.render(
     HandsWaiting,
     (m) => `* ${m.count} ${m.count === 1 ? "hand" : "hands"} raised; server:hands lists them`,

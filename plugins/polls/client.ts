@@ -9,18 +9,19 @@ import {
   PollsVote,
   pollText,
 } from "./protocol.ts";
-import { parsePoll } from "./syntax.ts";
+import { parsePoll, roomArg } from "./syntax.ts";
 
 export function pollsClient(api: ClientApi) {
   api.command({
     name: "poll",
-    usage: '/poll #room "Question?" option | option | ... [--anonymous] [--multi] [--closes 10m]',
-    summary: "open a poll in a room; anonymous: no one sees who voted what",
+    usage: '/poll [#room] "Question?" option | option | ... [--anonymous] [--multi] [--closes 10m]',
+    summary: "open a poll in a room (the class room if none is named); anonymous: no one sees " +
+      "who voted what",
     async run(input, ctx) {
-      const room = input.args[0];
-      const poll = room && parsePoll(input.tail(1));
-      if (!room || !poll) throw new UsageError();
-      const { poll: id } = await ctx.request(PollsCreate, { room, ...poll });
+      const room = roomArg(input.args, input.tail(1));
+      const poll = parsePoll(input.tail(room ? 1 : 0));
+      if (!poll) throw new UsageError();
+      const { poll: id } = await ctx.request(PollsCreate, { room, closesIn: undefined, ...poll });
       ctx.ui.notice(`poll ${id} is open; /vote ${id} <option number>, /close ${id} ends it`);
     },
   });
@@ -39,13 +40,13 @@ export function pollsClient(api: ClientApi) {
   });
   api.command({
     name: "polls",
-    usage: "/polls <room>",
-    summary: "a room's polls, open and closed, with their results",
+    usage: "/polls [#room]",
+    summary: "a room's polls (the class room's if none is named), open and closed, with results",
     async run(input, ctx) {
-      if (input.args.length !== 1) throw new UsageError();
+      if (input.args.length > 1) throw new UsageError();
       const { polls } = await ctx.request(PollsList, { room: input.args[0] });
       if (polls.length === 0) return ctx.ui.notice("no polls in that room");
-      for (const p of polls) ctx.ui.notice(pollText(p));
+      for (const p of polls) ctx.ui.notice(pollText(p, ctx.ui.style.name));
     },
   });
   api.command({
@@ -59,6 +60,6 @@ export function pollsClient(api: ClientApi) {
       ctx.ui.notice(`poll ${poll} is closed`);
     },
   });
-  api.on(PollsOpened, (p, ui) => ui.notice(`new ${pollText(p)}`));
-  api.on(PollsResults, (p, ui) => ui.notice(pollText(p)));
+  api.on(PollsOpened, (p, ui) => ui.notice(`new ${pollText(p, ui.style.name)}`));
+  api.on(PollsResults, (p, ui) => ui.notice(pollText(p, ui.style.name)));
 }

@@ -8,7 +8,7 @@ import { pollsClient } from "./client.ts";
 export const polls: Plugin = {
   name: "polls",
   summary: "polls in rooms, live results, anonymous if asked",
-  requires: ["groups"],
+  requires: ["groups", "staff"],
   errors: POLLS_ERRORS,
   migrations: POLLS_MIGRATIONS,
   server: pollsServer,

@@ -12,3 +12,6 @@ export const MAX_CLOSES_IN_S = 7 * 24 * 3600;
 /** Live results go out at most this often per poll: 500 votes in a second are one frame to
  *  each member, not 500. */
 export const RESULTS_EVERY_MS = 1000;
+/** Closed polls shown to a voter at login as missed while away, at most: the newest. More is
+ *  a backlog to read with /polls, not a burst of lines (or frames past the send queue). */
+export const MISSED_SHOWN = 50;

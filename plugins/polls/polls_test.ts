@@ -8,6 +8,7 @@ import assert from "node:assert/strict";
 import { startServer, withServer } from "../../tests/harness.ts";
 import { appClient } from "../../tests/app.ts";
 import { parsePoll } from "./syntax.ts";
+import { MISSED_SHOWN } from "./options.ts";
 
 const CLASS = { admins: ["Prof"], pluginOptions: { "class-room": ["cs350"] } };
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -138,4 +139,107 @@ Deno.test("polls - the typed syntax", () => {
   assert.deepEqual(parsePoll("Best? a | b --multi")?.multi, true);
   assert.equal(parsePoll('"Only one?" a'), undefined);
   assert.equal(parsePoll("no question here"), undefined);
+});
+
+Deno.test("polls - a voter away when a poll closes is shown its results at the next login, once, naming no voter", () =>
+  withServer(async (h) => {
+    const [prof, ann, bob] = await h.users("Prof", "Ann", "Bob");
+    await sleep(100); // first logins: they join the class room
+    const { poll } = await prof.ok("polls.create", {
+      room: "cs350",
+      question: "Move the quiz?",
+      options: ["yes", "no"],
+      anonymous: true,
+    });
+    await ann.ok("polls.vote", { poll, choices: [0] });
+    await bob.ok("polls.vote", { poll, choices: [1] });
+    bob.close(); // Bob leaves; Ann stays
+    await ann.gone("Bob");
+    await prof.ok("polls.close", { poll });
+    await ann.expect("polls.results", (f) => f.closed === true);
+
+    const [bob2] = await h.users("Bob");
+    const missed = await bob2.expect("polls.results");
+    assert.deepEqual(
+      [missed.poll, missed.closed, missed.counts, missed.replay, typeof missed.ts],
+      [poll, true, [1, 1], "missed", "number"],
+    );
+    assert.ok(!JSON.stringify(missed).includes("Ann"), JSON.stringify(missed));
+    bob2.close();
+    await ann.gone("Bob");
+    const [bob3] = await h.users("Bob"); // shown once: not again
+    await bob3.expectNone("polls.results", 500);
+  }, CLASS));
+
+Deno.test("polls - no room named means the class room; named staff open polls there, students may not", () =>
+  withServer(async (h) => {
+    const [prof, tom, ann] = await h.users("Prof", "Tom", "Ann");
+    await sleep(100); // first logins: they join the class room
+    const asked = { question: "Review session?", options: ["Thu", "Fri"] };
+    assert.equal(await tom.fails("polls.create", asked), "ANNOUNCE_ONLY");
+    await prof.ok("staff.add", { name: "Tom" });
+    const { poll } = await tom.ok("polls.create", asked);
+    assert.equal((await ann.expect("polls.opened")).room, "cs350");
+    assert.equal(await ann.fails("polls.create", asked), "ANNOUNCE_ONLY");
+    const listed = (await ann.ok("polls.list")).polls as Array<{ poll: number }>;
+    assert.deepEqual(listed.map((p) => p.poll), [poll]);
+  }, CLASS));
+
+Deno.test("polls - without a class room, a poll must name its room", () =>
+  withServer(async (h) => {
+    const [ann] = await h.users("Ann");
+    const r = await ann.request("polls.create", { question: "Q?", options: ["a", "b"] });
+    assert.deepEqual([r.code, r.message], [
+      "NO_SUCH_ROOM",
+      "name a room: this server has no class room",
+    ]);
+  }));
+
+Deno.test("polls - a bare room before the quoted question is a room; named staff see no poll of a room they are not in; past MISSED_SHOWN, the newest only", async () => {
+  const h = await startServer({ ...CLASS });
+  try {
+    const [prof, ann, bob, tom] = await h.users("Prof", "Ann", "Bob", "Tom");
+    await ann.ok("groups.create", { room: "study" });
+    await ann.ok("groups.invite", { room: "study", name: "Bob" });
+    await bob.ok("groups.join", { room: "study" });
+    const nc = await h.connect();
+    await nc.expect("welcome");
+    await nc.sendRaw("server:register Nia nia-secret\r\n");
+    await nc.expectLine(/^created account Nia$/);
+    await nc.sendRaw('server:poll study "Meet Thursday?" yes | no\r\n');
+    await nc.expectLine(/^error NOT_A_MEMBER/); // a room, not words of the question
+
+    const { poll } = await ann.ok("polls.create", {
+      room: "study",
+      question: "Which chapter?",
+      options: ["3", "4"],
+    });
+    await bob.ok("polls.vote", { poll, choices: [1] });
+    await prof.ok("staff.add", { name: "Tom" });
+    assert.equal(await tom.fails("polls.list", { room: "study" }), "NOT_A_MEMBER");
+    assert.equal(await tom.fails("polls.close", { poll }), "NOT_POLL_OWNER");
+
+    // Bob is away while more polls close than are shown at a login.
+    bob.close();
+    await ann.gone("Bob");
+    const ids: number[] = [];
+    for (let i = 0; i <= MISSED_SHOWN; i++) {
+      const p =
+        (await ann.ok("polls.create", { room: "study", question: `Q${i}?`, options: ["a", "b"] }))
+          .poll as number;
+      await ann.ok("polls.close", { poll: p });
+      ids.push(p);
+    }
+    const [bob2] = await h.users("Bob");
+    await sleep(300);
+    const missed = bob2.frames.filter((f) => f.type === "polls.results" && f.replay === "missed");
+    assert.deepEqual(missed.map((f) => f.poll), ids.slice(-MISSED_SHOWN));
+    bob2.close();
+    await ann.gone("Bob");
+    const [bob3] = await h.users("Bob");
+    await sleep(300);
+    assert.equal(bob3.frames.filter((f) => f.replay === "missed").length, 0);
+  } finally {
+    await h.close();
+  }
 });

@@ -67,6 +67,10 @@ export function pollOf(f: RawFrame): Poll {
   };
 }
 
+/** A room named with or without its `#`; absent: the class room. */
+const roomOf = (f: RawFrame) =>
+  field.optional(f, "room", () => field.string(f, "room", { min: 1 }).replace(/^[#@]/, ""));
+
 export const PollsCreate = message("polls.create", (f) => {
   const options = field.textArray(f, "options").map((o) => o.trim()).filter((o) => o !== "");
   if (options.length < 2 || options.length > MAX_OPTIONS) {
@@ -76,7 +80,7 @@ export const PollsCreate = message("polls.create", (f) => {
     throw bad("options", `may hold options of at most ${MAX_OPTION} characters`);
   }
   return {
-    room: field.string(f, "room", { min: 1 }).replace(/^[#@]/, ""),
+    room: roomOf(f),
     question: field.text(f, "question", { min: 1, max: MAX_QUESTION }),
     options,
     anonymous: field.optional(f, "anonymous", () => field.boolean(f, "anonymous")) ?? false,
@@ -107,9 +111,7 @@ export const PollsClose = message(
   { ack: (f) => ({ poll: field.number(f, "poll") }) },
 );
 
-export const PollsList = message("polls.list", (f) => ({
-  room: field.string(f, "room", { min: 1 }).replace(/^[#@]/, ""),
-}), {
+export const PollsList = message("polls.list", (f) => ({ room: roomOf(f) }), {
   ack: (f) => {
     if (!Array.isArray(f.polls)) throw bad("polls", "must be an array");
     return { polls: f.polls.map((p) => pollOf(p as RawFrame)) };
@@ -120,14 +122,18 @@ export const PollsOpened = message("polls.opened", pollOf);
 export const PollsResults = message("polls.results", pollOf);
 
 /** `poll 3 in #cs350 by Prof: Which lab slot? 1) Mon 4 (2)  2) Tue 9 (5) · 7 voted, closed` */
-export function pollText(p: Poll): string {
+export function pollText(p: Poll, name: (n: string) => string = (n) => n): string {
   const options = p.options.map((o, i) => `${i + 1}) ${o} (${p.counts[i] ?? 0})`).join("  ");
   const kind = [p.anonymous ? "anonymous" : "", p.multi ? "several choices" : ""]
     .filter((x) => x).join(", ");
   const state = p.closed ? "closed" : "open";
   const who = p.votes?.length
-    ? ` · ${p.votes.map((v) => `${v.name}: ${v.choices.map((c) => c + 1).join(",")}`).join("; ")}`
+    ? ` · ${
+      p.votes.map((v) => `${name(v.name)}: ${v.choices.map((c) => c + 1).join(",")}`).join("; ")
+    }`
     : "";
-  return `poll ${p.poll} in #${p.room} by ${p.by}${kind ? ` (${kind})` : ""}: ${p.question}  ` +
+  return `poll ${p.poll} in #${p.room} by ${name(p.by)}${
+    kind ? ` (${kind})` : ""
+  }: ${p.question}  ` +
     `${options} · ${p.voters} voted, ${state}${who}`;
 }

@@ -6,7 +6,7 @@
  * when it closes they are deleted and only the counts stay, so nothing links a voter to a
  * choice afterwards, and no frame ever names an anonymous poll's voters.
  */
-import type { Audience, Migration, ServerApi, Session } from "../types.ts";
+import type { Audience, Migration, RoomMembers, ServerApi, Session, StaffRoles } from "../types.ts";
 import {
   type Poll,
   PollsClose,
@@ -16,7 +16,7 @@ import {
   PollsResults,
   PollsVote,
 } from "./protocol.ts";
-import { MAX_OPEN_POLLS, RESULTS_EVERY_MS } from "./options.ts";
+import { MAX_OPEN_POLLS, MISSED_SHOWN, RESULTS_EVERY_MS } from "./options.ts";
 import { pollsText } from "./server_text.ts";
 
 export const POLLS_MIGRATIONS: Migration[] = [{
@@ -40,6 +40,14 @@ export const POLLS_MIGRATIONS: Migration[] = [{
       name TEXT NOT NULL,
       choices TEXT NOT NULL,         -- JSON array of option numbers
       PRIMARY KEY (poll, voter));`,
+}, {
+  // Voters who were away when a poll closed: they are shown its results at their next login.
+  sql: `
+    CREATE TABLE poll_missed (
+      account TEXT NOT NULL,         -- lower case
+      poll INTEGER NOT NULL,
+      PRIMARY KEY (account, poll));
+    ALTER TABLE polls ADD COLUMN closed_at INTEGER`,
 }];
 
 interface Open extends Omit<Poll, "counts" | "voters" | "votes"> {
@@ -61,13 +69,14 @@ type Row = {
   voters: string;
   closes_at: number | null;
   closed: number;
+  closed_at: number | null;
   counts: string | null;
   voted: number;
 };
 
 export function pollsServer(api: ServerApi) {
   const open = new Map<number, Open>();
-  const isStaff = (s: Session) => api.accounts.isAdmin(s.name!);
+  const isStaff = (s: Session) => api.service<StaffRoles>("staff.roles")!.isStaff(s.name!);
 
   /** A poll as it is shown: counts, and who voted what unless it is anonymous. */
   const view = (p: Open): Poll => {
@@ -104,12 +113,15 @@ export function pollsServer(api: ServerApi) {
     open.delete(p.poll);
     const shown = { ...view(p), closed: true };
     await api.db.tx(async (tx) => {
-      await tx.run("UPDATE polls SET closed = 1, counts = ?, voted = ? WHERE id = ?", [
-        JSON.stringify(shown.counts),
-        shown.voters,
-        p.poll,
-      ]);
+      await tx.run(
+        "UPDATE polls SET closed = 1, closed_at = ?, counts = ?, voted = ? WHERE id = ?",
+        [Date.now(), JSON.stringify(shown.counts), shown.voters, p.poll],
+      );
       if (p.anonymous) await tx.run("DELETE FROM poll_votes WHERE poll = ?", [p.poll]);
+      for (const voter of p.electorate) {
+        if (api.sessions.get(voter)) continue;
+        await tx.run("INSERT INTO poll_missed (account, poll) VALUES (?, ?)", [voter, p.poll]);
+      }
     });
     toVoters(p, PollsResults, shown);
     return shown;
@@ -143,18 +155,50 @@ export function pollsServer(api: ServerApi) {
   api.onShutdown(() => {
     for (const p of open.values()) clearTimeout(p.timer), clearTimeout(p.due);
   });
-  // Members coming in see the polls still open for them, with the results so far.
+  // Members coming in see the polls still open for them, with the results so far, and the
+  // results of those that closed while they were away.
   api.onLogin((s) => {
     const me = s.name!.toLowerCase();
     for (const p of open.values()) if (p.electorate.has(me)) api.send(s, PollsOpened, view(p));
+    missed(s).catch((e) => api.log.error(`polls closed while ${s.name} was away: ${e}`));
   });
+  /** The newest MISSED_SHOWN polls that closed while `s` was away, final, once each. Only
+   *  the rows read are deleted (with the older ones past the limit), and only if the session
+   *  is still there. */
+  const missed = async (s: Session) => {
+    const me = s.name!.toLowerCase();
+    const rows = await api.db.all<Row>(
+      "SELECT p.* FROM polls p JOIN poll_missed m ON m.poll = p.id WHERE m.account = ?" +
+        " ORDER BY p.closed_at DESC, p.id DESC LIMIT ?",
+      [me, MISSED_SHOWN],
+    );
+    if (rows.length === 0 || api.sessions.get(me) !== s) return;
+    for (const r of rows.toReversed()) {
+      const poll = closedView(r, r.anonymous ? undefined : await votesOf(r.id));
+      const ts = r.closed_at ?? Date.now();
+      api.relay([s], { type: PollsResults.type, ...poll, replay: "missed", ts });
+    }
+    await api.db.tx(async (tx) => {
+      for (const r of rows) {
+        await tx.run("DELETE FROM poll_missed WHERE account = ? AND poll = ?", [me, r.id]);
+      }
+      // Past the limit: older than the oldest shown (a poll closes once, so none is newer).
+      await tx.run(
+        "DELETE FROM poll_missed WHERE account = ? AND poll IN" +
+          " (SELECT id FROM polls WHERE closed_at < ?)",
+        [me, rows.at(-1)!.closed_at ?? 0],
+      );
+    });
+  };
 
   api.on(PollsCreate, async (m, ctx) => {
-    const audience = api.service<Audience>("groups.audience")!;
-    // The room's rules for posting apply: a member, and staff only in an announce-only room.
-    const { room, to } = audience(m.room, ctx.session.name!);
-    if (open.size >= MAX_OPEN_POLLS) ctx.fail("TOO_MANY_POLLS");
     const by = ctx.session.name!;
+    // The room's rules for posting apply to students: a member, and not in an announce-only
+    // room. Staff open polls in any room they are in.
+    const { room, to } = isStaff(ctx.session)
+      ? (({ room, members }) => ({ room, to: members }))(members(m.room, by))
+      : api.service<Audience>("groups.audience")!(m.room, by);
+    if (open.size >= MAX_OPEN_POLLS) ctx.fail("TOO_MANY_POLLS");
     const electorate = new Set([by, ...to].map((n) => n.toLowerCase()));
     const closesAt = m.closesIn === undefined ? undefined : Date.now() + m.closesIn * 1000;
     const { lastId } = await api.db.run(
@@ -213,18 +257,21 @@ export function pollsServer(api: ServerApi) {
   api.on(PollsClose, async ({ poll }, ctx) => {
     const p = open.get(poll) ??
       (await closedRow(poll) ? ctx.fail("POLL_CLOSED") : ctx.fail("NO_SUCH_POLL"));
-    if (p.by.toLowerCase() !== ctx.session.name!.toLowerCase() && !isStaff(ctx.session)) {
+    const me = ctx.session.name!;
+    // Its author, or staff in its room (staff powers are within the rooms they are in).
+    if (p.by.toLowerCase() !== me.toLowerCase() && !(isStaff(ctx.session) && inRoom(p.room, me))) {
       ctx.fail("NOT_POLL_OWNER");
     }
     await close(p);
     return { poll };
   });
 
+  // A room's polls, for its members: those they may vote in (staff: all of them).
   api.on(PollsList, async ({ room }, ctx) => {
     const me = ctx.session.name!.toLowerCase();
     const rows = await api.db.all<Row>(
       "SELECT * FROM polls WHERE lower(room) = lower(?) ORDER BY id DESC LIMIT 20",
-      [room],
+      [members(room, me).room],
     );
     const mine = rows.filter((r) => JSON.parse(r.voters).includes(me) || isStaff(ctx.session));
     const polls: Poll[] = [];
@@ -236,6 +283,15 @@ export function pollsServer(api: ServerApi) {
     return { polls };
   });
 
+  const members = (room: string | undefined, me: string) =>
+    api.service<RoomMembers>("groups.members")!(room, me);
+  const inRoom = (room: string, me: string) => {
+    try {
+      return members(room, me) !== undefined;
+    } catch {
+      return false;
+    }
+  };
   const closedRow = (id: number) =>
     api.db.get<Row>("SELECT * FROM polls WHERE id = ? AND closed = 1", [id]);
   const votesOf = async (id: number) =>

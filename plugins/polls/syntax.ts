@@ -12,6 +12,14 @@ export interface PollSyntax {
   closesIn?: number;
 }
 
+/** The room a /poll names first: `#room`, or a bare name before the quoted question
+ *  (`lab2 "Q?" a | b`); undefined means the class room. */
+export function roomArg(args: string[], rest: string): string | undefined {
+  const first = args[0];
+  if (first === undefined || first.startsWith('"')) return undefined;
+  return first.startsWith("#") || rest.trimStart().startsWith('"') ? first : undefined;
+}
+
 /** The poll a line describes; undefined when it has no question or fewer than two options. */
 export function parsePoll(text: string): PollSyntax | undefined {
   let anonymous = false, multi = false, closesIn: number | undefined;

@@ -32,9 +32,9 @@ export const presence: Plugin = {
       summary: "list who is online",
       match: /^(?:server:|\/)(?:who|users)$/i,
       toFrame: () => ({ type: PresenceWho.type }),
-      ack: (r) => online(PresenceWho.decodeAck(r).users),
+      ack: (r) => online(PresenceWho.decodeAck(r).users.map(api.text.name)),
     });
-    api.text.render(PresenceJoined, (m) => `* ${m.name} joined`);
+    api.text.render(PresenceJoined, (m) => `* ${api.text.name(m.name)} joined`);
     api.text.render(PresenceLeft, (m) => `* ${m.name} left (${m.reason})`);
     api.text.render(PresenceChanges, (m) => `* ${changesText(m)}`);
   },

@@ -14,30 +14,41 @@ import {
   questionText,
 } from "./protocol.ts";
 
+const isFlag = (word?: string) => word === "-a" || word === "--anonymous";
+
 export function questionsClient(api: ClientApi) {
   api.command({
     name: "ask",
-    usage: "/ask <room> [--anonymous | -a] <question>",
-    summary: "ask in a room; anonymous: the other students do not see who asked (staff do)",
+    usage: "/ask [#room] [--anonymous | -a] <question>",
+    summary: "ask in a room (the class room if none is named); anonymous: the other students " +
+      "do not see who asked (staff do)",
     async run(input, ctx) {
-      const [room, flag] = input.args;
+      const [first, second] = input.args;
+      // A room is `#room`, or a bare name before the flag (`/ask lab2 -a ...`): a question
+      // meant to be anonymous is never posted with its author's name by a misread word.
+      const room = first?.startsWith("#") || (!isFlag(first) && isFlag(second)) ? first : undefined;
+      const flag = input.args[room ? 1 : 0];
       const anonymous = flag === "-a" || flag === "--anonymous";
-      const text = input.tail(anonymous ? 2 : 1);
-      if (!room || !text) throw new UsageError();
+      const text = input.tail((room ? 1 : 0) + (anonymous ? 1 : 0));
+      if (!text) throw new UsageError();
       const { question } = await ctx.request(QuestionsAsk, { room, text, anonymous });
       ctx.ui.notice(`asked: question ${question}${anonymous ? " (anonymous to students)" : ""}`);
     },
   });
   api.command({
     name: "questions",
-    usage: "/questions <room> [all]",
-    summary: "a room's open questions, most votes first (all: resolved ones too)",
+    usage: "/questions [#room] [all]",
+    summary: "a room's open questions (the class room's if none is named), most votes first " +
+      "(all: resolved ones too)",
     async run(input, ctx) {
-      const [room, all] = input.args;
-      if (!room || (all !== undefined && all !== "all")) throw new UsageError();
+      const room = input.args[0] !== "all" ? input.args[0] : undefined;
+      const all = input.args[room ? 1 : 0];
+      if (input.args.length > (room ? 2 : 1) || (all !== undefined && all !== "all")) {
+        throw new UsageError();
+      }
       const { questions } = await ctx.request(QuestionsList, { room, all: all === "all" });
       if (questions.length === 0) return ctx.ui.notice("no questions");
-      for (const q of questions) ctx.ui.notice(questionText(q));
+      for (const q of questions) ctx.ui.notice(questionText(q, ctx.ui.style.name));
     },
   });
   const byNumber = (
@@ -85,6 +96,6 @@ export function questionsClient(api: ClientApi) {
       ctx.ui.notice(`question ${question} deleted`);
     },
   );
-  api.on(QuestionsAsked, (q, ui) => ui.notice(`new question ${questionText(q)}`));
-  api.on(QuestionsUpdated, (q, ui) => ui.notice(`question ${questionText(q)}`));
+  api.on(QuestionsAsked, (q, ui) => ui.notice(`new question ${questionText(q, ui.style.name)}`));
+  api.on(QuestionsUpdated, (q, ui) => ui.notice(`question ${questionText(q, ui.style.name)}`));
 }

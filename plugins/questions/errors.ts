@@ -2,6 +2,5 @@
 export const QUESTIONS_ERRORS = {
   NO_SUCH_QUESTION: "there is no such question (/questions lists them with their numbers)",
   ALREADY_VOTED: "you upvoted that question already: one vote each",
-  STAFF_ONLY: "only staff (a server admin) may do that",
   NOT_YOURS: "only staff or whoever asked may answer a question",
 } as const;

@@ -8,7 +8,7 @@ import { questionsClient } from "./client.ts";
 export const questions: Plugin = {
   name: "questions",
   summary: "questions in rooms, anonymous to students if asked, upvoted and answered",
-  requires: ["groups"],
+  requires: ["groups", "staff"],
   errors: QUESTIONS_ERRORS,
   migrations: QUESTIONS_MIGRATIONS,
   server: questionsServer,

@@ -45,7 +45,9 @@ const id = (f: RawFrame) => {
   }
   return n;
 };
-const roomOf = (f: RawFrame) => field.string(f, "room", { min: 1 }).replace(/^[#@]/, "");
+/** A room named with or without its `#`; absent: the class room. */
+const roomOf = (f: RawFrame) =>
+  field.optional(f, "room", () => field.string(f, "room", { min: 1 }).replace(/^[#@]/, ""));
 
 export function questionOf(f: RawFrame): Question {
   return {
@@ -96,12 +98,16 @@ export const QuestionsAsked = message("questions.asked", questionOf);
 export const QuestionsUpdated = message("questions.updated", questionOf);
 
 /** `#3 (5 votes) [anonymous, yours] Why is ... → answered by Prof: because ...` */
-export function questionText(q: Question): string {
+export function questionText(q: Question, name: (n: string) => string = (n) => n): string {
   const who = q.anonymous
-    ? `anonymous${q.by ? ` (${q.by})` : ""}${q.mine ? ", yours" : ""}`
-    : q.by ?? "";
+    ? `anonymous${q.by ? ` (${name(q.by)})` : ""}${q.mine ? ", yours" : ""}`
+    : q.by
+    ? name(q.by)
+    : "";
   const state = q.deleted ? " [deleted]" : q.resolved ? " [resolved]" : "";
-  const answer = q.answer ? ` -> ${q.answeredBy ?? "the asker"}: ${q.answer}` : "";
+  const answer = q.answer
+    ? ` -> ${q.answeredBy ? name(q.answeredBy) : "the asker"}: ${q.answer}`
+    : "";
   return `#${q.question} in #${q.room} (${q.votes} vote${q.votes === 1 ? "" : "s"}) ${who}: ` +
     `${q.text}${state}${answer}`;
 }

@@ -3,7 +3,7 @@
  * anonymous question's author is named only to staff, so the name never leaves the server to a
  * student's session, in pushes, lists or plain text (which renders the same frames).
  */
-import type { Migration, RoomMembers, ServerApi, Session } from "../types.ts";
+import type { Migration, RoomMembers, ServerApi, Session, StaffRoles } from "../types.ts";
 import {
   type Question,
   QuestionsAnswer,
@@ -17,6 +17,7 @@ import {
   QuestionsUpvote,
 } from "./protocol.ts";
 import { questionsText } from "./server_text.ts";
+import { MISSED_SHOWN } from "./options.ts";
 
 export const QUESTIONS_MIGRATIONS: Migration[] = [{
   sql: `
@@ -36,6 +37,16 @@ export const QUESTIONS_MIGRATIONS: Migration[] = [{
       question INTEGER NOT NULL,
       voter TEXT NOT NULL,
       PRIMARY KEY (question, voter))`,
+}, {
+  // Members who were away when a question was asked or changed: shown at their next login,
+  // once per question, as it is then (kind: the first frame they missed; at: the last change).
+  sql: `
+    CREATE TABLE question_missed (
+      account TEXT NOT NULL,         -- lower case
+      question INTEGER NOT NULL,
+      kind TEXT NOT NULL,
+      at INTEGER NOT NULL,           -- ms since the epoch
+      PRIMARY KEY (account, question))`,
 }];
 
 type Row = {
@@ -52,12 +63,14 @@ type Row = {
   deleted: number;
 };
 
+type Told = typeof QuestionsAsked | typeof QuestionsUpdated;
+
 /** What a tombstone says in place of a deleted question. */
 const DELETED = "[deleted by staff]";
 
 export function questionsServer(api: ServerApi) {
-  const isStaff = (s: Session) => api.accounts.isAdmin(s.name!);
-  const members = (room: string, me: string) =>
+  const isStaff = (s: Session) => api.service<StaffRoles>("staff.roles")!.isStaff(s.name!);
+  const members = (room: string | undefined, me: string) =>
     api.service<RoomMembers>("groups.members")!(room, me);
 
   /** The question as `reader` may see it. */
@@ -83,23 +96,76 @@ export function questionsServer(api: ServerApi) {
   };
   const row = async (id: number, fail: (code: "NO_SUCH_QUESTION") => never) =>
     await api.db.get<Row>("SELECT * FROM questions WHERE id = ?", [id]) ?? fail("NO_SUCH_QUESTION");
-  /** Tells the room's members online, each their own view. */
-  const tell = (r: Row, spec: typeof QuestionsAsked | typeof QuestionsUpdated, by: Session) => {
+  /** Tells the room's members online, each their own view; the others at their next login.
+   *  The change itself is done: a failure to note it for those away is logged, not answered. */
+  const tell = async (r: Row, spec: Told, by: Session) => {
     let names: string[];
     try {
       names = members(r.room, by.name!).members;
     } catch {
       return; // the room is gone, or the one acting left it: nothing to tell
     }
+    const away: string[] = [];
     for (const n of names) {
       const s = api.sessions.get(n);
       if (s) api.send(s, spec, view(r, s));
+      else away.push(n.toLowerCase());
+    }
+    if (away.length === 0) return;
+    const at = Date.now();
+    await api.db.tx(async (tx) => {
+      for (const account of away) {
+        await tx.run(
+          "INSERT INTO question_missed (account, question, kind, at) VALUES (?, ?, ?, ?)" +
+            " ON CONFLICT (account, question) DO UPDATE SET at = excluded.at",
+          [account, r.id, spec.type, at],
+        );
+      }
+    }).catch((e) => api.log.error(`noting question ${r.id} for those away: ${e}`));
+  };
+  /** What changed while `s` was away: the newest MISSED_SHOWN questions, each once, as it is
+   *  now (one deleted before they saw it at all is skipped). Only the rows read are deleted
+   *  (with the older ones past the limit), and only if the session is still there. */
+  const missed = async (s: Session) => {
+    const me = s.name!.toLowerCase();
+    const rows = await api.db.all<Row & { kind: string; at: number }>(
+      "SELECT q.*, m.kind, m.at FROM questions q JOIN question_missed m ON m.question = q.id" +
+        " WHERE m.account = ? ORDER BY m.at DESC, q.id DESC LIMIT ?",
+      [me, MISSED_SHOWN],
+    );
+    if (rows.length === 0 || api.sessions.get(me) !== s) return;
+    for (const r of rows.toReversed()) {
+      if (r.deleted && r.kind === QuestionsAsked.type) continue;
+      if (!readable(r, s)) continue; // left the room since
+      api.relay([s], { type: r.kind, ...view(r, s), replay: "missed" });
+    }
+    await api.db.tx(async (tx) => {
+      for (const r of rows) {
+        await tx.run("DELETE FROM question_missed WHERE account = ? AND question = ? AND at = ?", [
+          me,
+          r.id,
+          r.at,
+        ]);
+      }
+      await tx.run("DELETE FROM question_missed WHERE account = ? AND at < ?", [
+        me,
+        rows.at(-1)!.at,
+      ]);
+    });
+  };
+  api.onLogin((s) => {
+    missed(s).catch((e) => api.log.error(`questions changed while ${s.name} was away: ${e}`));
+  });
+  /** The reader is in the question's room: staff too (staff powers are within their rooms). */
+  const readable = (r: Row, s: Session) => {
+    try {
+      members(r.room, s.name!);
+      return true;
+    } catch {
+      return false;
     }
   };
-  /** Checks the reader is in the question's room (staff: always). */
-  const mayRead = (r: Row, s: Session) => {
-    if (!isStaff(s)) members(r.room, s.name!);
-  };
+  const mayRead = (r: Row, s: Session) => void members(r.room, s.name!);
 
   api.on(QuestionsAsk, async ({ room, text, anonymous }, ctx) => {
     const { room: name } = members(room, ctx.session.name!);
@@ -108,7 +174,7 @@ export function questionsServer(api: ServerApi) {
       "INSERT INTO questions (room, author, anonymous, text, ts) VALUES (?, ?, ?, ?, ?)",
       [name, ctx.session.name!, anonymous ? 1 : 0, text, ts],
     );
-    tell(
+    await tell(
       (await api.db.get<Row>("SELECT * FROM questions WHERE id = ?", [lastId]))!,
       QuestionsAsked,
       ctx.session,
@@ -130,7 +196,7 @@ export function questionsServer(api: ServerApi) {
     const r = await row(question, ctx.fail);
     mayRead(r, ctx.session);
     const voted = await api.db.run(
-      "INSERT OR IGNORE INTO question_votes (question, voter) VALUES (?, ?)",
+      "INSERT INTO question_votes (question, voter) VALUES (?, ?) ON CONFLICT DO NOTHING",
       [question, ctx.session.name!.toLowerCase()],
     );
     if (voted.changes === 0) ctx.fail("ALREADY_VOTED");
@@ -140,6 +206,7 @@ export function questionsServer(api: ServerApi) {
 
   api.on(QuestionsAnswer, async ({ question, text }, ctx) => {
     const r = await row(question, ctx.fail);
+    mayRead(r, ctx.session);
     const me = ctx.session.name!;
     if (!isStaff(ctx.session) && r.author.toLowerCase() !== me.toLowerCase()) ctx.fail("NOT_YOURS");
     await api.db.run("UPDATE questions SET answer = ?, answered_by = ? WHERE id = ?", [
@@ -147,7 +214,7 @@ export function questionsServer(api: ServerApi) {
       me,
       question,
     ]);
-    tell({ ...r, answer: text, answered_by: me }, QuestionsUpdated, ctx.session);
+    await tell({ ...r, answer: text, answered_by: me }, QuestionsUpdated, ctx.session);
   });
 
   const staffSets = (field: "resolved" | "deleted", value: number) =>
@@ -157,8 +224,9 @@ export function questionsServer(api: ServerApi) {
   ) => {
     if (!isStaff(ctx.session)) ctx.fail("STAFF_ONLY");
     const r = await row(question, ctx.fail);
+    mayRead(r, ctx.session);
     await api.db.run(`UPDATE questions SET ${field} = ? WHERE id = ?`, [value, question]);
-    tell({ ...r, [field]: value }, QuestionsUpdated, ctx.session);
+    await tell({ ...r, [field]: value }, QuestionsUpdated, ctx.session);
   };
   api.on(QuestionsResolve, staffSets("resolved", 1));
   api.on(QuestionsReopen, staffSets("resolved", 0));

@@ -14,20 +14,25 @@ import {
 
 export function questionsText(api: ServerApi) {
   api.text.command({
-    usage: "server:ask #room [-a] <question>",
-    summary: "ask in a room; -a: anonymous to the other students (not to staff)",
-    match: /^(?:server:|\/)ask\s+([#@]?\S+)\s+(?:(-a|--anonymous)\s+)?(\S.*)$/i,
+    usage: "server:ask [#room] [-a] <question>",
+    summary: "ask in a room (the class room if none is named); -a: anonymous to the other " +
+      "students (not to staff)",
+    // A room is `#room`, or a bare name before the flag: see the client's /ask.
+    match:
+      /^(?:server:|\/)ask\s+(?:(#\S+|\S+(?=\s+(?:-a|--anonymous)\s))\s+)?(?:(-a|--anonymous)\s+)?(\S.*)$/i,
     toFrame: (m) => ({ type: QuestionsAsk.type, room: m[1], text: m[3], anonymous: !!m[2] }),
     ack: (r) => `asked: question ${r.question}`,
   });
   api.text.command({
-    usage: "server:questions #room [all]",
-    summary: "a room's questions, most votes first",
-    match: /^(?:server:|\/)questions\s+([#@]?\S+)(\s+all)?$/i,
+    usage: "server:questions [#room] [all]",
+    summary: "a room's questions (the class room's if none is named), most votes first",
+    match: /^(?:server:|\/)questions(?:\s+(?!all$)([#@]?\S+))?(\s+all)?$/i,
     toFrame: (m) => ({ type: QuestionsList.type, room: m[1], all: !!m[2] }),
     ack: (r) => {
       const qs = QuestionsList.decodeAck(r).questions;
-      return qs.length === 0 ? "no questions" : qs.map(questionText).join("\n");
+      return qs.length === 0
+        ? "no questions"
+        : qs.map((q) => questionText(q, api.text.name)).join("\n");
     },
   });
   api.text.command({
@@ -51,6 +56,6 @@ export function questionsText(api: ServerApi) {
     toFrame: (m) => ({ type: QuestionsResolve.type, question: Number(m[1]) }),
     ack: () => "resolved",
   });
-  api.text.render(QuestionsAsked, (q) => `* new question ${questionText(q)}`);
-  api.text.render(QuestionsUpdated, (q) => `* question ${questionText(q)}`);
+  api.text.render(QuestionsAsked, (q) => `* new question ${questionText(q, api.text.name)}`);
+  api.text.render(QuestionsUpdated, (q) => `* question ${questionText(q, api.text.name)}`);
 }

@@ -4,5 +4,4 @@ export const QUEUE_ERRORS = {
   NOT_QUEUED: "you are not in the queue",
   QUEUE_EMPTY: "no one is waiting",
   NOT_HELPING: "you are not helping anyone now (/next takes the first in line)",
-  STAFF_ONLY: "only staff (a server admin) may do that",
 } as const;

@@ -10,6 +10,7 @@ import { QUEUE_GRACE } from "./options.ts";
 export const queue: Plugin = {
   name: "queue",
   summary: "office hours: a queue staff take students from, with waits",
+  requires: ["staff"],
   errors: QUEUE_ERRORS,
   options: [QUEUE_GRACE],
   migrations: QUEUE_MIGRATIONS,

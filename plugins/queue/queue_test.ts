@@ -100,7 +100,7 @@ Deno.test("queue - nc users and the terminal client", () =>
     await prof.waitFor(/1 waiting in the office-hours queue/);
     prof.type("/next");
     await prof.waitFor(/helping Nia \(my code will not compile\)/);
-    await nc.expectLine(/^\* Prof is ready for you in #cs350$/);
+    await nc.expectLine(/^\* Prof \(staff\) is ready for you in #cs350$/);
     prof.type("/done");
     await prof.waitFor(/done with Nia/);
     prof.type("/queue stats");

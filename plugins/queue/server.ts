@@ -4,7 +4,7 @@
  * passes over (and removes) anyone gone longer. Waits are estimated from the last services
  * (their median length) times the places ahead.
  */
-import type { Migration, ServerApi, Session } from "../types.ts";
+import type { Migration, ServerApi, Session, StaffRoles } from "../types.ts";
 import {
   QueueClose,
   QueueClosed,
@@ -60,7 +60,7 @@ export function queueServer(api: ServerApi) {
   let open = false;
   let room: string | undefined;
   const recent: number[] = []; // the last service lengths, ms
-  const isStaff = (s: Session) => api.accounts.isAdmin(s.name!);
+  const isStaff = (s: Session) => api.service<StaffRoles>("staff.roles")!.isStaff(s.name!);
   const staff = () =>
     api.sessions.names().map((n) => api.sessions.get(n)!).filter((s) => isStaff(s));
 

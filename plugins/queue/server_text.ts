@@ -78,7 +78,10 @@ export function queueText(api: ServerApi) {
     }),
     (r) => `done with ${r.name} (${r.minutes} min)`,
   );
-  api.text.render(QueueReady, (m) => `* ${m.by} is ready for you${m.room ? ` in #${m.room}` : ""}`);
+  api.text.render(
+    QueueReady,
+    (m) => `* ${api.text.name(m.by)} is ready for you${m.room ? ` in #${m.room}` : ""}`,
+  );
   api.text.render(QueueMoved, (m) => `* now ${m.position} in line, ${waitText(m.waitMs)}`);
   api.text.render(QueueClosed, () => "* office hours closed; the queue was cleared");
   api.text.render(QueueWaiting, (m) => `* ${m.count} waiting in the office-hours queue`);

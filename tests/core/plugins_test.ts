@@ -7,6 +7,7 @@ import { ClientApp } from "../../core/client/app.ts";
 import { makeUi } from "../../core/client/terminal.ts";
 import { message } from "../../protocol/spec.ts";
 import type { Plugin } from "../../plugins/types.ts";
+import { adminCommand } from "../../commands/admin.ts";
 
 Deno.test("plugins - without dm (and encrypt, which requires it) the server works; dm is UNKNOWN_TYPE", () =>
   withServer(async (h) => {
@@ -175,3 +176,22 @@ Deno.test("plugins - the real list registers each frame type once, in its own na
 function cmd(name: string, aliases: string[] = []) {
   return { name, aliases, usage: `/${name}`, summary: `the ${name} command`, run() {} };
 }
+
+Deno.test("plugins - an operator command whose name is taken (the core's, another plugin's) is refused, named", () => {
+  const op = (name: string) => ({ name, summary: "x", run: () => Promise.resolve([]) });
+  const plugin = (name: string, ...ops: string[]): Plugin => ({
+    name,
+    summary: name,
+    operator: ops.map(op),
+  });
+  assert.throws(
+    () => adminCommand(() => {}, [plugin("rogue", "reset-password")]),
+    /admin command "reset-password" of plugin rogue clashes with the core's/,
+  );
+  assert.throws(
+    () => adminCommand(() => {}, [plugin("one", "add-ta"), plugin("two", "add-ta")]),
+    /admin command "add-ta" of plugin two clashes with plugin one's/,
+  );
+  const names = adminCommand(() => {}).commands.map((c) => c.name());
+  assert.ok(names.includes("add-staff") && names.includes("list-staff"), names.join(" "));
+});

@@ -16,7 +16,7 @@ Deno.test("groups cli - the class room, a student room, moderation and /help, as
     await prof.type("@cs350 Welcome to CS350: the syllabus is online");
     await prof.waitFor(/^-> \[#cs350\] Welcome to CS350/);
     await prof.waitFor(/^\* #cs350: 1 got it now$/);
-    await ann.waitFor(/^\[#cs350\] Prof: Welcome to CS350: the syllabus is online$/);
+    await ann.waitFor(/^\[#cs350\] Prof \(staff\): Welcome to CS350: the syllabus is online$/);
     await ann.type("@cs350 hello everyone");
     await ann.waitFor(/^! ANNOUNCE_ONLY: #cs350 is announce-only/);
     await ann.type("/leave cs350");
@@ -37,7 +37,9 @@ Deno.test("groups cli - the class room, a student room, moderation and /help, as
     await ann.type("/group team1 our draft is in the repo");
     await prof.waitFor(/^\[#team1\] Ann: our draft is in the repo$/);
     await ann.type("/members team1");
-    await ann.waitFor(/^\* #team1: 2 members, 2 online: Ann \(founder\), Prof \(admin\)$/);
+    await ann.waitFor(
+      /^\* #team1: 2 members, 2 online: Ann \(founder\), Prof \(staff\) \(admin\)$/,
+    );
     await ann.type("/announce team1 maybe");
     await ann.waitFor(/^! USAGE: \/announce <room> on\|off$/);
     await prof.type("/kick team1 Ann");

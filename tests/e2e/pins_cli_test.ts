@@ -26,16 +26,18 @@ Deno.test("pins cli - /pin, /pins, /unpin as people type them; a late student se
     const ann = spawnClient("Ann", server);
     await ann.waitFor(/^\* logged in as Ann/);
     await ann.waitFor(
-      new RegExp(`\\[#cs350\\] Prof: Syllabus: https://example.edu/cs350  \\(post ${syllabus}\\)$`),
+      new RegExp(
+        `\\[#cs350\\] Prof \\(staff\\): Syllabus: https://example.edu/cs350  \\(post ${syllabus}\\)$`,
+      ),
     );
-    await ann.waitFor(/\[#cs350\] Prof: Office hours: Tuesdays 2pm {2}\(post \d+\)$/);
+    await ann.waitFor(/\[#cs350\] Prof \(staff\): Office hours: Tuesdays 2pm {2}\(post \d+\)$/);
     await ann.waitFor(/^\* #cs350: the 2 posts above came before you joined$/);
     await ann.waitFor(/^\* pinned in #cs350 \(2\):$/);
     await ann.type("/pin cs350");
     await ann.waitFor(/^! NOT_ALLOWED: /);
     await prof.type(`/unpin cs350 ${officeHours}`);
     await prof.waitFor(new RegExp(`^\\* unpinned post ${officeHours} in #cs350$`));
-    await ann.waitFor(new RegExp(`^\\* Prof unpinned post ${officeHours} in #cs350$`));
+    await ann.waitFor(new RegExp(`^\\* Prof \\(staff\\) unpinned post ${officeHours} in #cs350$`));
     await ann.type("/pins cs350");
     await ann.waitFor(/^\* pinned in #cs350 \(1\):$/);
     await ann.waitFor(

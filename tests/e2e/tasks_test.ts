@@ -131,3 +131,31 @@ Deno.test({
     assert.match(noName.stderr, /usage: make connect NAME=/);
   },
 });
+
+Deno.test("tasks - the admin task's own permissions: a password file anywhere, and a plugin's operator commands", async () => {
+  // The task's command from deno.json, run where its ./classchat-data is a fresh directory.
+  const cwd = await Deno.makeTempDir({ prefix: "classchat-admin-task-" });
+  const home = await freshHome();
+  const words = taskCommand("admin").trim().split(/\s+/);
+  const flags = words.slice(words.indexOf("run") + 1, words.lastIndexOf("main.ts"));
+  const admin = (...args: string[]) =>
+    runAsUser(
+      ["run", "--config", `${ROOT}/deno.json`, ...flags, `${ROOT}/main.ts`, "admin", ...args],
+      userEnv(home),
+      cwd,
+    );
+  try {
+    const file = `${home}/prof-password`;
+    await Deno.writeTextFile(file, "a-long-password\n");
+    const made = await admin("add-admin", "Prof", "--password-file", file);
+    assert.equal(made.code, 0, made.stderr);
+    assert.match(made.stdout, /created the account Prof and made it a server admin/);
+    const staff = await admin("add-staff", "prof");
+    assert.equal(staff.code, 0, staff.stderr);
+    assert.match(staff.stdout, /^Prof is now staff/);
+    assert.match((await admin("list-staff")).stdout, /^Prof \(named /);
+  } finally {
+    await Deno.remove(cwd, { recursive: true });
+    await Deno.remove(home, { recursive: true });
+  }
+});

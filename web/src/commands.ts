@@ -19,6 +19,7 @@ import { type PageConnection, RequestError } from "./conn.ts";
 import { type Convs, dmKey, roomKey } from "./convs.ts";
 import type { PageE2e } from "./e2e.ts";
 import type { PluginCommands } from "./plugin_commands.ts";
+import { badgedUi } from "../../core/client/badges.ts";
 
 export interface LineCtx {
   /** The connection now: a message typed before a drop goes out on the next one. */
@@ -73,15 +74,22 @@ function help(x: LineCtx, ui: Ui) {
 const dm = (receiver: string, text: string) => ({ receiver, text });
 
 /** The ClientCtx the plugins' commands run with in the page. */
-/** The Ui plugins print to in the page: notices go into the open conversation (or a
- *  "ClassChat" one), errors under the composer. */
-export function pageUi(convs: Convs, say: (text: string) => void): Ui {
+/** The Ui plugins print to in the page: notices go into the room they are about (`room`, a
+ *  pushed frame's), else into the open conversation (or a "ClassChat" one); errors under the
+ *  composer. */
+export function pageUi(
+  convs: Convs,
+  say: (text: string) => void,
+  plugins: PluginCommands,
+  room?: string,
+): Ui {
   const note = (text: string) => {
+    if (room !== undefined) return convs.note(roomKey(room), `#${room}`, text);
     const c = convs.open ? convs.all.get(convs.open) : undefined;
     convs.note(c?.key ?? NOTES, c?.title ?? "ClassChat", text);
   };
   const id = (s: string) => s;
-  return {
+  return badgedUi({
     // A plugin's echo of a message sent is the page's to show, in its conversation.
     line: (text) => void (text.startsWith("-> ") || note(text)),
     notice: note,
@@ -89,11 +97,11 @@ export function pageUi(convs: Convs, say: (text: string) => void): Ui {
     progress: () => {},
     style: { name: id, dim: id, bold: id },
     time: (ms) => new Date(ms).toLocaleString(),
-  };
+  }, plugins.badges);
 }
 
 function pageCtx(x: LineCtx): ClientCtx {
-  const ui = pageUi(x.convs, x.say);
+  const ui = pageUi(x.convs, x.say, x.plugins);
   return {
     ui,
     server: location.host,

@@ -10,6 +10,8 @@ export class Convs {
   readonly all = new Map<string, Conv>();
   open: string | undefined;
   me = "";
+  /** The marks shown after a sender's name (plugins' badges: staff). */
+  marks: (name: string) => string[] = () => [];
   /** The highest seq shown of the pushed messages (acked through onShown). */
   #shown = 0;
 
@@ -36,7 +38,7 @@ export class Convs {
     const info = [c?.announce ? "announce-only" : "", c?.members ?? ""].filter((x) => x);
     this.els.info.textContent = info.join(" · ");
     renderConvs(this.els.list, [...this.all.values()], key, (k) => this.show(k));
-    renderLog(this.els.log, c, this.me, keepFromBottom);
+    renderLog(this.els.log, c, this.me, this.marks, keepFromBottom);
     if (opened && c) this.onOpen(c);
   }
 

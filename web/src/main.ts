@@ -100,7 +100,11 @@ async function onPush(f: RawFrame) {
   } else if (f.type === EncryptChanged.type) {
     const c = EncryptChanged.decode(f);
     e2e?.changed(c.name, c.key);
-  } else await plugins.push(f, pageUi(convs, say));
+  } else {
+    // A frame about a room (a poll, a question) is noted in that room's conversation.
+    const room = typeof f.room === "string" && convs.all.has(roomKey(f.room)) ? f.room : undefined;
+    await plugins.push(f, pageUi(convs, say, plugins, room));
+  }
 }
 
 async function connect(login?: { name: string; password: string }) {
@@ -121,6 +125,9 @@ async function connect(login?: { name: string; password: string }) {
     retryMs = Math.min(retryMs * 2, RETRY_MAX_MS);
   };
   const welcome = await c.welcomed();
+  // Before the login: its pushes (staff.roster) come before the login's answer is seen.
+  plugins = new PluginCommands(welcome.plugins);
+  convs.marks = (name) => plugins.marks(name);
   const saved = JSON.parse(localStorage.getItem(TOKEN_KEY) ?? "null");
   if (login) {
     const a = await c.request(SessionLogin, { ...login, binary: true });
@@ -133,7 +140,6 @@ async function connect(login?: { name: string; password: string }) {
     return showLogin();
   }
   e2e = welcome.plugins.includes("encrypt") ? await PageE2e.start(c, convs.me) : undefined;
-  plugins = new PluginCommands(welcome.plugins);
   sends.connected(c);
   await rooms.load();
   retryMs = RETRY_FIRST_MS;

@@ -8,6 +8,7 @@
  */
 import { dmClient } from "../../plugins/dm/client.ts";
 import { groupsClient } from "../../plugins/groups/client.ts";
+import { staffClient } from "../../plugins/staff/client.ts";
 import { handsClient } from "../../plugins/hands/client.ts";
 import { offlineClient } from "../../plugins/offline/client.ts";
 import { presence } from "../../plugins/presence/mod.ts";
@@ -18,6 +19,7 @@ import type { ClientApi, ClientCtx, CommandDef, Ui } from "../../plugins/types.t
 import type { MessageSpec, RawFrame } from "../../protocol/spec.ts";
 import { UsageError } from "../../plugins/types.ts";
 import { parseSlash } from "../../core/client/slash.ts";
+import { type Badge, marksOf } from "../../core/client/badges.ts";
 import { RequestError } from "./conn.ts";
 
 type LineDef = Parameters<ClientApi["line"]>[0];
@@ -28,6 +30,7 @@ const CLIENTS: Array<[string, (api: ClientApi) => void]> = [
   ["dm", dmClient],
   ["offline", offlineClient],
   ["groups", groupsClient],
+  ["staff", staffClient],
   ["hands", handsClient],
   ["polls", pollsClient],
   ["queue", queueClient],
@@ -38,6 +41,8 @@ const CLIENTS: Array<[string, (api: ClientApi) => void]> = [
  *  own renderings of these are not used. Any other plugin frame (a hand raised, a poll) is
  *  shown the plugin's way, as a notice. */
 const PAGE_SHOWS = new Set([
+  // What came while away is marked in each conversation, with its unread count.
+  "offline.summary",
   "dm.message",
   "groups.message",
   "groups.mode",
@@ -52,6 +57,8 @@ export class PluginCommands {
   readonly byName = new Map<string, CommandDef>();
   readonly commands: CommandDef[] = [];
   readonly lines: LineDef[] = [];
+  /** Marks after names (ClientApi.badge): staff. */
+  readonly badges: Badge[] = [];
   readonly #shows = new Map<string, { spec: MessageSpec<unknown>; show: Shown }>();
 
   /** Registers the client halves of the plugins this server runs (its welcome's list). */
@@ -71,6 +78,7 @@ export class PluginCommands {
       intercept: () => {},
       onLogin: () => {},
       replayed: () => {},
+      badge: (fn) => void this.badges.push(fn),
       provide: () => {},
       service: () => undefined,
       setting: () => {
@@ -82,6 +90,11 @@ export class PluginCommands {
       homeDir: () => undefined,
     };
     for (const [name, client] of CLIENTS) if (plugins.includes(name)) client(api);
+  }
+
+  /** The marks on a name, e.g. ["staff"]. */
+  marks(name: string): string[] {
+    return marksOf(this.badges, name);
   }
 
   /** Runs a slash command; false if no plugin has it. A usage error shows the usage. */
@@ -102,7 +115,11 @@ export class PluginCommands {
   async push(f: RawFrame, ui: Ui): Promise<boolean> {
     const entry = this.#shows.get(f.type);
     if (!entry) return false;
-    await entry.show(entry.spec.decode(f), ui);
+    // Sent while away (a poll that closed, a question answered): said so, as the terminal does.
+    const away = f.replay === "missed"
+      ? { ...ui, notice: (t: string) => ui.notice(`while you were away: ${t}`) }
+      : ui;
+    await entry.show(entry.spec.decode(f), away);
     return true;
   }
 

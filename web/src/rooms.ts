@@ -44,6 +44,7 @@ export class Rooms {
 
   /** A conversation was opened: its members (a room), and its first page of history. */
   async opened(c: Conv): Promise<void> {
+    if (!c.key.startsWith("room:") && !c.key.startsWith("dm:")) return; // notices: no history
     if (c.key.startsWith("room:")) await this.members(c);
     if (!c.historyAsked) await this.older(c);
   }
@@ -52,11 +53,11 @@ export class Rooms {
     const conn = this.conn();
     if (!conn) return;
     const { members } = await conn.request(GroupMembers, { room: c.title.slice(1) });
-    const names = members.map((m) =>
-      `${m.name}${m.owner ? " (owner)" : ""}${m.admin ? " (staff)" : ""}${
-        m.online ? "" : " (away)"
-      }`
-    );
+    // Marked as plugins mark names (staff), then by their place in the room.
+    const names = members.map((m) => {
+      const marks = [...this.convs.marks(m.name), m.owner ? "owner" : "", m.online ? "" : "away"];
+      return m.name + marks.filter((x) => x).map((x) => ` (${x})`).join("");
+    });
     const more = names.length > MEMBERS_SHOWN ? `, and ${names.length - MEMBERS_SHOWN} more` : "";
     c.members = `${members.length} members: ${names.slice(0, MEMBERS_SHOWN).join(", ")}${more}`;
     if (this.convs.open === c.key) this.convs.show(c.key);

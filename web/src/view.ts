@@ -98,6 +98,7 @@ export function renderLog(
   log: HTMLElement,
   conv: Conv | undefined,
   me: string,
+  marks: (name: string) => string[],
   keepFromBottom?: number,
 ): void {
   const rows: HTMLElement[] = [];
@@ -111,7 +112,9 @@ export function renderLog(
     const row = el("div", m.note ? "msg note" : m.sender === me ? "msg own" : "msg");
     if (m.away) row.classList.add("away");
     const head = el("div", "head");
-    head.append(el("span", "sender", m.sender), el("time", "time", timeFormat.format(m.ts)));
+    head.append(el("span", "sender", m.sender));
+    if (!m.note) { for (const mark of marks(m.sender)) head.append(el("span", "badge", mark)); }
+    head.append(el("time", "time", timeFormat.format(m.ts)));
     if (m.mark) head.append(el("span", m.mark.startsWith("end-to-end") ? "e2e" : "warn", m.mark));
     if (m.away) head.append(el("span", "away-mark", "while you were away"));
     const body = el("div", "text", m.text);

@@ -82,6 +82,11 @@ export class Accounts {
     return (await this.#row(name)) !== undefined;
   }
 
+  /** The account's name as registered, read from the store; undefined if there is none. */
+  async registeredName(name: string): Promise<string | undefined> {
+    return (await this.#row(name))?.name;
+  }
+
   /** Loads every account name (see canonical) and admin mark; once, at start-up. */
   async load(): Promise<void> {
     const rows = await this.db.all<{ name_key: string; name: string; admin: number }>(

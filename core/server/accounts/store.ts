@@ -6,17 +6,19 @@
  * updated_at) at that account's next login.
  */
 import { DEFAULT_LIMITS } from "../../../protocol/limits.ts";
+import type { Db } from "../storage/db.ts";
 import { migrate } from "../storage/migrate.ts";
 import { openSqlite } from "../storage/sqlite.ts";
 import { ACCOUNT_MIGRATIONS, Accounts, ACCOUNTS_OWNER } from "./accounts.ts";
 import { DEFAULT_SCRYPT } from "./password.ts";
+import type { OperatorCommand, Plugin } from "../../../plugins/types.ts";
 
 /** Runs fn on the accounts of `dataDir`'s store. Without `create`, a missing store is not
  *  made (an empty one would hide a wrong --data): fn gets undefined instead. */
 export async function withAccountStore<T>(
   dataDir: string,
   create: boolean,
-  fn: (accounts: Accounts | undefined) => Promise<T>,
+  fn: (accounts: Accounts | undefined, db?: Db) => Promise<T>,
 ): Promise<T> {
   const path = `${dataDir}/classchat.db`;
   if (!create && !(await Deno.stat(path).catch(() => undefined))) return fn(undefined);
@@ -24,10 +26,27 @@ export async function withAccountStore<T>(
   const db = openSqlite(path);
   try {
     await migrate(db, ACCOUNTS_OWNER, ACCOUNT_MIGRATIONS);
-    return await fn(new Accounts(db, DEFAULT_SCRYPT, DEFAULT_LIMITS));
+    return await fn(new Accounts(db, DEFAULT_SCRYPT, DEFAULT_LIMITS), db);
   } finally {
     await db.close();
   }
+}
+
+/** Runs a plugin's operator command (Plugin.operator) on `dataDir`'s store, which must exist,
+ *  with the plugin's migrations applied first. */
+export function runOperatorCommand(
+  dataDir: string,
+  plugin: Plugin,
+  command: OperatorCommand,
+  arg: string | undefined,
+): Promise<string[]> {
+  return withAccountStore(dataDir, false, async (accounts, db) => {
+    if (!accounts || !db) {
+      throw new Error(`no ClassChat store at ${dataDir}/classchat.db: check --data`);
+    }
+    await migrate(db, plugin.name, plugin.migrations ?? []);
+    return command.run({ db, account: (name) => accounts.registeredName(name) }, arg);
+  });
 }
 
 /** The names among `names` that have no account in `dataDir`'s store (all, if it has none). */
