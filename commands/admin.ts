@@ -21,10 +21,12 @@ import { checkName } from "../core/server/core_frames.ts";
 import { makeUi, terminal } from "../core/client/terminal.ts";
 import { ChatError } from "../protocol/errors.ts";
 import { DEFAULT_LIMITS } from "../protocol/limits.ts";
-import { EXIT_FAILURE, EXIT_OK, UsageError } from "./options.ts";
+import { EXIT_FAILURE, EXIT_OK, STORE_OPTION, storeLocation, UsageError } from "./options.ts";
+import { describeStore } from "../core/server/storage/open.ts";
 import { passwordSource } from "./password.ts";
 
 const DATA = ["--data <dir>", "the server's data directory", "./classchat-data"] as const;
+type Where = { data: string; store?: string };
 
 export function adminCommand(done: (code: number) => void, plugins = PLUGINS): Command {
   const admin = new Command("admin").description("operator tasks on a server's data directory");
@@ -43,8 +45,9 @@ export function adminCommand(done: (code: number) => void, plugins = PLUGINS): C
       .exitOverride()
       .argument("<name>", "the account")
       .option(...DATA)
-      .action((name: string, o: { data: string }) =>
-        existingStore(o.data, async (accounts) => {
+      .option(...STORE_OPTION)
+      .action((name: string, o: Where) =>
+        existingStore(o, async (accounts) => {
           const password = await accounts.resetPassword(name);
           if (password === undefined) return fail(`no account named "${name}"`);
           console.log(`new password for ${name}: ${password}`);
@@ -63,14 +66,15 @@ export function adminCommand(done: (code: number) => void, plugins = PLUGINS): C
       .exitOverride()
       .argument("<name>", "the account")
       .option(...DATA)
+      .option(...STORE_OPTION)
       .option("--password-file <file>", "read a new account's password from this file")
-      .action((name: string, o: { data: string; passwordFile?: string }) => {
+      .action((name: string, o: Where & { passwordFile?: string }) => {
         try {
           checkName(name, DEFAULT_LIMITS.maxNameLength);
         } catch (e) {
           throw new UsageError(e instanceof ChatError ? e.message : String(e));
         }
-        return withAccountStore(o.data, true, async (accounts) => {
+        return withAccountStore(storeLocation(o), true, async (accounts) => {
           const existing = await accounts!.setAdmin(name, true);
           if (existing) {
             const when = new Date(existing.createdAt).toISOString().slice(0, 16).replace("T", " ");
@@ -97,8 +101,9 @@ export function adminCommand(done: (code: number) => void, plugins = PLUGINS): C
       .exitOverride()
       .argument("<name>", "the account")
       .option(...DATA)
-      .action((name: string, o: { data: string }) =>
-        existingStore(o.data, async (accounts) => {
+      .option(...STORE_OPTION)
+      .action((name: string, o: Where) =>
+        existingStore(o, async (accounts) => {
           const account = await accounts.setAdmin(name, false);
           if (!account) return fail(`no account named "${name}"`);
           console.log(`${account.name} is no longer a server admin`);
@@ -136,12 +141,12 @@ function operatorCommand(
 ): Command {
   const cmd = new Command(op.name).description(op.summary).exitOverride();
   if (op.argument) cmd.argument(`<${op.argument}>`);
-  return cmd.option(...DATA).action(async (...args: unknown[]) => {
+  return cmd.option(...DATA).option(...STORE_OPTION).action(async (...args: unknown[]) => {
     const arg = op.argument ? args[0] as string : undefined;
-    const o = args[op.argument ? 1 : 0] as { data: string };
+    const o = args[op.argument ? 1 : 0] as Where;
     let lines: string[];
     try {
-      lines = await runOperatorCommand(o.data, plugin, op, arg);
+      lines = await runOperatorCommand(storeLocation(o), plugin, op, arg);
     } catch (e) {
       return fail(e instanceof Error ? e.message : String(e));
     }
@@ -151,9 +156,12 @@ function operatorCommand(
 }
 
 /** The store must exist already: opening would create an empty one, hiding a wrong --data. */
-function existingStore(data: string, fn: (accounts: Accounts) => Promise<unknown>) {
-  return withAccountStore(data, false, async (accounts) => {
-    if (!accounts) throw new Error(`no ClassChat store at ${data}/classchat.db: check --data`);
+function existingStore(o: Where, fn: (accounts: Accounts) => Promise<unknown>) {
+  const at = storeLocation(o);
+  return withAccountStore(at, false, async (accounts) => {
+    if (!accounts) {
+      throw new Error(`no ClassChat store at ${describeStore(at)}: check --data or --store`);
+    }
     await fn(accounts);
   });
 }

@@ -99,3 +99,27 @@ export function pluginOptionValues(
   }
   return out;
 }
+
+/** `--store <url>`: a PostgreSQL store instead of SQLite in --data (serve and admin take it,
+ *  and CLASSCHAT_STORE when it is not given). */
+export const STORE_OPTION = [
+  "--store <url>",
+  "PostgreSQL store (postgres://user@host/db?schema=s) instead of SQLite in --data " +
+  "(default: $CLASSCHAT_STORE)",
+] as const;
+
+/** Where the store is, from --data and --store (or CLASSCHAT_STORE). */
+export function storeLocation(o: { data: string; store?: string }) {
+  const store = o.store ?? envStore();
+  if (store !== undefined && !/^postgres(ql)?:\/\//.test(store)) {
+    throw new UsageError(`--store: "${store}" is not a postgres:// URL`);
+  }
+  return { dataDir: o.data, store };
+}
+
+/** CLASSCHAT_STORE, if this process may read it: never a permission prompt. */
+function envStore(): string | undefined {
+  const variable = "CLASSCHAT_STORE";
+  if (Deno.permissions.querySync({ name: "env", variable }).state !== "granted") return undefined;
+  return Deno.env.get(variable) || undefined;
+}

@@ -11,6 +11,7 @@ import {
   MIN_SCRYPT_LOG_N,
 } from "../core/server/accounts/password.ts";
 import { missingAccounts } from "../core/server/accounts/store.ts";
+import { describeStore, type StoreLocation } from "../core/server/storage/open.ts";
 import { serverTls } from "./serve_tls.ts";
 import { webAssets } from "../web/files.ts";
 import { serverNames } from "../core/tls/cert.ts";
@@ -25,6 +26,8 @@ import {
   pluginOptionValues,
   portOption,
   settingOption,
+  STORE_OPTION,
+  storeLocation,
   UsageError,
 } from "./options.ts";
 
@@ -40,7 +43,12 @@ export function serveCommand(done: (code: number) => void): Command {
       DEFAULT_PORT + 1,
     )
     .option("--no-web", "do not serve the web client")
-    .option("--data <dir>", "directory for the server's store", "./classchat-data")
+    .option(
+      "--data <dir>",
+      "directory for the server's store, certificate and kept files",
+      "./classchat-data",
+    )
+    .option(...STORE_OPTION)
     .option("--name <name>", "server name shown to clients", "ClassChat");
   // Every core limit, from its declaration (protocol/limits.ts), in the table's order.
   for (const s of Object.values(LIMITS)) cmd.addOption(settingOption(s));
@@ -79,7 +87,8 @@ export function serveCommand(done: (code: number) => void): Command {
         .default("info"),
     )
     .action(async (o) => {
-      await checkAdmins(o.data, o.admin);
+      const at = storeLocation(o);
+      await checkAdmins(at, o.admin);
       const plugins = enabledPlugins(o.disable);
       const pluginOptions = pluginOptionValues(cmd, plugins, "serve");
       const tls = await serverTls(o);
@@ -92,6 +101,7 @@ export function serveCommand(done: (code: number) => void): Command {
         hostname: o.host,
         port: o.port,
         dataDir: o.data,
+        store: at.store,
         serverName: o.name,
         logLevel: o.logLevel as LogLevel,
         limits: limitValues(o),
@@ -102,9 +112,9 @@ export function serveCommand(done: (code: number) => void): Command {
       const { hostname, port } = server.addr;
       // Scripts and tests read this line to learn the port (with --port 0).
       console.log(
-        `classchat: listening on ${hostname}:${port} (data: ${o.data}; plugins: ${
-          server.pluginNames.join(", ")
-        })`,
+        `classchat: listening on ${hostname}:${port} (data: ${o.data}; ${
+          at.store ? `store: ${describeStore(at)}; ` : ""
+        }plugins: ${server.pluginNames.join(", ")})`,
       );
       const web = server.webAddr;
       if (web) {
@@ -145,13 +155,15 @@ function limitValues(o: Record<string, unknown>): Limits {
 
 /** --admin must name accounts that exist before the server listens: a name alone would make
  *  an admin of whoever registers it first, a student who got there before the instructor. */
-async function checkAdmins(dataDir: string, names: string[]) {
+async function checkAdmins(at: StoreLocation, names: string[]) {
   if (names.length === 0) return;
-  const missing = await missingAccounts(dataDir, names);
+  const missing = await missingAccounts(at, names);
   if (missing.length === 0) return;
   const name = missing[0];
   throw new UsageError(
-    `--admin ${name}: there is no account "${name}" in ${dataDir} yet, and the first person ` +
+    `--admin ${name}: there is no account "${name}" in ${
+      describeStore(at)
+    } yet, and the first person ` +
       `to register the name would become an admin. Create it on this machine first with ` +
       `\`classchat admin add-admin ${name}\` (or \`deno task admin add-admin ${name}\`), ` +
       `which asks for its password and marks it admin for good.`,

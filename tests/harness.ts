@@ -6,6 +6,10 @@
  *   await alice.ok("dm.send", { receiver: "Bob", text: "hi" });
  *   assert.equal((await bob.expect("dm.message")).text, "hi");
  */
+import { openPostgres } from "../core/server/storage/postgres.ts";
+import { openSqlite } from "../core/server/storage/sqlite.ts";
+import type { Db } from "../core/server/storage/db.ts";
+import { dropSchema, schemaFor, TEST_SCHEMA_PREFIX, withSchema } from "./pg_schemas.ts";
 import { ChatServer, type ServerOptions } from "../core/server/server.ts";
 import { encodeFrame, LineSplitter } from "../protocol/framing.ts";
 import type { RawFrame } from "../protocol/spec.ts";
@@ -51,12 +55,14 @@ export type TestServerOptions = Partial<Omit<ServerOptions, "tls">> & { tls?: fa
 
 export async function startServer(opts: TestServerOptions = {}): Promise<Harness> {
   const tls = opts.tls === false ? undefined : await testCertificate();
+  const store = opts.store ? { url: opts.store, drop: undefined } : testStore(opts.dataDir);
   const server = await ChatServer.start({
     plugins: PLUGINS,
     port: 0,
     logLevel: "silent",
     scrypt: TEST_SCRYPT,
     ...opts,
+    store: store?.url,
     // Test clients are scripts that send as fast as a test needs; the frame rate limit has
     // its own tests, which set it.
     limits: { framesPerSecond: 0, ...opts.limits },
@@ -90,9 +96,85 @@ export async function startServer(opts: TestServerOptions = {}): Promise<Harness
     async close() {
       for (const c of clients) c.close();
       await server.close();
+      await store?.drop?.();
     },
   };
   return h;
+}
+
+/**
+ * The PostgreSQL store a test server uses when the run asks for one (CLASSCHAT_TEST_STORE, a
+ * postgres:// URL; `deno task test` runs the store and plugin tests a second time so): a
+ * schema of its own. With a data directory it is named after it, so a restart of the same
+ * test finds its data (tests/pg_schemas.ts drops those after the run); without one it is
+ * new, and dropped when the server closes.
+ */
+function testStore(dataDir: string | undefined) {
+  const base = Deno.env.get("CLASSCHAT_TEST_STORE");
+  if (!base) return undefined;
+  if (dataDir) return { url: withSchema(base, schemaFor(dataDir)), drop: undefined };
+  const schema = `${TEST_SCHEMA_PREFIX}${crypto.randomUUID().replaceAll("-", "")}`;
+  return { url: withSchema(base, schema), drop: () => dropSchema(base, schema) };
+}
+
+/** The store of a test server's data directory, as that server opens it (SQLite in the
+ *  directory, or the run's PostgreSQL schema for it): for tests that read or change what is
+ *  stored while the server is stopped. */
+export function openTestStore(dataDir: string): Promise<Db> {
+  const base = Deno.env.get("CLASSCHAT_TEST_STORE");
+  if (base) return openPostgres(withSchema(base, schemaFor(dataDir)));
+  return Promise.resolve(openSqlite(`${dataDir}/classchat.db`));
+}
+
+/** Everything a test server's store holds, as text, to search for what must not be there
+ *  (a password): SQLite's files in the directory, or every row of the PostgreSQL schema. */
+export async function dumpTestStore(dataDir: string): Promise<string> {
+  if (!ON_POSTGRES) {
+    const files = [...Deno.readDirSync(dataDir)].filter((f) => f.isFile).map((f) => f.name);
+    return files.map((f) => new TextDecoder("latin1").decode(Deno.readFileSync(`${dataDir}/${f}`)))
+      .join("\n");
+  }
+  const db = await openTestStore(dataDir);
+  try {
+    const tables = await db.all<{ t: string }>(
+      "SELECT table_name AS t FROM information_schema.tables WHERE table_schema = current_schema()",
+    );
+    const out: string[] = [];
+    for (const { t } of tables) out.push(JSON.stringify(await db.all(`SELECT * FROM ${t}`)));
+    return out.join("\n");
+  } finally {
+    await db.close();
+  }
+}
+
+/** A store of its own for a store-level test, empty: SQLite in memory, or a new schema of
+ *  the run's PostgreSQL (dropped by close). */
+export async function openScratchStore(): Promise<Db> {
+  const base = Deno.env.get("CLASSCHAT_TEST_STORE");
+  if (!base) return openSqlite(":memory:");
+  const schema = `${TEST_SCHEMA_PREFIX}${crypto.randomUUID().replaceAll("-", "")}`;
+  const db = await openPostgres(withSchema(base, schema));
+  return {
+    ...db,
+    run: (sql, params) => db.run(sql, params),
+    all: (sql, params) => db.all(sql, params),
+    get: (sql, params) => db.get(sql, params),
+    tx: (fn) => db.tx(fn),
+    close: async () => {
+      await db.close();
+      await dropSchema(base, schema);
+    },
+  };
+}
+
+/** Whether this run's stores are PostgreSQL (CLASSCHAT_TEST_STORE). */
+export const ON_POSTGRES = Deno.env.get("CLASSCHAT_TEST_STORE") !== undefined;
+
+/** The `--store` arguments of a `classchat admin` run on a test server's data directory:
+ *  none, or the run's PostgreSQL schema for it. */
+export function testStoreArgs(dataDir: string): string[] {
+  const base = Deno.env.get("CLASSCHAT_TEST_STORE");
+  return base ? ["--store", withSchema(base, schemaFor(dataDir))] : [];
 }
 
 /** Runs fn against a fresh server and always stops it. */

@@ -41,8 +41,11 @@ export interface HubOptions {
    *  { "max-pins": ["5"] }); each plugin reads them typed, through its declarations
    *  (api.setting), so a bad one fails start-up naming its flag. */
   pluginOptions?: Record<string, string[]>;
-  /** Directory for the store; omitted means an in-memory store (tests, demos). */
+  /** Directory for the store (and files, certificates); omitted means an in-memory store
+   *  (tests, demos). */
   dataDir?: string;
+  /** A PostgreSQL store instead of SQLite in dataDir: `postgres://user@host/db?schema=s`. */
+  store?: string;
 }
 
 /** How long shutdown waits for each connection's queued frames to be written. */

@@ -10,6 +10,7 @@ import { PROTOCOL_VERSION } from "../../protocol/limits.ts";
 import type { Plugin } from "../../plugins/types.ts";
 import type { Db } from "./storage/db.ts";
 import { openSqlite } from "./storage/sqlite.ts";
+import { openStore } from "./storage/open.ts";
 import { ServerSession } from "./session.ts";
 import { installPlugins } from "./plugin_host.ts";
 import { readLoop } from "./read_loop.ts";
@@ -44,13 +45,9 @@ export class ChatServer extends Hub {
   }
 
   static async start(opts: ServerOptions): Promise<ChatServer> {
-    let db: Db;
-    if (opts.dataDir) {
-      await Deno.mkdir(opts.dataDir, { recursive: true });
-      db = openSqlite(`${opts.dataDir}/classchat.db`);
-    } else {
-      db = openSqlite(":memory:");
-    }
+    const db: Db = opts.store || opts.dataDir
+      ? await openStore({ dataDir: opts.dataDir ?? ".", store: opts.store })
+      : openSqlite(":memory:");
     const server = new ChatServer(opts, db);
     try {
       await installPlugins(server, opts.plugins);

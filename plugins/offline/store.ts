@@ -126,7 +126,7 @@ export async function append(
     for (const [account, seq] of cursors) {
       await t.run(
         `INSERT INTO offline_cursor (account, seq) VALUES (?, ?)
-         ON CONFLICT (account) DO UPDATE SET seq = max(seq, excluded.seq)`,
+         ON CONFLICT (account) DO UPDATE SET seq = max(offline_cursor.seq, excluded.seq)`,
         [account, seq],
       );
     }

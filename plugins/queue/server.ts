@@ -56,7 +56,7 @@ export function queueServer(api: ServerApi) {
   const graceMs = api.setting(QUEUE_GRACE);
   const line = new Map<string, Entry>(); // lower-cased account, in the order joined
   /** Staff (lower case) -> whom they are helping, and since when (the row to finish). */
-  const helping = new Map<string, { name: string; since: number; row: number }>();
+  const helping = new Map<string, { name: string; since: number; by: string }>();
   let open = false;
   let room: string | undefined;
   const recent: number[] = []; // the last service lengths, ms
@@ -211,11 +211,11 @@ export function queueServer(api: ServerApi) {
     }
     if (!next) return ctx.fail("QUEUE_EMPTY");
     const waitedMs = now - next.joinedAt;
-    const { lastId } = await api.db.run(
+    await api.db.run(
       "INSERT INTO queue_served (name, by, waited_ms, at) VALUES (?, ?, ?, ?)",
       [next.name, me, waitedMs, now],
     );
-    helping.set(me.toLowerCase(), { name: next.name, since: now, row: lastId });
+    helping.set(me.toLowerCase(), { name: next.name, since: now, by: me });
     const s = api.sessions.get(next.name);
     if (s) api.send(s, QueueReady, { by: me, room });
     tellPlaces();
@@ -230,7 +230,11 @@ export function queueServer(api: ServerApi) {
     const ms = Date.now() - h.since;
     recent.push(ms);
     if (recent.length > RECENT_SERVICES) recent.shift();
-    await api.db.run("UPDATE queue_served SET served_ms = ? WHERE rowid = ?", [ms, h.row]);
+    // The row is the help's: who helped whom, from when (no rowid: the store may be PostgreSQL).
+    await api.db.run(
+      "UPDATE queue_served SET served_ms = ? WHERE by = ? AND name = ? AND at = ?",
+      [ms, h.by, h.name, h.since],
+    );
     return { name: h.name, ms };
   }
 

@@ -6,7 +6,7 @@
  * process with the task's permissions, applied at the account's next login.
  */
 import assert from "node:assert/strict";
-import { startServer } from "../../tests/harness.ts";
+import { startServer, testStoreArgs } from "../../tests/harness.ts";
 import { appClient } from "../../tests/app.ts";
 import { runCli } from "../../tests/process.ts";
 
@@ -94,7 +94,8 @@ Deno.test("staff - admins name and remove staff; everyone is told; staff are mar
 
 Deno.test("staff - classchat admin add-staff, list-staff and remove-staff beside a running server, applied at the next login", async () => {
   const dataDir = await Deno.makeTempDir({ prefix: "classchat-staff-cli-" });
-  const admin = (...args: string[]) => runCli(["admin", ...args, "--data", dataDir]);
+  const admin = (...args: string[]) =>
+    runCli(["admin", ...args, "--data", dataDir, ...testStoreArgs(dataDir)]);
   try {
     const h = await startServer({ dataDir, ...CLASS });
     const [tom, ann] = await h.users("Tom", "Ann");

@@ -1,9 +1,8 @@
 import assert from "node:assert/strict";
-import { pw, startServer, withServer } from "../harness.ts";
+import { dumpTestStore, openTestStore, pw, startServer, withServer } from "../harness.ts";
 import { ACCOUNT_MIGRATIONS, ACCOUNTS_OWNER } from "../../core/server/accounts/accounts.ts";
 import { hashPassword } from "../../core/server/accounts/password.ts";
 import { migrate } from "../../core/server/storage/migrate.ts";
-import { openSqlite } from "../../core/server/storage/sqlite.ts";
 
 Deno.test("accounts - the first login sets the password; later logins need it", () =>
   withServer(async (h) => {
@@ -96,11 +95,7 @@ Deno.test("accounts - passwords and resume tokens are stored only as hashes; tok
     const token = String(ack.token);
     await h.close();
 
-    const files = [...Deno.readDirSync(dataDir)].filter((f) => f.isFile).map((f) => f.name);
-    const bytes = files.map((f) =>
-      new TextDecoder("latin1").decode(Deno.readFileSync(`${dataDir}/${f}`))
-    );
-    const store = bytes.join("\n");
+    const store = await dumpTestStore(dataDir);
     assert.ok(store.includes("scrypt$10$8$1$"), "an scrypt hash with its parameters is stored");
     for (const secret of [pw("Alice"), "a much longer passphrase", token]) {
       assert.ok(!store.includes(secret), `"${secret}" must not be in the store`);
@@ -161,7 +156,7 @@ Deno.test("accounts - a store made before admin marks is upgraded in place; its 
   const dataDir = await Deno.makeTempDir({ prefix: "classchat-accounts-" });
   try {
     // The accounts schema as the first release made it (migration 1 only), with one account.
-    const db = openSqlite(`${dataDir}/classchat.db`);
+    const db = await openTestStore(dataDir);
     await migrate(db, ACCOUNTS_OWNER, ACCOUNT_MIGRATIONS.slice(0, 1));
     const hash = await hashPassword(pw("Alice"), { logN: 10, r: 8, p: 1 });
     await db.run(

@@ -6,14 +6,13 @@
  * change or an operator's reset lifts every lock on the account.
  */
 import assert from "node:assert/strict";
-import { type Harness, pw, type TestClient, withServer } from "../harness.ts";
+import { type Harness, openTestStore, pw, type TestClient, withServer } from "../harness.ts";
 import { Accounts } from "../../core/server/accounts/accounts.ts";
 import {
   KNOWN_ADDRESSES_PER_ACCOUNT,
   LoginBudget,
   MAX_TRACKED_ACCOUNTS,
 } from "../../core/server/accounts/budget.ts";
-import { openSqlite } from "../../core/server/storage/sqlite.ts";
 import { DEFAULT_LIMITS } from "../../protocol/limits.ts";
 
 /** A fresh connection from `address` that has read its welcome. */
@@ -253,7 +252,7 @@ Deno.test("login budget - an operator's reset, or the owner's password change, l
       assert.equal(await owner.fails("session.login", wrong("Prof")), "RATE_LIMITED");
       // `classchat admin reset-password` is another process with its own connection to the
       // store: the server learns of the reset only from the account's row.
-      const db = openSqlite(`${dataDir}/classchat.db`);
+      const db = await openTestStore(dataDir);
       const password = await new Accounts(db, { logN: 10, r: 8, p: 1 }, DEFAULT_LIMITS)
         .resetPassword("prof");
       await db.close();

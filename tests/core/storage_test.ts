@@ -1,5 +1,11 @@
+/**
+ * The storage port, on the store this run uses: SQLite, or PostgreSQL when the run gives
+ * CLASSCHAT_TEST_STORE (`deno task test` runs this file on both). What only one of them has
+ * (SQLite's WAL, how each counts commits) is tested on that one.
+ */
 import assert from "node:assert/strict";
 import { openSqlite } from "../../core/server/storage/sqlite.ts";
+import { ON_POSTGRES, openScratchStore, openTestStore } from "../harness.ts";
 import { migrate } from "../../core/server/storage/migrate.ts";
 import type { Migration } from "../../core/server/storage/db.ts";
 
@@ -14,14 +20,13 @@ const V2: Migration[] = [
 
 Deno.test("storage - migrations run once, in order, and upgrades keep data", async () => {
   const dir = await Deno.makeTempDir();
-  const path = `${dir}/t.db`;
-  let db = openSqlite(path);
+  let db = await openTestStore(dir);
   await migrate(db, "notes", V1);
   await migrate(db, "notes", V1); // idempotent
   await db.run("INSERT INTO notes_items (body) VALUES (?)", ["kept"]);
   await db.close();
 
-  db = openSqlite(path); // a restart with a newer build
+  db = await openTestStore(dir); // a restart with a newer build
   await migrate(db, "notes", V2);
   await db.run("INSERT INTO notes_items (body, ts) VALUES (?, ?)", ["new", 5]);
   const rows = await db.all("SELECT body, ts FROM notes_items ORDER BY id");
@@ -36,23 +41,23 @@ Deno.test("storage - migrations run once, in order, and upgrades keep data", asy
 });
 
 Deno.test("storage - a store written by a newer build is refused, not corrupted", async () => {
-  const db = openSqlite(":memory:");
+  const db = await openScratchStore();
   await migrate(db, "notes", V2);
   await assert.rejects(migrate(db, "notes", V1), /newer ClassChat/);
   await db.close();
 });
 
 Deno.test("storage - a failing migration leaves nothing half-applied", async () => {
-  const db = openSqlite(":memory:");
+  const db = await openScratchStore();
   await assert.rejects(
-    migrate(db, "bad", [{ sql: "CREATE TABLE bad_t (a); SELECT nonsense FROM nowhere" }]),
+    migrate(db, "bad", [{ sql: "CREATE TABLE bad_t (a TEXT); SELECT nonsense FROM nowhere" }]),
   );
-  assert.equal(await db.get("SELECT name FROM sqlite_master WHERE name = 'bad_t'"), undefined);
+  await assert.rejects(async () => await db.get("SELECT count(*) AS n FROM bad_t"), /bad_t/);
   await db.close();
 });
 
 Deno.test("storage - tx commits on success and rolls back on throw; get/all/run", async () => {
-  const db = openSqlite(":memory:");
+  const db = await openScratchStore();
   await db.run("CREATE TABLE t (v INTEGER)");
   await db.tx(async (tx) => {
     await tx.run("INSERT INTO t VALUES (?)", [1]);
@@ -72,7 +77,7 @@ Deno.test("storage - tx commits on success and rolls back on throw; get/all/run"
 });
 
 Deno.test("storage - concurrent transactions do not interleave", async () => {
-  const db = openSqlite(":memory:");
+  const db = await openScratchStore();
   await db.run("CREATE TABLE t (v INTEGER)");
   const order: string[] = [];
   await Promise.all([1, 2].map((n) =>
@@ -87,17 +92,20 @@ Deno.test("storage - concurrent transactions do not interleave", async () => {
   await db.close();
 });
 
-Deno.test("storage - the file store uses WAL with synchronous FULL", async () => {
-  const dir = await Deno.makeTempDir();
-  const db = openSqlite(`${dir}/s.db`);
-  assert.equal((await db.get("PRAGMA journal_mode"))!.journal_mode, "wal");
-  assert.equal((await db.get("PRAGMA synchronous"))!.synchronous, 2); // 2 = FULL
-  await db.close();
-  await Deno.remove(dir, { recursive: true });
-});
+Deno.test(
+  { name: "storage - the file store uses WAL with synchronous FULL", ignore: ON_POSTGRES },
+  async () => {
+    const dir = await Deno.makeTempDir();
+    const db = openSqlite(`${dir}/s.db`);
+    assert.equal((await db.get("PRAGMA journal_mode"))!.journal_mode, "wal");
+    assert.equal((await db.get("PRAGMA synchronous"))!.synchronous, 2); // 2 = FULL
+    await db.close();
+    await Deno.remove(dir, { recursive: true });
+  },
+);
 
 Deno.test("storage - work started while a transaction awaits waits for it, and survives its rollback", async () => {
-  const db = openSqlite(":memory:");
+  const db = await openScratchStore();
   await db.run("CREATE TABLE t (v INTEGER)");
   let release!: () => void;
   const gate = new Promise<void>((r) => (release = r));
@@ -119,26 +127,32 @@ Deno.test("storage - work started while a transaction awaits waits for it, and s
 
 Deno.test("storage - writes asked for in one turn share one commit; each still commits or rolls back alone", async () => {
   const dir = await Deno.makeTempDir();
-  const path = `${dir}/t.db`;
-  const db = openSqlite(path);
+  const path = `${dir}/classchat.db`;
+  const db = await openTestStore(dir);
   try {
     await migrate(db, "notes", V1);
-    // Counts COMMITs as SQLite sees them: the WAL's commit frames, read after the fact, would
-    // need a parser, so a second connection reads data_version, which moves once per commit
-    // made by another connection.
+    // Counts COMMITs. SQLite: the WAL's commit frames, read after the fact, would need a
+    // parser, so a second connection reads data_version, which moves once per commit made by
+    // another connection. PostgreSQL: each transaction names its own transaction id.
     const { DatabaseSync } = await import("node:sqlite");
-    const watcher = new DatabaseSync(path);
+    const watcher = ON_POSTGRES ? undefined : new DatabaseSync(path);
     const version = () =>
-      (watcher.prepare("PRAGMA data_version").get() as { data_version: number })
+      (watcher!.prepare("PRAGMA data_version").get() as { data_version: number })
         .data_version;
-    const before = version();
+    const before = ON_POSTGRES ? 0 : version();
+    const xids = new Set<unknown>();
+    const xid = async (t: typeof db) => {
+      if (ON_POSTGRES) xids.add((await t.get("SELECT txid_current() AS x"))!.x);
+    };
     const results = await Promise.allSettled([
       db.run("INSERT INTO notes_items (body) VALUES (?)", ["a"]),
       db.tx(async (t) => {
+        await xid(t);
         await t.run("INSERT INTO notes_items (body) VALUES (?)", ["b"]);
         throw new Error("b changes its mind");
       }),
       db.tx(async (t) => {
+        await xid(t);
         await t.run("INSERT INTO notes_items (body) VALUES (?)", ["c"]);
         return "c done";
       }),
@@ -155,8 +169,9 @@ Deno.test("storage - writes asked for in one turn share one commit; each still c
     assert.equal((results[2] as PromiseFulfilledResult<string>).value, "c done");
     const rows = await db.all<{ body: string }>("SELECT body FROM notes_items ORDER BY id");
     assert.deepEqual(rows.map((r) => r.body), ["a", "c", "d"]);
-    assert.equal(version() - before, 1, "one commit for the five");
-    watcher.close();
+    if (ON_POSTGRES) assert.equal(xids.size, 1, "one transaction for the five");
+    else assert.equal(version() - before, 1, "one commit for the five");
+    watcher?.close();
   } finally {
     await db.close();
     await Deno.remove(dir, { recursive: true });
@@ -165,13 +180,12 @@ Deno.test("storage - writes asked for in one turn share one commit; each still c
 
 Deno.test("storage - close commits what was asked for before it", async () => {
   const dir = await Deno.makeTempDir();
-  const path = `${dir}/t.db`;
-  let db = openSqlite(path);
+  let db = await openTestStore(dir);
   await migrate(db, "notes", V1);
   const write = db.run("INSERT INTO notes_items (body) VALUES (?)", ["last"]);
   await db.close();
   await write;
-  db = openSqlite(path);
+  db = await openTestStore(dir);
   assert.deepEqual((await db.all("SELECT body FROM notes_items")).map((r) => r.body), ["last"]);
   await db.close();
   await Deno.remove(dir, { recursive: true });

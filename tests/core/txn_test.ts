@@ -4,8 +4,14 @@
  * one after a drop, and after a server restart; the last TXN_RETAIN_PER_ACCOUNT are kept.
  */
 import assert from "node:assert/strict";
-import { type Harness, pw, startServer, type TestClient, withServer } from "../harness.ts";
-import { DatabaseSync } from "node:sqlite";
+import {
+  type Harness,
+  openTestStore,
+  pw,
+  startServer,
+  type TestClient,
+  withServer,
+} from "../harness.ts";
 import {
   TXN_MAX_ANSWER_CHARS,
   TXN_RETAIN_MS,
@@ -184,9 +190,9 @@ Deno.test("txn - answers older than TXN_RETAIN_MS are forgotten at start-up", as
     await bob.expect("dm.message");
     await alice.ok("session.ping");
     await h.close();
-    const db = new DatabaseSync(`${dataDir}/classchat.db`);
-    db.prepare("UPDATE core_txn SET at = at - ?").run(TXN_RETAIN_MS + 60_000);
-    db.close();
+    const db = await openTestStore(dataDir);
+    await db.run("UPDATE core_txn SET at = at - ?", [TXN_RETAIN_MS + 60_000]);
+    await db.close();
     h = await startServer({ dataDir });
     try {
       [alice, bob] = await h.users("Alice", "Bob");

@@ -1,8 +1,7 @@
 /** A room's founder through real TCP clients against a real server: the account that created
  *  the room is an owner no other owner can kick, who may always come back (issue 16). */
 import assert from "node:assert/strict";
-import { DatabaseSync } from "node:sqlite";
-import { startServer, type TestClient, withServer } from "../harness.ts";
+import { openTestStore, startServer, type TestClient, withServer } from "../harness.ts";
 import { GroupMembers } from "../../plugins/groups/protocol.ts";
 
 const membersOf = async (c: TestClient, room: string) =>
@@ -105,13 +104,13 @@ Deno.test("groups founder - a founder kicked by an op before the fix may rejoin 
     await privateRoomWithOp(alice, bob);
     await h.close();
     // The store as the old server left it after Bob kicked Alice.
-    const raw = new DatabaseSync(`${dir}/classchat.db`);
-    raw.exec("DELETE FROM groups_members WHERE account = 'Alice'");
-    raw.exec(
+    const db = await openTestStore(dir);
+    await db.run("DELETE FROM groups_members WHERE account = 'Alice'");
+    await db.run(
       "INSERT INTO groups_access (room_key, account, state, by_name, at)" +
         " VALUES ('team', 'alice', 'kicked', 'Bob', 0)",
     );
-    raw.close();
+    await db.close();
 
     h = await startServer({ dataDir: dir });
     const [alice2, bob2] = await h.users("Alice", "Bob");

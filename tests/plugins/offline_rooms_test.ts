@@ -5,9 +5,13 @@
  * direct messages, history, retention and the upgrade from per-post recipient rows.
  */
 import assert from "node:assert/strict";
-import { DatabaseSync } from "node:sqlite";
-import { type Harness, startServer, type TestClient, withServer } from "../harness.ts";
-import { openSqlite } from "../../core/server/storage/sqlite.ts";
+import {
+  type Harness,
+  openTestStore,
+  startServer,
+  type TestClient,
+  withServer,
+} from "../harness.ts";
 import { migrate } from "../../core/server/storage/migrate.ts";
 import { OFFLINE_MIGRATIONS } from "../../plugins/offline/store.ts";
 
@@ -72,12 +76,12 @@ Deno.test("offline rooms - a post to a room of 20 writes no per-member rows; spa
     for (const m of members.slice(1)) await m.ok("groups.join", { room: "big" });
     for (let i = 0; i < 20; i++) await members[0].ok("groups.send", { room: "big", text: `${i}` });
     await h.close();
-    const raw = new DatabaseSync(`${dir}/classchat.db`);
-    const count = (sql: string) => Number(raw.prepare(sql).get()!.n);
-    assert.equal(count("SELECT count(*) AS n FROM offline_log"), 20);
-    assert.equal(count("SELECT count(*) AS n FROM offline_rcpt"), 0);
-    assert.equal(count("SELECT count(*) AS n FROM offline_span"), 19, "one open span per member");
-    raw.close();
+    let db = await openTestStore(dir);
+    const count = async (sql: string) => Number((await db.get(sql))!.n);
+    assert.equal(await count("SELECT count(*) AS n FROM offline_log"), 20);
+    assert.equal(await count("SELECT count(*) AS n FROM offline_rcpt"), 0);
+    assert.equal(await count("SELECT count(*) AS n FROM offline_span"), 19, "an open span each");
+    await db.close();
 
     // After a restart the open spans are known again: a new post adds no rows either.
     h = await startServer({ dataDir: dir });
@@ -88,9 +92,9 @@ Deno.test("offline rooms - a post to a room of 20 writes no per-member rows; spa
       "big",
     );
     await h.close();
-    const raw2 = new DatabaseSync(`${dir}/classchat.db`);
-    assert.equal(Number(raw2.prepare("SELECT count(*) AS n FROM offline_span").get()!.n), 19);
-    raw2.close();
+    db = await openTestStore(dir);
+    assert.equal(await count("SELECT count(*) AS n FROM offline_span"), 19);
+    await db.close();
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
@@ -100,7 +104,7 @@ Deno.test("offline rooms - a store written with per-post recipient rows is upgra
   const dir = await Deno.makeTempDir({ prefix: "classchat-upgrade-" });
   try {
     // The log as the first version of the offline plugin wrote it.
-    const db = openSqlite(`${dir}/classchat.db`);
+    const db = await openTestStore(dir);
     await migrate(db, "offline", OFFLINE_MIGRATIONS.slice(0, 1));
     const put = async (conv: string, sender: string, text: string, to: string[]) => {
       const type = conv.startsWith("room:") ? "groups.message" : "dm.message";
@@ -126,13 +130,13 @@ Deno.test("offline rooms - a store written with per-post recipient rows is upgra
     } finally {
       await h.close();
     }
-    const raw = new DatabaseSync(`${dir}/classchat.db`);
-    const spans = raw.prepare("SELECT account, conv, first_seq, last_seq FROM offline_span").all();
+    const after = await openTestStore(dir);
+    const spans = await after.all("SELECT account, conv, first_seq, last_seq FROM offline_span");
     assert.deepEqual(spans.map((s) => ({ ...s })), [
       { account: "bob", conv: "room:lab", first_seq: 1, last_seq: 3 },
     ]);
-    assert.equal(Number(raw.prepare("SELECT count(*) AS n FROM offline_rcpt").get()!.n), 1);
-    raw.close();
+    assert.equal(Number((await after.get("SELECT count(*) AS n FROM offline_rcpt"))!.n), 1);
+    await after.close();
   } finally {
     await Deno.remove(dir, { recursive: true });
   }

@@ -3,8 +3,14 @@
  * cursors moved only by acks, catch-up on login, history, retention and restart.
  */
 import assert from "node:assert/strict";
-import { DatabaseSync } from "node:sqlite";
-import { type Harness, pw, startServer, TestClient, withServer } from "../harness.ts";
+import {
+  type Harness,
+  openTestStore,
+  pw,
+  startServer,
+  TestClient,
+  withServer,
+} from "../harness.ts";
 import { PLUGINS } from "../../plugins/mod.ts";
 import { field, message } from "../../protocol/spec.ts";
 import type { Plugin } from "../../plugins/types.ts";
@@ -235,9 +241,9 @@ Deno.test("offline - stored messages survive a restart; retention prunes old one
     await alice.ok("dm.send", { receiver: "Bob", text: "new" });
     await h.close();
     // Make "old" 3 days old, as if the server had been down meanwhile.
-    const raw = new DatabaseSync(`${dir}/classchat.db`);
-    raw.prepare("UPDATE offline_log SET ts = ts - 3 * 86400000 WHERE frame LIKE '%\"old\"%'").run();
-    raw.close();
+    const db = await openTestStore(dir);
+    await db.run("UPDATE offline_log SET ts = ts - 3 * 86400000 WHERE frame LIKE '%\"old\"%'");
+    await db.close();
 
     h = await startServer({ dataDir: dir });
     let bob2 = await back(h, "Bob");

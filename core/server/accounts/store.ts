@@ -8,22 +8,20 @@
 import { DEFAULT_LIMITS } from "../../../protocol/limits.ts";
 import type { Db } from "../storage/db.ts";
 import { migrate } from "../storage/migrate.ts";
-import { openSqlite } from "../storage/sqlite.ts";
+import { describeStore, openStore, storeExists, type StoreLocation } from "../storage/open.ts";
 import { ACCOUNT_MIGRATIONS, Accounts, ACCOUNTS_OWNER } from "./accounts.ts";
 import { DEFAULT_SCRYPT } from "./password.ts";
 import type { OperatorCommand, Plugin } from "../../../plugins/types.ts";
 
-/** Runs fn on the accounts of `dataDir`'s store. Without `create`, a missing store is not
- *  made (an empty one would hide a wrong --data): fn gets undefined instead. */
+/** Runs fn on the accounts of a server's store. Without `create`, a missing store is not
+ *  made (an empty one would hide a wrong --data or --store): fn gets undefined instead. */
 export async function withAccountStore<T>(
-  dataDir: string,
+  at: StoreLocation,
   create: boolean,
   fn: (accounts: Accounts | undefined, db?: Db) => Promise<T>,
 ): Promise<T> {
-  const path = `${dataDir}/classchat.db`;
-  if (!create && !(await Deno.stat(path).catch(() => undefined))) return fn(undefined);
-  await Deno.mkdir(dataDir, { recursive: true });
-  const db = openSqlite(path);
+  if (!create && !(await storeExists(at))) return fn(undefined);
+  const db = await openStore(at);
   try {
     await migrate(db, ACCOUNTS_OWNER, ACCOUNT_MIGRATIONS);
     return await fn(new Accounts(db, DEFAULT_SCRYPT, DEFAULT_LIMITS), db);
@@ -32,17 +30,17 @@ export async function withAccountStore<T>(
   }
 }
 
-/** Runs a plugin's operator command (Plugin.operator) on `dataDir`'s store, which must exist,
+/** Runs a plugin's operator command (Plugin.operator) on a server's store, which must exist,
  *  with the plugin's migrations applied first. */
 export function runOperatorCommand(
-  dataDir: string,
+  at: StoreLocation,
   plugin: Plugin,
   command: OperatorCommand,
   arg: string | undefined,
 ): Promise<string[]> {
-  return withAccountStore(dataDir, false, async (accounts, db) => {
+  return withAccountStore(at, false, async (accounts, db) => {
     if (!accounts || !db) {
-      throw new Error(`no ClassChat store at ${dataDir}/classchat.db: check --data`);
+      throw new Error(`no ClassChat store at ${describeStore(at)}: check --data or --store`);
     }
     await migrate(db, plugin.name, plugin.migrations ?? []);
     return command.run({ db, account: (name) => accounts.registeredName(name) }, arg);
@@ -50,8 +48,8 @@ export function runOperatorCommand(
 }
 
 /** The names among `names` that have no account in `dataDir`'s store (all, if it has none). */
-export function missingAccounts(dataDir: string, names: string[]): Promise<string[]> {
-  return withAccountStore(dataDir, false, async (accounts) => {
+export function missingAccounts(at: StoreLocation, names: string[]): Promise<string[]> {
+  return withAccountStore(at, false, async (accounts) => {
     const missing = [];
     for (const name of names) if (!(await accounts?.exists(name))) missing.push(name);
     return missing;

@@ -1,0 +1,200 @@
+/**
+ * PostgreSQL adapter for the storage port (`classchat serve --store postgres://...`), on
+ * npm:postgres. It keeps the SQLite adapter's promises, so plugins see one store:
+ *
+ * - One connection, and transactions group-committed as in sqlite.ts: every transaction asked
+ *   for in one turn of the event loop runs in one BEGIN ... COMMIT, each in its own savepoint,
+ *   and none is answered before the COMMIT (synchronous_commit: on disk). While a group is
+ *   open, every other statement waits for it, or it would run inside the group.
+ * - The statements are SQLite's, turned into PostgreSQL's by pg_sql.ts; an INSERT into a table
+ *   with an identity column returns it (`lastId`, as SQLite's rowid).
+ * - Integers come back as numbers (int8, numeric), bytes as Uint8Array.
+ *
+ * The URL may name a schema (`postgres://host/db?schema=classchat`, default `public`),
+ * created if missing: tests give each server its own.
+ */
+import postgres from "postgres";
+import { Mutex } from "../../mutex.ts";
+import type { Db, Row, SqlValue } from "./db.ts";
+import { insertTable, toPostgres } from "./pg_sql.ts";
+
+type Sql = ReturnType<typeof postgres>;
+
+/** How long to wait for the server to accept a connection before the store is "down". */
+const CONNECT_TIMEOUT_S = 10;
+
+/** The URL without its `schema` parameter, and the schema (default `public`). */
+export function parseStoreUrl(url: string): { url: string; schema: string } {
+  const u = new URL(url);
+  const schema = u.searchParams.get("schema") ?? "public";
+  if (!/^[a-z_][a-z0-9_]{0,62}$/.test(schema)) {
+    throw new Error(`--store: schema "${schema}" must be lower-case letters, digits and _`);
+  }
+  u.searchParams.delete("schema");
+  return { url: u.toString(), schema };
+}
+
+export async function openPostgres(storeUrl: string): Promise<Db> {
+  const { url, schema } = parseStoreUrl(storeUrl);
+  const asNumber = { to: 20, from: [20, 1700], serialize: String, parse: Number };
+  const sql = postgres(url, {
+    max: 1,
+    onnotice: () => {},
+    connect_timeout: CONNECT_TIMEOUT_S,
+    connection: { search_path: schema },
+    types: { bigint: asNumber },
+  });
+  await sql.unsafe(`CREATE SCHEMA IF NOT EXISTS ${schema}`);
+  const db = new PgDb(sql, schema);
+  await db.loadIdentities();
+  return db;
+}
+
+/** Statements on the one connection, run at once (inside a transaction, or outside one). */
+class Statements {
+  constructor(protected readonly sql: Sql, protected readonly shared: Shared) {}
+
+  async runNow(text: string, params: SqlValue[]) {
+    const table = insertTable(text);
+    const id = table && this.shared.identities.get(table);
+    let q = toPostgres(text);
+    if (id && !/\bRETURNING\b/i.test(q)) q += ` RETURNING ${id} AS last_id`;
+    const r = await this.sql.unsafe(q, params as never[]);
+    if (/^\s*(CREATE|ALTER|DROP)\b/i.test(text)) await this.shared.reload();
+    const last = r.at(-1) as { last_id?: number } | undefined;
+    return { changes: r.count ?? 0, lastId: Number(last?.last_id ?? 0) };
+  }
+
+  async allNow<R extends Row>(text: string, params: SqlValue[]): Promise<R[]> {
+    const rows = await this.sql.unsafe(toPostgres(text), params as never[]);
+    return [...rows] as unknown as R[];
+  }
+
+  async getNow<R extends Row>(text: string, params: SqlValue[]): Promise<R | undefined> {
+    return (await this.allNow<R>(text, params))[0];
+  }
+}
+
+interface Shared {
+  /** Table -> its identity column (what an INSERT returns as lastId). */
+  identities: Map<string, string>;
+  reload(): Promise<void>;
+}
+
+class PgDb extends Statements implements Db {
+  readonly #queue = new Mutex();
+  #inTx = false;
+  #waiting: Array<Waiting<unknown>> = [];
+  #timer: ReturnType<typeof setTimeout> | undefined;
+
+  constructor(sql: Sql, schema: string) {
+    const identities = new Map<string, string>();
+    super(sql, {
+      identities,
+      reload: async () => {
+        const rows = await sql.unsafe(
+          "SELECT table_name, column_name FROM information_schema.columns" +
+            " WHERE table_schema = $1 AND is_identity = 'YES'",
+          [schema],
+        );
+        identities.clear();
+        for (const r of rows) identities.set(String(r.table_name), String(r.column_name));
+      },
+    });
+  }
+
+  loadIdentities(): Promise<void> {
+    return this.shared.reload();
+  }
+
+  run(text: string, params: SqlValue[] = []) {
+    return this.tx((t) => t.run(text, params));
+  }
+
+  all<R extends Row = Row>(text: string, params: SqlValue[] = []): Promise<R[]> {
+    if (!this.#inTx) return this.allNow<R>(text, params);
+    return this.#queue.run(() => this.allNow<R>(text, params));
+  }
+
+  get<R extends Row = Row>(text: string, params: SqlValue[] = []): Promise<R | undefined> {
+    if (!this.#inTx) return this.getNow<R>(text, params);
+    return this.#queue.run(() => this.getNow<R>(text, params));
+  }
+
+  tx<T>(fn: (db: Db) => Promise<T>): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      this.#waiting.push({ fn, resolve, reject } as Waiting<unknown>);
+      this.#timer ??= setTimeout(() => {
+        this.#timer = undefined;
+        this.#queue.run(() => this.#group()).catch(() => {});
+      }, 0);
+    });
+  }
+
+  /** The transactions waiting, each in a savepoint, in one PostgreSQL transaction. */
+  async #group(): Promise<void> {
+    const group = this.#waiting;
+    this.#waiting = [];
+    if (group.length === 0) return;
+    const done: Array<() => void> = [];
+    this.#inTx = true;
+    try {
+      await this.sql.unsafe("BEGIN");
+      for (const t of group) {
+        await this.sql.unsafe("SAVEPOINT one");
+        try {
+          const result = await t.fn(new TxDb(this.sql, this.shared));
+          await this.sql.unsafe("RELEASE SAVEPOINT one");
+          done.push(() => t.resolve(result));
+        } catch (e) {
+          await this.sql.unsafe("ROLLBACK TO SAVEPOINT one");
+          await this.sql.unsafe("RELEASE SAVEPOINT one");
+          done.push(() => t.reject(e));
+        }
+      }
+      await this.sql.unsafe("COMMIT");
+    } catch (e) {
+      // BEGIN or COMMIT failed (the server went away, say): nothing of the group is stored.
+      await this.sql.unsafe("ROLLBACK").catch(() => {});
+      for (const t of group) t.reject(e);
+      return;
+    } finally {
+      this.#inTx = false;
+    }
+    for (const answer of done) answer();
+  }
+
+  close(): Promise<void> {
+    return this.#queue.run(async () => {
+      clearTimeout(this.#timer);
+      this.#timer = undefined;
+      while (this.#waiting.length) await this.#group();
+      await this.sql.end({ timeout: 5 });
+    });
+  }
+}
+
+interface Waiting<T> {
+  fn: (db: Db) => Promise<T>;
+  resolve(v: T): void;
+  reject(e: unknown): void;
+}
+
+/** The handle a transaction's fn receives: runs at once; a nested tx joins the outer one. */
+class TxDb extends Statements implements Db {
+  run(text: string, params: SqlValue[] = []) {
+    return this.runNow(text, params);
+  }
+  all<R extends Row = Row>(text: string, params: SqlValue[] = []): Promise<R[]> {
+    return this.allNow<R>(text, params);
+  }
+  get<R extends Row = Row>(text: string, params: SqlValue[] = []): Promise<R | undefined> {
+    return this.getNow<R>(text, params);
+  }
+  tx<T>(fn: (db: Db) => Promise<T>): Promise<T> {
+    return fn(this);
+  }
+  close(): Promise<void> {
+    return Promise.reject(new Error("close the store, not a transaction"));
+  }
+}
