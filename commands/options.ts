@@ -110,16 +110,26 @@ export const STORE_OPTION = [
 
 /** Where the store is, from --data and --store (or CLASSCHAT_STORE). */
 export function storeLocation(o: { data: string; store?: string }) {
-  const store = o.store ?? envStore();
+  const store = o.store ?? env("CLASSCHAT_STORE");
   if (store !== undefined && !/^postgres(ql)?:\/\//.test(store)) {
     throw new UsageError(`--store: "${store}" is not a postgres:// URL`);
   }
   return { dataDir: o.data, store };
 }
 
-/** CLASSCHAT_STORE, if this process may read it: never a permission prompt. */
-function envStore(): string | undefined {
-  const variable = "CLASSCHAT_STORE";
+/** The cluster bus, from --bus or CLASSCHAT_BUS: a nats:// URL, with a store to share. */
+export function busUrl(o: { bus?: string }, store: string | undefined): string | undefined {
+  const bus = o.bus ?? env("CLASSCHAT_BUS");
+  if (bus === undefined) return undefined;
+  if (!/^nats:\/\//.test(bus)) throw new UsageError(`--bus: "${bus}" is not a nats:// URL`);
+  if (!store) {
+    throw new UsageError("--bus needs --store: the nodes of a cluster share one PostgreSQL store");
+  }
+  return bus;
+}
+
+/** An environment variable, if this process may read it: never a permission prompt. */
+function env(variable: string): string | undefined {
   if (Deno.permissions.querySync({ name: "env", variable }).state !== "granted") return undefined;
   return Deno.env.get(variable) || undefined;
 }

@@ -12,11 +12,13 @@ import {
 } from "../core/server/accounts/password.ts";
 import { missingAccounts } from "../core/server/accounts/store.ts";
 import { describeStore, type StoreLocation } from "../core/server/storage/open.ts";
+import { describeBus } from "../core/server/bus.ts";
 import { serverTls } from "./serve_tls.ts";
 import { webAssets } from "../web/files.ts";
 import { serverNames } from "../core/tls/cert.ts";
 import {
   addPluginOptions,
+  busUrl,
   collect,
   DEFAULT_HOST,
   DEFAULT_PORT,
@@ -49,6 +51,12 @@ export function serveCommand(done: (code: number) => void): Command {
       "./classchat-data",
     )
     .option(...STORE_OPTION)
+    .option(
+      "--bus <url>",
+      "NATS bus (nats://host:4222) joining this node to a cluster on one --store " +
+        "(default: $CLASSCHAT_BUS)",
+    )
+    .option("--node-id <id>", "this node's name in a cluster (default: host name and port)")
     .option("--name <name>", "server name shown to clients", "ClassChat");
   // Every core limit, from its declaration (protocol/limits.ts), in the table's order.
   for (const s of Object.values(LIMITS)) cmd.addOption(settingOption(s));
@@ -88,6 +96,7 @@ export function serveCommand(done: (code: number) => void): Command {
     )
     .action(async (o) => {
       const at = storeLocation(o);
+      const bus = busUrl(o, at.store);
       await checkAdmins(at, o.admin);
       const plugins = enabledPlugins(o.disable);
       const pluginOptions = pluginOptionValues(cmd, plugins, "serve");
@@ -102,6 +111,8 @@ export function serveCommand(done: (code: number) => void): Command {
         port: o.port,
         dataDir: o.data,
         store: at.store,
+        bus,
+        nodeId: o.nodeId,
         serverName: o.name,
         logLevel: o.logLevel as LogLevel,
         limits: limitValues(o),
@@ -114,7 +125,9 @@ export function serveCommand(done: (code: number) => void): Command {
       console.log(
         `classchat: listening on ${hostname}:${port} (data: ${o.data}; ${
           at.store ? `store: ${describeStore(at)}; ` : ""
-        }plugins: ${server.pluginNames.join(", ")})`,
+        }${bus ? `bus: ${describeBus(bus)}, node ${server.bus.node}; ` : ""}plugins: ${
+          server.pluginNames.join(", ")
+        })`,
       );
       const web = server.webAddr;
       if (web) {

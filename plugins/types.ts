@@ -76,11 +76,28 @@ export interface Session {
 }
 
 export interface SessionView {
-  /** The logged-in session with this name, case-insensitively. */
+  /** The logged-in session with this name on this node, case-insensitively. */
   get(name: string): Session | undefined;
-  /** Names of logged-in sessions, sorted case-insensitively. */
+  /** Names of the sessions logged in on this node, sorted case-insensitively. */
   names(): string[];
   readonly count: number;
+  /** Names of everyone logged in, on this node or another of its cluster, sorted. */
+  everyone(): string[];
+  /** Logged in here or on another node of the cluster. */
+  online(name: string): boolean;
+}
+
+/** The cluster bus as a plugin sees it (ServerApi.bus): its topics are in its namespace
+ *  (`groups.changed` for groups' `changed`); a node never hears its own. On a single node it
+ *  tells nobody. What must survive a crash goes to the store first: the bus is for live news,
+ *  at most once. */
+export interface PluginBus {
+  /** This node's id. */
+  readonly node: string;
+  /** Whether other nodes may be listening. */
+  readonly clustered: boolean;
+  publish(topic: string, msg: unknown): void;
+  subscribe(topic: string, fn: (msg: unknown, from: string) => void): void;
 }
 
 /** Fields merged into the ack of a request; `void` acks with no extra fields. What a given
@@ -267,6 +284,8 @@ export interface ServerApi {
   relations(fn: (account: string) => Iterable<string>): void;
   /** Every account some plugin relates to `account`, lower-cased, `account` itself left out. */
   related(account: string): Set<string>;
+  /** The other nodes of this server's cluster (`serve --bus`). */
+  bus: PluginBus;
   /** The server's data directory (the store is in it); undefined with an in-memory store. */
   dataDir: string | undefined;
   db: Db;

@@ -160,6 +160,7 @@ export async function openScratchStore(): Promise<Db> {
     all: (sql, params) => db.all(sql, params),
     get: (sql, params) => db.get(sql, params),
     tx: (fn) => db.tx(fn),
+    lock: (key) => db.lock(key),
     close: async () => {
       await db.close();
       await dropSchema(base, schema);

@@ -83,6 +83,20 @@ export function registerCore(hub: Hub) {
     for (const fn of reg.loginLoad) await fn(name);
   };
 
+  /** In a cluster, the account's one session is claimed cluster-wide first (NAME_IN_USE if a
+   *  live node holds it; a resume takes it over), then here. */
+  const claimEverywhere = async (s: ServerSession, name: string, replace = false) => {
+    await hub.cluster?.claim(name, replace);
+    try {
+      claim(s, name, replace);
+    } catch (e) {
+      // Not ours after all (closed, or another session here got it first): give back the
+      // claim unless that other session here holds it now.
+      if (!hub.sessions.get(name)) hub.cluster?.release(name).catch(() => {});
+      throw e;
+    }
+  };
+
   const claim = (s: ServerSession, name: string, replace = false) => {
     if (s.closed) throw new ChatError("INTERNAL", "the connection closed during login");
     const other = hub.sessions.get(name);
@@ -106,7 +120,7 @@ export function registerCore(hub: Hub) {
     const r = await hub.accounts.login(name, password, s.guard.address, () => s.closed);
     await loadAccount(r.name);
     s.binary = binary;
-    claim(s, r.name);
+    await claimEverywhere(s, r.name);
     return { ...r };
   });
 
@@ -118,7 +132,7 @@ export function registerCore(hub: Hub) {
     const r = await hub.accounts.resume(name, token, s.guard.address);
     await loadAccount(r.name);
     s.binary = binary;
-    claim(s, r.name, true);
+    await claimEverywhere(s, r.name, true);
     return r;
   });
 

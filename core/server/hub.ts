@@ -23,6 +23,8 @@ import { type ServerSession, SessionTable } from "./session.ts";
 import { renderText } from "./text_render.ts";
 import { Accounts } from "./accounts/accounts.ts";
 import { Guard } from "./guard.ts";
+import { type Bus, localBus } from "./bus.ts";
+import type { Cluster } from "./cluster.ts";
 import { DEFAULT_SCRYPT, type ScryptParams } from "./accounts/password.ts";
 
 /** What a Hub is made from (see ServerOptions in server.ts, which adds the rest). */
@@ -46,6 +48,10 @@ export interface HubOptions {
   dataDir?: string;
   /** A PostgreSQL store instead of SQLite in dataDir: `postgres://user@host/db?schema=s`. */
   store?: string;
+  /** The cluster bus (`nats://host:4222?prefix=p`): several nodes on one store (needs store). */
+  bus?: string;
+  /** This node's name in a cluster; default: the host name and port. */
+  nodeId?: string;
 }
 
 /** How long shutdown waits for each connection's queued frames to be written. */
@@ -77,6 +83,10 @@ export class Hub {
   readonly txns: TxnLog;
   /** Set once the server is shutting down: nobody needs to hear of departures then. */
   protected stopping = false;
+  /** What this node tells the others (a bus that tells nobody on a single node). */
+  bus: Bus = localBus("local");
+  /** Who is logged in on the other nodes; undefined on a single node. */
+  cluster: Cluster | undefined;
 
   protected constructor(opts: HubOptions, readonly db: Db) {
     this.limits = Object.freeze({ ...DEFAULT_LIMITS, ...opts.limits });
@@ -153,7 +163,10 @@ export class Hub {
     }
     s.closed = true;
     this.guard.closing(s);
-    if (this.sessions.release(s)) this.runHooks(this.registry.logout, s, reason);
+    if (this.sessions.release(s)) {
+      this.runHooks(this.registry.logout, s, reason);
+      this.cluster?.release(s.name!).catch((e) => this.log.error(`cluster release: ${e}`));
+    }
     this.sessions.all.delete(s);
     if (reason === "SEND_QUEUE_EXCEEDED" || reason === "disconnected") return s.closeSocket();
     const flushed = await withTimeout(s.outbox.drain(), SHUTDOWN_FLUSH_MS);

@@ -87,6 +87,16 @@ function serverApi(hub: Hub, plugin: string): ServerApi {
       name: (name) => reg.badgedName(name),
     },
     sessions: hub.sessions,
+    bus: {
+      get node() {
+        return hub.bus.node;
+      },
+      get clustered() {
+        return hub.bus.clustered;
+      },
+      publish: (topic, msg) => hub.bus.publish(`${plugin}.${topic}`, msg),
+      subscribe: (topic, fn) => hub.bus.subscribe(`${plugin}.${topic}`, fn),
+    },
     accounts: {
       canonical: (name) => hub.accounts.canonical(name),
       names: () => hub.accounts.names(),

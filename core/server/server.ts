@@ -11,6 +11,9 @@ import type { Plugin } from "../../plugins/types.ts";
 import type { Db } from "./storage/db.ts";
 import { openSqlite } from "./storage/sqlite.ts";
 import { openStore } from "./storage/open.ts";
+import { localBus, openNatsBus } from "./bus.ts";
+import { Cluster, CLUSTER_MIGRATIONS, CLUSTER_OWNER } from "./cluster.ts";
+import { migrate } from "./storage/migrate.ts";
 import { ServerSession } from "./session.ts";
 import { installPlugins } from "./plugin_host.ts";
 import { readLoop } from "./read_loop.ts";
@@ -50,6 +53,7 @@ export class ChatServer extends Hub {
       : openSqlite(":memory:");
     const server = new ChatServer(opts, db);
     try {
+      await server.#joinCluster(opts);
       await installPlugins(server, opts.plugins);
       server.tls = opts.tls !== undefined;
       let failures = 0;
@@ -79,11 +83,36 @@ export class ChatServer extends Hub {
     } catch (e) {
       server.#listener?.close();
       for (const fn of server.registry.shutdown) await Promise.resolve().then(fn).catch(() => {});
+      await server.cluster?.stop().catch(() => {});
+      await server.bus.close();
       await db.close();
       throw e;
     }
     server.guard.start();
     return server;
+  }
+
+  /** With --bus: the bus, and the cluster's session directory (before the plugins install:
+   *  they subscribe to the bus). */
+  async #joinCluster(opts: ServerOptions): Promise<void> {
+    const node = opts.nodeId ?? `${Deno.hostname()}:${opts.port ?? 0}`;
+    if (!opts.bus) {
+      this.bus = localBus(node);
+      return;
+    }
+    if (!opts.store) throw new Error("--bus needs --store: the nodes of a cluster share one store");
+    this.bus = await openNatsBus(opts.bus, node);
+    await migrate(this.db, CLUSTER_OWNER, CLUSTER_MIGRATIONS);
+    this.cluster = new Cluster(this.db, this.bus, (account) => {
+      const s = this.sessions.get(account);
+      if (s) this.closeLater(s, "SESSION_REPLACED");
+    }, (line) => this.log.error(line));
+    await this.cluster.start();
+    this.sessions.elsewhere = this.cluster;
+    // Accounts made on other nodes: told at once, and read again at each heartbeat.
+    this.accounts.onCreated = (name) => this.bus.publish("core.account", { name });
+    this.bus.subscribe("core.account", (m) => this.accounts.noteName((m as { name: string }).name));
+    this.cluster.onBeat = (since) => this.accounts.loadSince(since);
   }
 
   get addr(): Deno.NetAddr {
@@ -183,6 +212,8 @@ export class ChatServer extends Hub {
       for (const fn of this.registry.shutdown) {
         await Promise.resolve().then(fn).catch((e) => this.log.error(`shutdown hook: ${e}`));
       }
+      await this.cluster?.stop().catch((e) => this.log.error(`leaving the cluster: ${e}`));
+      await this.bus.close();
       await this.db.close();
     })();
     return this.#closing;

@@ -98,6 +98,20 @@ export class SessionTable implements SessionView {
   /** Keyed by the lower-cased name: names are unique case-insensitively. */
   readonly #byName = new Map<string, ServerSession>();
   readonly all = new Set<ServerSession>();
+  /** The other nodes' sessions, in a cluster. */
+  elsewhere: { remoteNames(): string[]; onlineElsewhere(name: string): boolean } | undefined;
+
+  everyone(): string[] {
+    const names = [...this.#byName.values()].map((s) => s.name!);
+    for (const n of this.elsewhere?.remoteNames() ?? []) {
+      if (!this.#byName.has(n.toLowerCase())) names.push(n);
+    }
+    return names.sort((a, b) => NAME_ORDER.compare(a, b));
+  }
+
+  online(name: string): boolean {
+    return this.#byName.has(name.toLowerCase()) || !!this.elsewhere?.onlineElsewhere(name);
+  }
 
   get(name: string): ServerSession | undefined {
     return this.#byName.get(name.toLowerCase());

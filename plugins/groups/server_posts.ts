@@ -1,7 +1,7 @@
 /** Posting to a room (through the message log), and the "groups.audience" service by which
  *  other plugins (sendfile) post to rooms by the same rules. */
 import { ChatError } from "../../protocol/errors.ts";
-import type { Audience, PostResult, RoomMembers } from "../types.ts";
+import type { Audience, HandlerCtx, PostResult, RoomMembers } from "../types.ts";
 import { GroupMessage, GroupSend } from "./protocol.ts";
 import { roomConv } from "./server_pins.ts";
 import type { Groups } from "./groups.ts";
@@ -40,10 +40,20 @@ export function roomPosts(g: RoomsCtx) {
   // groups.send {room, text} -> ack {room, ts, seq?, sent, stored} | NO_SUCH_ROOM |
   //   NOT_A_MEMBER | KICKED | ANNOUNCE_ONLY | TEXT_TOO_LONG. Synchronous up to ctx.post: one
   //   room's posts are logged in the order they arrive, so every member sees the same order.
+  //   In a cluster, the room's members are read again first (another node may have just let
+  //   someone in): the store's reads answer in the order asked, so the posts of one
+  //   connection still reach the log in the order they arrived.
   api.on(GroupSend, ({ room, text }, ctx) => {
     if (text.length > api.limits.maxTextLength) {
       ctx.fail("TEXT_TOO_LONG", `a message has at most ${api.limits.maxTextLength} characters`);
     }
+    if (api.bus.clustered && g.rooms.get(room)) {
+      return g.rooms.reload(room.toLowerCase()).then(() => post(room, text, ctx));
+    }
+    return post(room, text, ctx);
+  }, { pipelined: true });
+
+  const post = (room: string, text: string, ctx: HandlerCtx) => {
     const { r, to } = audience(g, room, ctx.session.name!);
     const me = ctx.session.name!;
     const ts = Date.now();
@@ -61,7 +71,7 @@ export function roomPosts(g: RoomsCtx) {
       body: { room: r.name, sender: me, text, ts },
     });
     return p instanceof Promise ? p.then(result) : result(p);
-  }, { pipelined: true });
+  };
 
   // The room a service is asked about: the class room when none is named.
   const named = (room: string | undefined) => {

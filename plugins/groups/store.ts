@@ -20,6 +20,57 @@ export class Rooms {
 
   constructor(private readonly db: Db) {}
 
+  /** Called with a room's key after each change to it is stored (a cluster tells the other
+   *  nodes, which read the room again: reload). */
+  onChange: (roomKey: string) => void = () => {};
+
+  /** Reads one room again from the store (another node changed it), keeping its object. */
+  async reload(roomKey: string): Promise<void> {
+    const r = await this.db.get<
+      { name: string; created_by: string; private: number; announce: number }
+    >("SELECT name, created_by, private, announce FROM groups_rooms WHERE room_key = ?", [
+      roomKey,
+    ]);
+    if (!r) return;
+    const members = await this.db.all<{ account: string; owner: number }>(
+      "SELECT account, owner FROM groups_members WHERE room_key = ?",
+      [roomKey],
+    );
+    const access = await this.db.all<{ account: string; state: string; by_name: string }>(
+      "SELECT account, state, by_name FROM groups_access WHERE room_key = ?",
+      [roomKey],
+    );
+    let room = this.#rooms.get(roomKey);
+    if (!room) {
+      room = {
+        name: r.name,
+        founder: undefined,
+        private: false,
+        announce: false,
+        members: new Map(),
+        access: new Map(),
+      };
+      this.#rooms.set(roomKey, room);
+    }
+    room.founder = NAME_PATTERN.test(r.created_by) ? r.created_by : undefined;
+    room.private = r.private === 1;
+    room.announce = r.announce === 1;
+    for (const key of room.members.keys()) this.counts.add(room, key, -1);
+    room.members.clear();
+    for (const m of members) {
+      const owner = m.owner === 1 || isFounder(room, m.account);
+      room.members.set(m.account.toLowerCase(), { name: m.account, owner });
+      this.counts.add(room, m.account, 1);
+    }
+    room.access.clear();
+    for (const a of access) {
+      room.access.set(a.account, {
+        state: a.state === "kicked" ? "kicked" : "invited",
+        by: a.by_name,
+      });
+    }
+  }
+
   async load(): Promise<void> {
     for (
       const r of await this.db.all<
@@ -117,6 +168,7 @@ export class Rooms {
     };
     if (owner !== undefined) room.members.set(owner.toLowerCase(), { name: owner, owner: true });
     this.#rooms.set(key, room);
+    this.onChange(key);
     return room;
   }
 
@@ -153,6 +205,7 @@ export class Rooms {
       room.members.set(a.toLowerCase(), { name: a, owner: isFounder(room, a) });
       room.access.delete(a.toLowerCase());
     }
+    this.onChange(key);
     return { added, first };
   }
 
@@ -170,6 +223,7 @@ export class Rooms {
     });
     if (room.members.delete(key)) this.counts.add(room, key, -1);
     if (kickedBy !== undefined) room.access.set(key, { state: "kicked", by: kickedBy });
+    this.onChange(roomKey);
     return true;
   }
 
@@ -178,6 +232,7 @@ export class Rooms {
     const key = account.toLowerCase();
     await setAccess(this.db, room.name.toLowerCase(), key, "invited", by);
     room.access.set(key, { state: "invited", by });
+    this.onChange(room.name.toLowerCase());
   }
 
   /** Makes a member an owner. */
@@ -189,6 +244,7 @@ export class Rooms {
       [room.name.toLowerCase(), account.toLowerCase()],
     );
     m.owner = true;
+    this.onChange(room.name.toLowerCase());
   }
 
   /** Turns announce-only on or off. */
@@ -198,6 +254,7 @@ export class Rooms {
       room.name.toLowerCase(),
     ]);
     room.announce = on;
+    this.onChange(room.name.toLowerCase());
   }
 }
 

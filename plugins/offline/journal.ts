@@ -22,6 +22,19 @@ import { OfflineSummary } from "./protocol.ts";
 import * as store from "./store.ts";
 import { Spans } from "./spans.ts";
 
+/** In a cluster, how long a gap in the log's order may last before this node reads the store
+ *  for what it did not hear (a node that died between its commit and its publish). */
+const GAP_MS = 500;
+
+/** A committed message as nodes tell each other (bus topic offline.log): its seq, the seq of
+ *  the message before it in the log, and who it is for. */
+interface Logged {
+  seq: number;
+  prev: number;
+  names: string[];
+  json: string;
+}
+
 /** Missed messages read per catch-up step. 500 rows is about 100 KB of typical chat: 10,000
  *  missed messages take 20 steps, each a short pause for everyone else. */
 const STEP_ROWS = 500;
@@ -51,6 +64,11 @@ export class MessageLog implements Journal {
   #timer: ReturnType<typeof setTimeout> | undefined;
   readonly #exclusive = new Mutex();
   #lastSeq = 0;
+  /** The highest seq pushed here in the log's order; messages that arrive before the one
+   *  they follow wait in #early, by the seq they follow. */
+  #applied = 0;
+  readonly #early = new Map<number, Logged>();
+  #gapTimer: ReturnType<typeof setTimeout> | undefined;
   readonly #spans = new Spans();
   readonly #state: (s: Session) => Delivery;
 
@@ -64,8 +82,14 @@ export class MessageLog implements Journal {
   }
 
   async open(): Promise<void> {
-    this.#lastSeq = await store.maxSeq(this.api.db);
+    this.#lastSeq = this.#applied = await store.maxSeq(this.api.db);
     await this.#spans.load(this.api.db);
+    // What other nodes committed: pushed here in the log's order, under the same lock as the
+    // catch-ups, so a session catching up gets each message once, from the log or live.
+    this.api.bus.subscribe("log", (m) => {
+      this.#exclusive.run(() => this.#arrive((m as { entries: Logged[] }).entries))
+        .catch((e) => this.api.log.error(`message from another node: ${e}`));
+    });
   }
 
   append(m: { conv: string; sender: string; to: string[]; frame: RawFrame }) {
@@ -108,6 +132,7 @@ export class MessageLog implements Journal {
   /** Commits what is waiting; for shutdown. */
   async close(): Promise<void> {
     clearTimeout(this.#timer);
+    clearTimeout(this.#gapTimer);
     this.#timer = undefined;
     await this.#exclusive.run(() => this.#flush());
   }
@@ -127,41 +152,113 @@ export class MessageLog implements Journal {
     this.#pending = [];
     this.#cursors = new Map();
     if (batch.length === 0 && cursors.size === 0) return;
-    let seqs: number[];
+    let done: { seqs: number[]; prev: number };
     try {
-      seqs = await store.append(this.api.db, this.#spans, batch.map((p) => p.entry), cursors);
+      done = await store.append(
+        this.api.db,
+        this.#spans,
+        batch.map((p) => p.entry),
+        cursors,
+        this.api.bus.clustered,
+      );
     } catch (e) {
       // Not on disk, so not accepted: every sender in the batch gets an error.
       for (const p of batch) p.reject(e);
       throw e;
     }
-    batch.forEach((p, i) => p.resolve(this.#deliver(p, seqs[i])));
+    const { seqs, prev } = done;
+    const logged = batch.map((p, i): Logged => ({
+      seq: seqs[i],
+      prev: i === 0 ? prev : seqs[i - 1],
+      names: p.names,
+      json: p.entry.json,
+    }));
+    if (logged.length) this.api.bus.publish("log", { entries: logged });
+    batch.forEach((p, i) => p.resolve(this.#result(p.names, seqs[i])));
+    this.#arrive(logged, batch.map((p) => p.frame));
   }
 
-  /** Pushes one committed message to its recipients who are online and caught up. */
-  #deliver(p: Pending, seq: number): PostResult {
-    this.#lastSeq = seq;
+  /** Who got a message now (online here or on another node) and who gets it at login. */
+  #result(names: string[], seq: number): PostResult {
     const result: PostResult = { seq, sent: [], stored: [], offline: [] };
-    const frame = { ...p.frame, seq };
+    for (const name of names) {
+      const s = this.api.sessions.get(name);
+      if (s) result.sent.push(s.name!);
+      else if (this.api.sessions.online(name)) result.sent.push(name);
+      else result.stored.push(name);
+    }
+    return result;
+  }
+
+  /** Committed messages, this node's or another's, pushed in the log's order: each waits for
+   *  the one it follows. A gap that lasts GAP_MS is filled from the store (#fillGap). */
+  #arrive(entries: Logged[], frames?: RawFrame[]): void {
+    entries.forEach((e, i) => {
+      if (e.seq > this.#applied) {
+        this.#early.set(e.prev, { ...e, ...(frames ? { frame: frames[i] } : {}) });
+      }
+    });
+    for (let e = this.#early.get(this.#applied); e; e = this.#early.get(this.#applied)) {
+      this.#early.delete(this.#applied);
+      this.#push(e);
+      this.#applied = e.seq;
+    }
+    if (this.#early.size === 0) {
+      clearTimeout(this.#gapTimer);
+      this.#gapTimer = undefined;
+      return;
+    }
+    this.#gapTimer ??= setTimeout(() => {
+      this.#gapTimer = undefined;
+      this.#exclusive.run(() => this.#fillGap())
+        .catch((e) => this.api.log.error(`reading the log after a gap: ${e}`));
+    }, GAP_MS);
+  }
+
+  /** Pushes one committed message to its recipients here who are caught up and were not sent
+   *  it already (a catch-up or a gap's read may have). */
+  #push(e: Logged & { frame?: RawFrame }): void {
+    if (e.seq > this.#lastSeq) this.#lastSeq = e.seq;
+    const frame = { ...(e.frame ?? JSON.parse(e.json)), seq: e.seq };
     // The frame as stored, with seq last: what JSON.stringify(frame) gives, without
     // stringifying the message a second time.
-    const json = `${p.entry.json.slice(0, -1)},"seq":${seq}}`;
+    const json = `${e.json.slice(0, -1)},"seq":${e.seq}}`;
     const now: Session[] = [];
-    for (const name of p.names) {
+    for (const name of e.names) {
       const s = this.api.sessions.get(name);
-      if (!s) {
-        result.stored.push(name);
-        continue;
-      }
-      result.sent.push(s.name!);
+      if (!s) continue;
       // A session still catching up gets it from the log, in order, in a later step.
       const st = this.#state(s);
-      if (st.catchingUp) continue;
+      if (st.catchingUp || st.sent >= e.seq) continue;
       now.push(s);
-      this.#sent(s, st, seq);
+      this.#sent(s, st, e.seq);
     }
     if (now.length) this.api.relay(now, frame, json);
-    return result;
+  }
+
+  /** A message this node never heard of (its node died after the commit, before telling):
+   *  every session here reads what it was not sent from the log, in order, and the log's
+   *  order goes on from the last message committed. */
+  async #fillGap(): Promise<void> {
+    if (this.#early.size === 0) return;
+    const top = await store.maxSeq(this.api.db);
+    for (const name of this.api.sessions.names()) {
+      const s = this.api.sessions.get(name);
+      if (!s || this.#state(s).catchingUp) continue;
+      const st = this.#state(s);
+      while (true) {
+        const rows = await store.pending(this.api.db, name.toLowerCase(), st.sent, STEP_ROWS);
+        for (const row of rows) {
+          this.api.relay([s], { ...JSON.parse(row.frame), seq: row.seq });
+          this.#sent(s, st, row.seq);
+        }
+        if (rows.length < STEP_ROWS) break;
+      }
+    }
+    if (top > this.#applied) this.#applied = top;
+    if (top > this.#lastSeq) this.#lastSeq = top;
+    for (const [prev, e] of this.#early) if (e.seq <= this.#applied) this.#early.delete(prev);
+    this.#arrive([]);
   }
 
   #sent(s: Session, st: Delivery, seq: number) {

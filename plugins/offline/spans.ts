@@ -31,6 +31,15 @@ export class Spans {
     }
   }
 
+  /** Reads a room's open spans again (in a cluster, another node may have changed them). */
+  async reload(db: Db, conv: string): Promise<void> {
+    const rows = await db.all<{ account: string }>(
+      "SELECT account FROM offline_span WHERE conv = ? AND last_seq IS NULL",
+      [conv],
+    );
+    this.#open.set(conv, new Set(rows.map((r) => r.account)));
+  }
+
   /** Changes for one transaction: applied to the mirror only once it committed. */
   stage() {
     const staged = new Map<string, Set<string>>();

@@ -101,15 +101,27 @@ async function insertRows(
   return ids;
 }
 
-/** Appends entries and moves cursors in one transaction; returns the entries' seqs. */
+/** Appends entries and moves cursors in one transaction; returns the entries' seqs and the
+ *  seq of the message before the first (0 for none). Nodes sharing a store append one at a
+ *  time (db.lock), so seqs are committed in their order: whatever a reader sees of the log is
+ *  a prefix of it, and `prev` says exactly which message comes before. In a cluster, who is in
+ *  a room is read again under the lock (another node may have posted there since). */
 export async function append(
   db: Db,
   spans: Spans,
   entries: Entry[],
   cursors: Map<string, number>,
-): Promise<number[]> {
+  clustered: boolean,
+): Promise<{ seqs: number[]; prev: number }> {
   const staged = spans.stage();
-  const seqs = await db.tx(async (t) => {
+  const done = await db.tx(async (t) => {
+    await t.lock("offline.log");
+    const prev = entries.length ? await maxSeq(t) : 0;
+    if (clustered) {
+      for (const conv of new Set(entries.filter((e) => isRoom(e.conv)).map((e) => e.conv))) {
+        await spans.reload(t, conv);
+      }
+    }
     const seqs = await insertRows(
       t,
       "INSERT INTO offline_log (conv, sender, ts, frame)",
@@ -130,10 +142,10 @@ export async function append(
         [account, seq],
       );
     }
-    return seqs;
+    return { seqs, prev };
   });
   staged.commit();
-  return seqs;
+  return done;
 }
 
 export async function cursorOf(db: Db, account: string): Promise<number> {

@@ -17,13 +17,19 @@ export const presence: Plugin = {
 
   server(api) {
     const notices = new Notices(api, api.setting(PRESENCE_WINDOW));
-    api.on(PresenceWho, () => ({ users: api.sessions.names() }));
-    api.onLogin((s) => tellRelated(api, notices, s, { name: s.name! }));
+    api.on(PresenceWho, () => ({ users: api.sessions.everyone() }));
+    // Logins and logouts on other nodes of a cluster are told to the related users here.
+    api.bus.subscribe("change", (m) => tellRelated(api, notices, undefined, m as Change));
+    api.onLogin((s) => {
+      tellRelated(api, notices, s, { name: s.name! });
+      api.bus.publish("change", { name: s.name! });
+    });
     api.onLogout((s, reason) => {
       notices.forget(s);
       // Everyone is leaving and is told why: n departures x n related users would be waste.
       if (reason === "SERVER_SHUTDOWN") return;
       tellRelated(api, notices, s, { name: s.name!, left: reason });
+      api.bus.publish("change", { name: s.name!, left: reason });
     });
     api.onShutdown(() => notices.close());
 
@@ -56,14 +62,12 @@ export const presence: Plugin = {
   },
 };
 
-/** Tells the users related to `s` who are online (not `s` itself) that it came or went. */
-function tellRelated(
-  api: ServerApi,
-  notices: Notices,
-  s: Session,
-  change: { name: string; left?: string },
-) {
-  for (const name of api.related(s.name!)) {
+type Change = { name: string; left?: string };
+
+/** Tells the users related to `change.name` who are online here (not `s` itself, the session
+ *  that came or went, if it is here) that it came or went. */
+function tellRelated(api: ServerApi, notices: Notices, s: Session | undefined, change: Change) {
+  for (const name of api.related(change.name)) {
     const to = api.sessions.get(name);
     if (to && to !== s) notices.tell(to, change);
   }

@@ -5,25 +5,27 @@
  * its message.
  */
 import assert from "node:assert/strict";
-import { openSqlite } from "../../core/server/storage/sqlite.ts";
+import { openScratchStore } from "../harness.ts";
 import { migrate } from "../../core/server/storage/migrate.ts";
 import { append, OFFLINE_MIGRATIONS } from "../../plugins/offline/store.ts";
 import { Spans } from "../../plugins/offline/spans.ts";
 
 Deno.test("offline store - one append of 900 messages returns each one's seq, in order, recipients included", async () => {
-  const db = openSqlite(":memory:");
+  const db = await openScratchStore();
   try {
     await migrate(db, "offline", OFFLINE_MIGRATIONS);
     const spans = new Spans();
-    const first = await append(db, spans, [entry(0)], new Map());
+    const first = (await append(db, spans, [entry(0)], new Map(), false)).seqs;
     // 900 = 3 x 256 + 128 + 4: every chunk size but a few, then a second batch after it.
     const n = 900;
-    const seqs = await append(
+    const { seqs, prev } = await append(
       db,
       spans,
       Array.from({ length: n }, (_, i) => entry(i + 1)),
       new Map([["bob", 5]]),
+      false,
     );
+    assert.equal(prev, first[0], "the message before the batch");
     assert.equal(seqs.length, n);
     assert.deepEqual(seqs, Array.from({ length: n }, (_, i) => first[0] + 1 + i));
     const rows = await db.all<{ seq: number; frame: string; account: string }>(

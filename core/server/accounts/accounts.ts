@@ -237,8 +237,29 @@ export class Accounts {
         " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
       [name.toLowerCase(), name, hash, now, now, admin ? 1 : 0],
     );
-    if (r.changes === 1) this.#names.set(name.toLowerCase(), name);
+    if (r.changes === 1) {
+      this.#names.set(name.toLowerCase(), name);
+      this.onCreated(name);
+    }
     return r.changes === 1;
+  }
+
+  /** Called with each account this process creates (a cluster tells the other nodes). */
+  onCreated: (name: string) => void = () => {};
+
+  /** Learns an account made elsewhere (another node, the operator's command). */
+  noteName(name: string): void {
+    this.#names.set(name.toLowerCase(), name);
+  }
+
+  /** Learns the accounts made since `since` (ms) by anyone: a cluster's safety net for a
+   *  lost bus message. */
+  async loadSince(since: number): Promise<void> {
+    const rows = await this.db.all<{ name: string }>(
+      "SELECT name FROM session_accounts WHERE created_at >= ?",
+      [since],
+    );
+    for (const r of rows) this.noteName(r.name);
   }
 
   /** Marks an account admin or not; returns its name and creation time, or undefined if

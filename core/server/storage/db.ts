@@ -10,6 +10,10 @@ export interface Db {
   run(sql: string, params?: SqlValue[]): Promise<{ changes: number; lastId: number }>;
   all<R extends Row = Row>(sql: string, params?: SqlValue[]): Promise<R[]>;
   get<R extends Row = Row>(sql: string, params?: SqlValue[]): Promise<R | undefined>;
+  /** Inside a transaction: holds the store-wide lock `key` until the transaction ends, so
+   *  that nodes sharing a PostgreSQL store take turns (the message log's order, an account's
+   *  one session). Nothing for SQLite, whose one connection is the only writer. */
+  lock(key: string): Promise<void>;
   /** Runs fn in one transaction: committed if it resolves, rolled back if it throws. */
   tx<T>(fn: (db: Db) => Promise<T>): Promise<T>;
   close(): Promise<void>;

@@ -73,6 +73,11 @@ class Statements {
   async getNow<R extends Row>(text: string, params: SqlValue[]): Promise<R | undefined> {
     return (await this.allNow<R>(text, params))[0];
   }
+
+  /** A transaction-level advisory lock: released by the COMMIT or ROLLBACK. */
+  async lock(key: string): Promise<void> {
+    await this.sql.unsafe("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))", [key]);
+  }
 }
 
 interface Shared {

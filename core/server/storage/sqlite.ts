@@ -43,6 +43,11 @@ class Statements {
   getNow<R extends Row>(sql: string, params: SqlValue[]): R | undefined {
     return this.#prepare(sql).get(...params) as R | undefined;
   }
+
+  /** One connection, the only writer: nothing to take turns with. */
+  lock(_key: string): Promise<void> {
+    return Promise.resolve();
+  }
 }
 
 /**

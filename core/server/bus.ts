@@ -1,0 +1,87 @@
+/**
+ * The cluster bus: what one node tells the others (`serve --bus nats://host:4222`). It carries
+ * only what must cross nodes live (a message's delivery, a login somewhere else, a kick); what
+ * must survive a crash is in the shared PostgreSQL store, written first. Core NATS (at most
+ * once, in order per publisher): a message lost with a dying node is found again in the store
+ * (docs/ARCHITECTURE.md, "Several nodes"). Without --bus the server is one node and the bus
+ * delivers nothing.
+ *
+ * Subjects: `<prefix>.<topic>`, the prefix `classchat` unless the URL names one
+ * (`nats://host:4222?prefix=course1`: several clusters on one NATS, or one per test). A message
+ * is JSON `{from, msg}`; a node never receives its own.
+ */
+import { connect, type NatsConnection } from "@nats-io/transport-node";
+
+export interface Bus {
+  /** This node's id (`serve --node-id`, default the host name and port). */
+  readonly node: string;
+  /** Whether other nodes may exist (a real bus). */
+  readonly clustered: boolean;
+  publish(topic: string, msg: unknown): void;
+  subscribe(topic: string, fn: (msg: unknown, from: string) => void): void;
+  close(): Promise<void>;
+}
+
+/** The bus as a person reads it in logs: no password. */
+export function describeBus(url: string): string {
+  const u = new URL(url);
+  return `nats://${u.host}${
+    u.searchParams.get("prefix") ? ` (prefix ${u.searchParams.get("prefix")})` : ""
+  }`;
+}
+
+/** One node: nothing to tell anyone. */
+export function localBus(node: string): Bus {
+  return {
+    node,
+    clustered: false,
+    publish: () => {},
+    subscribe: () => {},
+    close: () => Promise.resolve(),
+  };
+}
+
+/** How long a node waits for NATS at start before refusing to serve. */
+const CONNECT_TIMEOUT_MS = 5000;
+
+export async function openNatsBus(url: string, node: string): Promise<Bus> {
+  const u = new URL(url);
+  const prefix = u.searchParams.get("prefix") ?? "classchat";
+  if (!/^[A-Za-z0-9_-]+$/.test(prefix)) throw new Error(`--bus: bad prefix "${prefix}"`);
+  const server = `${u.hostname}:${u.port || "4222"}`;
+  const nc: NatsConnection = await connect({
+    servers: server,
+    name: `classchat ${node}`,
+    timeout: CONNECT_TIMEOUT_MS,
+    maxReconnectAttempts: -1, // a node that loses NATS keeps trying, and recovers when it returns
+    reconnectTimeWait: 500,
+    user: u.username ? decodeURIComponent(u.username) : undefined,
+    pass: u.password ? decodeURIComponent(u.password) : undefined,
+  });
+  const enc = new TextEncoder();
+  const dec = new TextDecoder();
+  return {
+    node,
+    clustered: true,
+    publish(topic, msg) {
+      nc.publish(`${prefix}.${topic}`, enc.encode(JSON.stringify({ from: node, msg })));
+    },
+    subscribe(topic, fn) {
+      nc.subscribe(`${prefix}.${topic}`, {
+        callback: (err, m) => {
+          if (err) return;
+          let parsed: { from: string; msg: unknown };
+          try {
+            parsed = JSON.parse(dec.decode(m.data));
+          } catch {
+            return; // not ours
+          }
+          if (parsed.from !== node) fn(parsed.msg, parsed.from);
+        },
+      });
+    },
+    async close() {
+      await nc.drain().catch(() => {});
+    },
+  };
+}

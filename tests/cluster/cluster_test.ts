@@ -1,0 +1,90 @@
+/**
+ * ClassChat on several nodes (PostgreSQL store, NATS bus), each its own port: users on
+ * different nodes chat as on one server.
+ */
+import assert from "node:assert/strict";
+import { clusterReady, startCluster } from "../cluster.ts";
+import { pw } from "../harness.ts";
+
+const ignore = !clusterReady;
+
+Deno.test({
+  name: "cluster - a DM each way between nodes; who lists both; one session per account",
+  ignore,
+  async fn() {
+    const c = await startCluster(2);
+    try {
+      const [ann] = await c.nodes[0].users("Ann");
+      const [bob] = await c.nodes[1].users("Bob");
+      const sent = await ann.ok("dm.send", { receiver: "Bob", text: "hi from node 0" });
+      assert.equal(sent.status, "sent", "Bob is online, on the other node");
+      assert.equal((await bob.expect("dm.message")).text, "hi from node 0");
+      await bob.ok("dm.send", { receiver: "Ann", text: "hi from node 1" });
+      assert.equal((await ann.expect("dm.message")).text, "hi from node 1");
+      assert.deepEqual((await ann.ok("presence.who")).users, ["Ann", "Bob"]);
+
+      // Ann is logged in on node 0: not again on node 1.
+      const again = await c.nodes[1].connect();
+      await again.expect("welcome");
+      assert.equal(
+        await again.fails("session.login", { name: "Ann", password: pw("Ann") }),
+        "NAME_IN_USE",
+      );
+    } finally {
+      await c.close();
+    }
+  },
+});
+
+Deno.test({
+  name: "cluster - a room across nodes: one order of posts for every member, and its events",
+  ignore,
+  async fn() {
+    const c = await startCluster(2);
+    try {
+      const [ann, cid] = await c.nodes[0].users("Ann", "Cid");
+      const [bob] = await c.nodes[1].users("Bob");
+      await ann.ok("groups.create", { room: "lab" });
+      await until(async () => (await bob.request("groups.join", { room: "lab" })).type === "ack");
+      assert.equal((await ann.expect("groups.joined")).name, "Bob", "told across nodes");
+      await cid.ok("groups.join", { room: "lab" });
+      // Both nodes post at once, 20 each: every member sees the same 40, in the same order.
+      await Promise.all([
+        ...Array.from(
+          { length: 20 },
+          (_, i) => ann.ok("groups.send", { room: "lab", text: `a${i}` }),
+        ),
+        ...Array.from(
+          { length: 20 },
+          (_, i) => bob.ok("groups.send", { room: "lab", text: `b${i}` }),
+        ),
+      ]);
+      const seen = async (who: typeof ann, own: string) => {
+        // A member is not sent their own posts: compare the others' in the order received.
+        const texts: string[] = [];
+        const others = own === "a" ? 20 + 20 : 20;
+        while (texts.length < (own === "c" ? 40 : 20)) {
+          texts.push(String((await who.expect("groups.message")).text));
+        }
+        return { texts, others };
+      };
+      const atCid = (await seen(cid, "c")).texts;
+      const atAnn = (await seen(ann, "a")).texts;
+      const atBob = (await seen(bob, "b")).texts;
+      assert.deepEqual(atAnn, atCid.filter((t) => t.startsWith("b")));
+      assert.deepEqual(atBob, atCid.filter((t) => t.startsWith("a")));
+      assert.equal(new Set(atCid).size, 40);
+    } finally {
+      await c.close();
+    }
+  },
+});
+
+/** Tries `fn` until it is true (another node learns of a change within milliseconds). */
+async function until(fn: () => Promise<boolean>, ms = 5000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!(await fn())) {
+    if (Date.now() > end) throw new Error("not in time");
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
