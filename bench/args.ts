@@ -37,9 +37,14 @@ export interface Options {
   workload: Workload;
   host: string;
   port: number;
+  /** Every node's port (--port 7000,7001: nodes of one cluster); clients are spread over
+   *  them in turn, so a dm pair's two ends are on two nodes. */
+  ports: number[];
   /** PEM certificate of a TLS server to pin (its data dir's tls/cert.pem); else plain TCP. */
   tlsCert: string | undefined;
   pid: number | undefined;
+  /** Every node's process id: CPU and RSS are their sums. */
+  pids: number[];
   json: boolean;
   /** conn/soak: clients to open; conn: seconds to hold them idle; connects in flight at once. */
   clients: number;
@@ -113,10 +118,11 @@ Workloads:
 
 Options:
   --host <host>         server address (default 127.0.0.1)
-  --port <port>         server port (default ${DEFAULT_PORT})
+  --port <port>[,...]   server port (default ${DEFAULT_PORT}); several: a cluster's nodes, clients
+                        spread over them in turn
   --tls-cert <file>     the server's certificate (<data>/tls/cert.pem): connect with TLS
                         pinned to it; without it, plain TCP (serve --no-tls)
-  --pid <pid>           server process id, for CPU and RSS from /proc (else reported as n/a)
+  --pid <pid>[,...]     server process id(s), for CPU and RSS from /proc, summed (else n/a)
   --clients <n>         conn/soak: connections to open (default 1000; soak 500)
   --hold <s>            conn: seconds to hold them idle before measuring (default 2)
   --concurrency <n>     connection attempts (and fanout/soak joins) in flight at once
@@ -231,9 +237,11 @@ export function parseOptions(argv: string[]): Options | undefined {
   return {
     workload,
     host: v.host,
-    port: int("port", v.port, 1, 65535),
+    port: int("port", v.port.split(",")[0], 1, 65535),
+    ports: v.port.split(",").map((p) => int("port", p, 1, 65535)),
     tlsCert: v["tls-cert"],
-    pid: v.pid === undefined ? undefined : int("pid", v.pid, 1, 2 ** 31),
+    pid: v.pid === undefined ? undefined : int("pid", v.pid.split(",")[0], 1, 2 ** 31),
+    pids: v.pid === undefined ? [] : v.pid.split(",").map((p) => int("pid", p, 1, 2 ** 31)),
     json: v.json,
     clients,
     hold,

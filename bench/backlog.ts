@@ -65,7 +65,7 @@ export class BacklogBench {
     );
     if (!await step("sender's login", () => sender.open(target))) return;
     this.#phase = "sending";
-    this.#s0 = await sample(o.pid);
+    this.#s0 = await sample(o.pids);
     this.#benchCpu.push(selfCpuSeconds());
     this.#t0 = performance.now();
     void sender.pump();
@@ -86,11 +86,11 @@ export class BacklogBench {
     );
     receiver.expected = [...sender.seqs].sort((a, b) => a - b);
     this.#phase = "catching up";
-    this.#s1 = await sample(o.pid);
+    this.#s1 = await sample(o.pids);
     if (!await step("receiver's second login", () => receiver.open(target))) return;
     await stopper.until(receiver.all);
     this.#benchCpu.push(selfCpuSeconds());
-    this.#s2 = await sample(o.pid);
+    this.#s2 = await sample(o.pids);
     if (!stopper.stopped) this.#phase = "done";
   }
 
@@ -102,7 +102,7 @@ export class BacklogBench {
   /** The report so far; called once at the end, or early when the deadline cuts the run. */
   async result(failure: string | undefined): Promise<Result> {
     const { o, sender: snd, receiver: rcv } = this;
-    const last = this.#s2 ?? (this.#s0 ? await sample(o.pid) : undefined);
+    const last = this.#s2 ?? (this.#s0 ? await sample(o.pids) : undefined);
     const benchNow = selfCpuSeconds();
     const now = performance.now();
     const sendSecs = this.#t0 === undefined ? undefined : ((this.#t1 ?? now) - this.#t0) / 1000;

@@ -39,7 +39,7 @@ export class ConnBench {
     for (let i = 0; i < o.clients; i++) {
       this.peers.push(new Peer(`b${tag}-${i}`, this.errors, this.stopper.stop));
     }
-    const s0 = await sample(o.pid);
+    const s0 = await sample(o.pids);
     this.#rss0 = s0.rssKiB;
     this.#cpu0 = s0.cpu;
     this.#t0 = performance.now();
@@ -55,7 +55,7 @@ export class ConnBench {
     this.#phase = "holding";
     await this.stopper.pause(o.hold * 1000);
     this.#benchCpu1 = selfCpuSeconds();
-    const s1 = await sample(o.pid);
+    const s1 = await sample(o.pids);
     this.#cpu1 = s1.cpu;
     this.#rss1 = s1.rssKiB;
     this.#phase = "done";
@@ -67,7 +67,7 @@ export class ConnBench {
 
   async result(failure: string | undefined): Promise<Result> {
     const { o } = this;
-    const s = this.#rss1 === undefined ? await sample(o.pid) : undefined;
+    const s = this.#rss1 === undefined ? await sample(o.pids) : undefined;
     const loggedIn = this.peers.filter((p) => p.loggedIn).length;
     const rss1 = this.#rss1 ?? s?.rssKiB;
     const cpu1 = this.#cpu1 ?? s?.cpu;

@@ -53,7 +53,7 @@ export class FileBench {
       const { failed, firstError } = await openAll([sender, receiver], target, 2);
       if (failed) return stopper.stop(`${failed} of 2 clients failed to log in: ${firstError}`);
       this.#phase = "offering";
-      this.#s0 = await sample(o.pid);
+      this.#s0 = await sample(o.pids);
       this.#benchCpu.push(selfCpuSeconds());
       await sender.offer(receiver.name);
       if (stopper.stopped) return;
@@ -61,7 +61,7 @@ export class FileBench {
       await sender.send();
       if (stopper.stopped) return;
       this.#benchCpu.push(selfCpuSeconds());
-      this.#s1 = await sample(o.pid);
+      this.#s1 = await sample(o.pids);
       this.#phase = "done";
     } finally {
       this.#watching = false;
@@ -72,7 +72,7 @@ export class FileBench {
   /** Samples RSS until the run ends, for the maxima: a transfer's peak is not at its end. */
   async #watchRss(): Promise<void> {
     while (this.#watching && !this.stopper.stopped) {
-      this.#noteRss(await sample(this.o.pid));
+      this.#noteRss(await sample(this.o.pids));
       await this.stopper.pause(RSS_SAMPLE_MS);
     }
   }
@@ -136,7 +136,7 @@ export class FileBench {
     const { o, raw } = this;
     const snd = this.sender;
     const rcv = this.receiver;
-    const end = this.#s1 ?? await sample(o.pid);
+    const end = this.#s1 ?? await sample(o.pids);
     this.#noteRss(end);
     const rawRate = raw.seconds && o.size / raw.seconds / 1e6;
     const from = snd?.ackAt;

@@ -10,6 +10,8 @@ import type { Options } from "./args.ts";
 export interface ConnectTarget {
   hostname: string;
   port: number;
+  /** A cluster's nodes: the n-th peer opened goes to ports[n % length]. */
+  ports?: number[];
   signal?: AbortSignal;
   readBufferBytes: number;
   caCert?: string;
@@ -142,9 +144,11 @@ export async function openAll(
   let firstError: string | undefined;
   const worker = async () => {
     while (next < peers.length && !target.signal?.aborted) {
-      const p = peers[next++];
+      const i = next++;
+      const p = peers[i];
+      const port = target.ports?.length ? target.ports[i % target.ports.length] : target.port;
       try {
-        await p.open(target);
+        await p.open({ ...target, port });
       } catch (e) {
         failed++;
         firstError ??= e instanceof Error ? `${e.name}: ${e.message}` : String(e);
@@ -163,5 +167,5 @@ export function runTag(): string {
 /** Where and how every workload dials the server: TLS pinned to --tls-cert, else plain TCP. */
 export async function serverTarget(o: Options, signal: AbortSignal, readBufferBytes: number) {
   const caCert = o.tlsCert === undefined ? undefined : await Deno.readTextFile(o.tlsCert);
-  return { hostname: o.host, port: o.port, signal, readBufferBytes, caCert };
+  return { hostname: o.host, port: o.port, ports: o.ports, signal, readBufferBytes, caCert };
 }

@@ -20,7 +20,15 @@ export interface ProcSample {
 
 const NONE: ProcSample = { cpu: undefined, rssKiB: undefined };
 
-export async function sample(pid: number | undefined): Promise<ProcSample> {
+export async function sample(pid: number | number[] | undefined): Promise<ProcSample> {
+  if (Array.isArray(pid)) {
+    if (pid.length <= 1) return sample(pid[0]);
+    // A cluster's nodes: their sums.
+    const all = await Promise.all(pid.map((p) => sample(p)));
+    const sum = (k: keyof ProcSample) =>
+      all.some((s) => s[k] === undefined) ? undefined : all.reduce((n, s) => n + s[k]!, 0);
+    return { cpu: sum("cpu"), rssKiB: sum("rssKiB") };
+  }
   if (pid === undefined) return NONE;
   try {
     const out = await new Deno.Command("cat", {

@@ -76,7 +76,7 @@ export class SoakBench implements SoakWorld {
 
   async run(signal: AbortSignal): Promise<void> {
     const { o } = this;
-    this.#rss0 = (await sample(o.pid)).rssKiB;
+    this.#rss0 = (await sample(o.pids)).rssKiB;
     this.target = await serverTarget(o, signal, READ_BUFFER_BYTES);
     const tag = runTag();
     const width = Math.max(4, String(o.clients).length);
@@ -193,7 +193,7 @@ export class SoakBench implements SoakWorld {
   }
 
   async #point(keep = true): Promise<Point> {
-    const s = await sample(this.o.pid);
+    const s = await sample(this.o.pids);
     const p = { t: (performance.now() - (this.#t0 ?? 0)) / 1000, rssKiB: s.rssKiB, cpu: s.cpu };
     if (keep) this.#points.push(p);
     return p;

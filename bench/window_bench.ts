@@ -73,7 +73,7 @@ export abstract class WindowBench<P extends WindowPeer> {
     await this.prepare(signal);
     if (this.stopper.stopped) return;
 
-    const s0 = await sample(o.pid);
+    const s0 = await sample(o.pids);
     this.#rss0 = s0.rssKiB;
     this.#cpu0 = s0.cpu;
     this.#benchCpu0 = selfCpuSeconds();
@@ -89,7 +89,7 @@ export abstract class WindowBench<P extends WindowPeer> {
     this.#benchCpu1 = selfCpuSeconds();
     this.#ackedInWindow = this.sum((p) => p.acked);
     this.#deliveredInWindow = this.sum((p) => p.delivered);
-    this.#cpu1 = (await sample(o.pid)).cpu;
+    this.#cpu1 = (await sample(o.pids)).cpu;
 
     this.phase = "draining";
     const drainEnd = performance.now() + o.drain * 1000;
@@ -97,7 +97,7 @@ export abstract class WindowBench<P extends WindowPeer> {
       await this.stopper.pause(DRAIN_POLL_MS);
     }
     this.#drainSeconds = (performance.now() - this.#t1) / 1000;
-    this.#rss1 = (await sample(o.pid)).rssKiB;
+    this.#rss1 = (await sample(o.pids)).rssKiB;
     this.phase = "done";
   }
 
@@ -122,7 +122,7 @@ export abstract class WindowBench<P extends WindowPeer> {
     const { o } = this;
     const now = performance.now();
     const s = this.#cpu1 === undefined || this.#rss1 === undefined
-      ? await sample(o.pid)
+      ? await sample(o.pids)
       : undefined;
     const t1 = this.#t1 ?? now;
     const secs = this.#t0 === undefined ? undefined : (t1 - this.#t0) / 1000;

@@ -45,6 +45,8 @@ export const CORE_ERRORS = {
   // Plain-text mode, and the client's command line.
   UNKNOWN_COMMAND: "the line matched no command",
   INTERNAL: "the server failed while handling the request; it was logged",
+  UNAVAILABLE:
+    "the server cannot reach its store or its cluster now; try again soon (or another node)",
   // The reference client's own (never on the wire).
   USAGE: "client: the command's input does not fit it; its usage is shown",
   NOT_SENT: "client: messages typed while offline were not confirmed by the server",

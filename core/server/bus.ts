@@ -17,6 +17,8 @@ export interface Bus {
   readonly node: string;
   /** Whether other nodes may exist (a real bus). */
   readonly clustered: boolean;
+  /** Connected now (a bus that lost NATS is reconnecting). */
+  healthy(): boolean;
   publish(topic: string, msg: unknown): void;
   subscribe(topic: string, fn: (msg: unknown, from: string) => void): void;
   close(): Promise<void>;
@@ -35,6 +37,7 @@ export function localBus(node: string): Bus {
   return {
     node,
     clustered: false,
+    healthy: () => true,
     publish: () => {},
     subscribe: () => {},
     close: () => Promise.resolve(),
@@ -60,9 +63,17 @@ export async function openNatsBus(url: string, node: string): Promise<Bus> {
   });
   const enc = new TextEncoder();
   const dec = new TextDecoder();
+  let connected = true;
+  (async () => {
+    for await (const s of nc.status()) {
+      if (s.type === "disconnect") connected = false;
+      else if (s.type === "reconnect") connected = true;
+    }
+  })().catch(() => {});
   return {
     node,
     clustered: true,
+    healthy: () => connected && !nc.isClosed(),
     publish(topic, msg) {
       nc.publish(`${prefix}.${topic}`, enc.encode(JSON.stringify({ from: node, msg })));
     },

@@ -89,6 +89,11 @@ export class Cluster {
 
   /** Takes `name`'s one session for this node, or throws NAME_IN_USE. */
   async claim(name: string, replace: boolean): Promise<void> {
+    // Without the bus, this node cannot tell the others of the login, nor hear of a kick:
+    // it takes no new sessions until NATS is back (a load balancer sends people elsewhere).
+    if (!this.bus.healthy()) {
+      throw new ChatError("UNAVAILABLE", "this node has lost its cluster bus; try again soon");
+    }
     const account = name.toLowerCase();
     const me = this.bus.node;
     const held = await this.db.tx(async (t) => {

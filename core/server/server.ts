@@ -34,6 +34,9 @@ export interface ServerOptions extends HubOptions {
   web?: { port: number; assets: ReadonlyMap<string, WebAsset>; names?: string[] };
 }
 
+/** How long the health check waits for the store before it says the node cannot work. */
+const HEALTH_TIMEOUT_MS = 2000;
+
 export class ChatServer extends Hub {
   #nextId = 1;
   #listener: Listening | undefined;
@@ -78,6 +81,7 @@ export class ChatServer extends Hub {
           maxMessageBytes: server.limits.maxFrameBytes,
           log: server.log,
           onSocket: (conn) => server.#accepted({ conn }),
+          health: () => server.health(),
         });
       }
     } catch (e) {
@@ -113,6 +117,17 @@ export class ChatServer extends Hub {
     this.accounts.onCreated = (name) => this.bus.publish("core.account", { name });
     this.bus.subscribe("core.account", (m) => this.accounts.noteName((m as { name: string }).name));
     this.cluster.onBeat = (since) => this.accounts.loadSince(since);
+  }
+
+  /** For an orchestrator (GET /healthz on the web port): whether this node can take work,
+   *  i.e. reaches its store (and its bus, in a cluster) and is not shutting down. */
+  async health(): Promise<{ ok: boolean; node: string; store: boolean; bus: boolean }> {
+    const store = await Promise.race([
+      this.db.get("SELECT 1 AS one").then(() => true, () => false),
+      new Promise<boolean>((r) => setTimeout(() => r(false), HEALTH_TIMEOUT_MS)),
+    ]);
+    const bus = this.bus.healthy();
+    return { ok: store && bus && !this.stopping, node: this.bus.node, store, bus };
   }
 
   get addr(): Deno.NetAddr {

@@ -57,10 +57,15 @@ export function listenWeb(opts: {
   /** Host names the page is served under besides IP addresses (see hostAllowed). */
   names: readonly string[];
   onSocket: (conn: WebSocketConn) => void;
+  /** GET /healthz: 200 when the node can take work, 503 when not, with why (JSON). */
+  health?: () => Promise<{ ok: boolean } & Record<string, unknown>>;
   log: Logger;
 }): Promise<WebListening> {
   const { assets, log } = opts;
-  const handler = (req: Request, info: Deno.ServeHandlerInfo<Deno.NetAddr>): Response => {
+  const handler = (
+    req: Request,
+    info: Deno.ServeHandlerInfo<Deno.NetAddr>,
+  ): Response | Promise<Response> => {
     const url = new URL(req.url);
     // DNS rebinding: another site's name pointed at this server would make its pages "same
     // origin" with it; only the server's own names and addresses are answered.
@@ -72,6 +77,7 @@ export function listenWeb(opts: {
       return answer(405, "method not allowed", { allow: "GET, HEAD" });
     }
     if (url.pathname === "/ws") return upgrade(req, info.remoteAddr);
+    if (url.pathname === "/healthz" && opts.health) return healthz();
     const asset = assets.get(url.pathname === "/" ? "/index.html" : url.pathname);
     if (!asset) return answer(404, "not found");
     return new Response(req.method === "HEAD" ? null : asset.body, {
@@ -80,6 +86,18 @@ export function listenWeb(opts: {
         "content-type": asset.type,
         // The page changes with the server: revalidated on every load, never stale.
         "cache-control": "no-cache",
+      },
+    });
+  };
+
+  const healthz = async () => {
+    const h = await opts.health!();
+    return new Response(JSON.stringify(h), {
+      status: h.ok ? 200 : 503,
+      headers: {
+        ...SECURITY_HEADERS,
+        "content-type": "application/json",
+        "cache-control": "no-store",
       },
     });
   };

@@ -17,6 +17,8 @@ export function roomLifecycle(c: RoomsCtx) {
   // groups.join {room} -> ack {room, members} | NO_SUCH_ROOM | INVITE_ONLY | KICKED |
   //   TOO_MANY_ROOMS. The founder needs no invitation to their own room.
   api.on(GroupJoin, async ({ room }, ctx) => {
+    // In a cluster, a room just made on another node may not have reached this one yet.
+    if (api.bus.clustered && !rooms.get(room)) await rooms.reload(room.toLowerCase());
     const r = rooms.find(room);
     const me = ctx.session.name!;
     const access = r.access.get(me.toLowerCase());

@@ -35,6 +35,9 @@ interface Logged {
   json: string;
 }
 
+/** How soon a catch-up that failed (the store was unreachable) is tried again. */
+const CATCH_UP_RETRY_MS = 1000;
+
 /** Missed messages read per catch-up step. 500 rows is about 100 KB of typical chat: 10,000
  *  missed messages take 20 steps, each a short pause for everyone else. */
 const STEP_ROWS = 500;
@@ -126,7 +129,14 @@ export class MessageLog implements Journal {
    *  no live message slips past before catchingUp is set). */
   login(s: Session): void {
     this.#state(s).catchingUp = true;
-    this.#catchUp(s).catch((e) => this.api.log.error(`catch-up for ${s.name} failed: ${e}`));
+    const attempt = () =>
+      this.#catchUp(s).catch((e) => {
+        // The store failed (lost for a while): live messages wait for this session until a
+        // catch-up succeeds, so it is tried again while the session is there.
+        this.api.log.error(`catch-up for ${s.name} failed (trying again): ${e}`);
+        if (this.api.sessions.get(s.name!) === s) setTimeout(attempt, CATCH_UP_RETRY_MS);
+      });
+    attempt();
   }
 
   /** Commits what is waiting; for shutdown. */

@@ -17,11 +17,36 @@ import postgres from "postgres";
 import { Mutex } from "../../mutex.ts";
 import type { Db, Row, SqlValue } from "./db.ts";
 import { insertTable, toPostgres } from "./pg_sql.ts";
+import { ChatError } from "../../../protocol/errors.ts";
+
+/** The driver's and the socket's ways of saying the database cannot be reached. */
+const DOWN = /^(CONNECTION_|CONNECT_TIMEOUT|ECONNREFUSED|ECONNRESET|EPIPE|ETIMEDOUT|ENOTFOUND)/;
+
+/** A lost database is UNAVAILABLE to the client (it may try again, or another node), not an
+ *  INTERNAL failure of the handler: the node recovers when the database is back (the driver
+ *  connects again at the next statement). */
+function reachable<T>(p: Promise<T>): Promise<T> {
+  return p.catch((e) => {
+    const code = String((e as { code?: unknown }).code ?? "");
+    if (
+      DOWN.test(code) || (e instanceof Error && /ECONNREFUSED|connection/i.test(e.message) &&
+        !(e as { severity?: unknown }).severity)
+    ) {
+      throw new ChatError(
+        "UNAVAILABLE",
+        "the server cannot reach its database now; try again soon",
+      );
+    }
+    throw e;
+  });
+}
 
 type Sql = ReturnType<typeof postgres>;
 
 /** How long to wait for the server to accept a connection before the store is "down". */
-const CONNECT_TIMEOUT_S = 10;
+const CONNECT_TIMEOUT_S = 5;
+/** The longest wait between two tries to reach a lost database. */
+const RECONNECT_MAX_S = 2;
 
 /** The URL without its `schema` parameter, and the schema (default `public`). */
 export function parseStoreUrl(url: string): { url: string; schema: string } {
@@ -41,6 +66,9 @@ export async function openPostgres(storeUrl: string): Promise<Db> {
     max: 1,
     onnotice: () => {},
     connect_timeout: CONNECT_TIMEOUT_S,
+    // Trying again after losing the database: at most RECONNECT_MAX_S apart (the driver's
+    // default grows to 20 s), so a node is back within seconds of the database.
+    backoff: (attempts: number) => Math.min(0.1 * 2 ** attempts, RECONNECT_MAX_S),
     connection: { search_path: schema },
     types: { bigint: asNumber },
   });
@@ -59,14 +87,14 @@ class Statements {
     const id = table && this.shared.identities.get(table);
     let q = toPostgres(text);
     if (id && !/\bRETURNING\b/i.test(q)) q += ` RETURNING ${id} AS last_id`;
-    const r = await this.sql.unsafe(q, params as never[]);
+    const r = await reachable(this.sql.unsafe(q, params as never[]));
     if (/^\s*(CREATE|ALTER|DROP)\b/i.test(text)) await this.shared.reload();
     const last = r.at(-1) as { last_id?: number } | undefined;
     return { changes: r.count ?? 0, lastId: Number(last?.last_id ?? 0) };
   }
 
   async allNow<R extends Row>(text: string, params: SqlValue[]): Promise<R[]> {
-    const rows = await this.sql.unsafe(toPostgres(text), params as never[]);
+    const rows = await reachable(this.sql.unsafe(toPostgres(text), params as never[]));
     return [...rows] as unknown as R[];
   }
 
@@ -144,7 +172,7 @@ class PgDb extends Statements implements Db {
     const done: Array<() => void> = [];
     this.#inTx = true;
     try {
-      await this.sql.unsafe("BEGIN");
+      await reachable(this.sql.unsafe("BEGIN"));
       for (const t of group) {
         await this.sql.unsafe("SAVEPOINT one");
         try {
@@ -157,7 +185,7 @@ class PgDb extends Statements implements Db {
           done.push(() => t.reject(e));
         }
       }
-      await this.sql.unsafe("COMMIT");
+      await reachable(this.sql.unsafe("COMMIT"));
     } catch (e) {
       // BEGIN or COMMIT failed (the server went away, say): nothing of the group is stored.
       await this.sql.unsafe("ROLLBACK").catch(() => {});
