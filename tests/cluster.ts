@@ -46,7 +46,13 @@ export async function startCluster(n: number, opts: TestServerOptions = {}): Pro
   });
   const nodes: Harness[] = [];
   try {
-    for (let i = 0; i < n; i++) nodes.push(await startServer(options(i)));
+    // Started together, as an orchestrator does: on an empty store, their migrations race.
+    const started = await Promise.allSettled(
+      Array.from({ length: n }, (_, i) => startServer(options(i))),
+    );
+    for (const r of started) if (r.status === "fulfilled") nodes.push(r.value);
+    const failed = started.find((r) => r.status === "rejected");
+    if (failed) throw (failed as PromiseRejectedResult).reason;
   } catch (e) {
     for (const h of nodes) await h.close();
     await dropSchema(PG_URL, schema);

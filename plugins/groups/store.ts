@@ -24,14 +24,34 @@ export class Rooms {
    *  nodes, which read the room again: reload). */
   onChange: (roomKey: string) => void = () => {};
 
-  /** Reads one room again from the store (another node changed it), keeping its object. */
+  /** Local changes per room (onChange), so a reload that read the store before one of them
+   *  is read again rather than undo it. */
+  readonly #changes = new Map<string, number>();
+
+  #changed(roomKey: string): void {
+    this.#changes.set(roomKey, (this.#changes.get(roomKey) ?? 0) + 1);
+    this.onChange(roomKey);
+  }
+
+  /** Reads one room again from the store (another node changed it), keeping its object. A
+   *  change made here while it read is in the store too: then it reads once more. */
   async reload(roomKey: string): Promise<void> {
+    for (let tries = 0; tries < 5; tries++) {
+      const before = this.#changes.get(roomKey) ?? 0;
+      const read = await this.#read(roomKey);
+      if ((this.#changes.get(roomKey) ?? 0) !== before) continue;
+      if (read) this.#apply(roomKey, read);
+      return;
+    }
+  }
+
+  async #read(roomKey: string): Promise<RoomRead | undefined> {
     const r = await this.db.get<
       { name: string; created_by: string; private: number; announce: number }
     >("SELECT name, created_by, private, announce FROM groups_rooms WHERE room_key = ?", [
       roomKey,
     ]);
-    if (!r) return;
+    if (!r) return undefined;
     const members = await this.db.all<{ account: string; owner: number }>(
       "SELECT account, owner FROM groups_members WHERE room_key = ?",
       [roomKey],
@@ -40,6 +60,13 @@ export class Rooms {
       "SELECT account, state, by_name FROM groups_access WHERE room_key = ?",
       [roomKey],
     );
+    return { r, members, access };
+  }
+
+  #apply(
+    roomKey: string,
+    { r, members, access }: RoomRead,
+  ) {
     let room = this.#rooms.get(roomKey);
     if (!room) {
       room = {
@@ -168,7 +195,7 @@ export class Rooms {
     };
     if (owner !== undefined) room.members.set(owner.toLowerCase(), { name: owner, owner: true });
     this.#rooms.set(key, room);
-    this.onChange(key);
+    this.#changed(key);
     return room;
   }
 
@@ -205,7 +232,7 @@ export class Rooms {
       room.members.set(a.toLowerCase(), { name: a, owner: isFounder(room, a) });
       room.access.delete(a.toLowerCase());
     }
-    this.onChange(key);
+    this.#changed(key);
     return { added, first };
   }
 
@@ -223,7 +250,7 @@ export class Rooms {
     });
     if (room.members.delete(key)) this.counts.add(room, key, -1);
     if (kickedBy !== undefined) room.access.set(key, { state: "kicked", by: kickedBy });
-    this.onChange(roomKey);
+    this.#changed(roomKey);
     return true;
   }
 
@@ -232,7 +259,7 @@ export class Rooms {
     const key = account.toLowerCase();
     await setAccess(this.db, room.name.toLowerCase(), key, "invited", by);
     room.access.set(key, { state: "invited", by });
-    this.onChange(room.name.toLowerCase());
+    this.#changed(room.name.toLowerCase());
   }
 
   /** Makes a member an owner. */
@@ -244,7 +271,7 @@ export class Rooms {
       [room.name.toLowerCase(), account.toLowerCase()],
     );
     m.owner = true;
-    this.onChange(room.name.toLowerCase());
+    this.#changed(room.name.toLowerCase());
   }
 
   /** Turns announce-only on or off. */
@@ -254,8 +281,15 @@ export class Rooms {
       room.name.toLowerCase(),
     ]);
     room.announce = on;
-    this.onChange(room.name.toLowerCase());
+    this.#changed(room.name.toLowerCase());
   }
+}
+
+/** A room as the store has it, read for a reload. */
+interface RoomRead {
+  r: { name: string; created_by: string; private: number; announce: number };
+  members: Array<{ account: string; owner: number }>;
+  access: Array<{ account: string; state: string; by_name: string }>;
 }
 
 /** Records that an account (lower case) is, or was, a member of a room (key). */

@@ -72,7 +72,10 @@ export async function openPostgres(storeUrl: string): Promise<Db> {
     connection: { search_path: schema },
     types: { bigint: asNumber },
   });
-  await sql.unsafe(`CREATE SCHEMA IF NOT EXISTS ${schema}`);
+  // Nodes starting together may race to create it: the loser finds it made.
+  await sql.unsafe(`CREATE SCHEMA IF NOT EXISTS ${schema}`).catch(async () => {
+    await sql.unsafe(`CREATE SCHEMA IF NOT EXISTS ${schema}`);
+  });
   const db = new PgDb(sql, schema);
   await db.loadIdentities();
   return db;
