@@ -41,6 +41,8 @@ export class Cluster {
     private readonly bus: Bus,
     /** Closes this node's session of an account (another node took it over). */
     private readonly kick: (account: string) => void,
+    /** The lower-cased accounts logged in on this node now. */
+    private readonly local: () => Iterable<string>,
     private readonly log: (line: string) => void,
   ) {}
 
@@ -85,6 +87,29 @@ export class Cluster {
     );
     this.#remote.clear();
     for (const r of rows) this.#remote.set(r.account, { name: r.name, node: r.node });
+    await this.#reconcile(rows);
+  }
+
+  /** Accounts being claimed here right now (their row is written before the session). */
+  readonly #claiming = new Set<string>();
+
+  /** The store and this node agree again, whatever bus message was lost: a session here
+   *  whose account another node now holds is closed (a lost kick), and a row of this node
+   *  with no session here is deleted (a logout whose release failed). */
+  async #reconcile(remote: Array<{ account: string }>): Promise<void> {
+    const here = new Set(this.local());
+    for (const r of remote) if (here.has(r.account)) this.kick(r.account);
+    const mine = await this.db.all<{ account: string }>(
+      "SELECT account FROM cluster_sessions WHERE node = ?",
+      [this.bus.node],
+    );
+    for (const r of mine) {
+      if (here.has(r.account) || this.#claiming.has(r.account)) continue;
+      await this.db.run("DELETE FROM cluster_sessions WHERE account = ? AND node = ?", [
+        r.account,
+        this.bus.node,
+      ]);
+    }
   }
 
   /** Takes `name`'s one session for this node, or throws NAME_IN_USE. */
@@ -96,6 +121,8 @@ export class Cluster {
     }
     const account = name.toLowerCase();
     const me = this.bus.node;
+    this.#claiming.add(account);
+    setTimeout(() => this.#claiming.delete(account), HEARTBEAT_MS * 2);
     const held = await this.db.tx(async (t) => {
       await t.lock(`session:${account}`);
       const row = await t.get<{ node: string; seen_at: number | null }>(
@@ -111,7 +138,8 @@ export class Cluster {
           " since = excluded.since",
         [account, name, me, Date.now()],
       );
-      if (live) this.bus.publish("core.kick", { account, node: row.node });
+      // Told even when its node looks dead: it may only be slow (or its clock behind).
+      if (row && row.node !== me) this.bus.publish("core.kick", { account, node: row.node });
       return undefined;
     });
     if (held) {

@@ -107,10 +107,16 @@ export class ChatServer extends Hub {
     if (!opts.store) throw new Error("--bus needs --store: the nodes of a cluster share one store");
     this.bus = await openNatsBus(opts.bus, node);
     await migrate(this.db, CLUSTER_OWNER, CLUSTER_MIGRATIONS);
-    this.cluster = new Cluster(this.db, this.bus, (account) => {
-      const s = this.sessions.get(account);
-      if (s) this.closeLater(s, "SESSION_REPLACED");
-    }, (line) => this.log.error(line));
+    this.cluster = new Cluster(
+      this.db,
+      this.bus,
+      (account) => {
+        const s = this.sessions.get(account);
+        if (s) this.closeLater(s, "SESSION_REPLACED");
+      },
+      () => [...this.sessions.loggedIn()].map((s) => s.name!.toLowerCase()),
+      (line) => this.log.error(line),
+    );
     await this.cluster.start();
     this.sessions.elsewhere = this.cluster;
     // Accounts made on other nodes: told at once, and read again at each heartbeat.

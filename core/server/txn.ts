@@ -39,8 +39,9 @@ export const TXN_MAX_ANSWER_CHARS = 256;
  *  client resends within its reconnect, and after a day nothing is waiting to be resent. */
 export const TXN_RETAIN_MS = 24 * 60 * 60 * 1000;
 /** Outcomes not recorded, so that a repeat runs again: the server's own failure (nothing was
- *  done, e.g. the commit failed) and a frame budget refusal (try again later). */
-const NOT_RECORDED = new Set<string>(["INTERNAL", "RATE_LIMITED"]);
+ *  done, e.g. the commit failed), a store out of reach, and a frame budget refusal (try again
+ *  later). */
+const NOT_RECORDED = new Set<string>(["INTERNAL", "RATE_LIMITED", "UNAVAILABLE"]);
 
 /** Its migrations' owner in core_migrations: in the core's namespace, and no plugin's name. */
 const OWNER = "session.txn";

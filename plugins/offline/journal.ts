@@ -26,6 +26,14 @@ import { Spans } from "./spans.ts";
  *  for what it did not hear (a node that died between its commit and its publish). */
 const GAP_MS = 500;
 
+/** The largest bus message the log sends: NATS refuses payloads over its max_payload (1 MiB
+ *  by default); JSON escaping can double a frame's size. */
+const PUBLISH_BYTES = 256 * 1024;
+
+/** In a cluster, how often a node compares the log's top with what it has pushed: a message
+ *  whose node died before telling anyone, with nothing posted after it, is found so. */
+const GAP_CHECK_MS = 2000;
+
 /** A committed message as nodes tell each other (bus topic offline.log): its seq, the seq of
  *  the message before it in the log, and who it is for. */
 interface Logged {
@@ -72,6 +80,7 @@ export class MessageLog implements Journal {
   #applied = 0;
   readonly #early = new Map<number, Logged>();
   #gapTimer: ReturnType<typeof setTimeout> | undefined;
+  #checker: ReturnType<typeof setInterval> | undefined;
   readonly #spans = new Spans();
   readonly #state: (s: Session) => Delivery;
 
@@ -93,6 +102,18 @@ export class MessageLog implements Journal {
       this.#exclusive.run(() => this.#arrive((m as { entries: Logged[] }).entries))
         .catch((e) => this.api.log.error(`message from another node: ${e}`));
     });
+    if (this.api.bus.clustered) {
+      // A message committed a check ago and still not pushed is a gap nobody will fill by
+      // telling: read it from the store.
+      let seen = 0;
+      this.#checker = setInterval(() => {
+        this.#exclusive.run(async () => {
+          const top = await store.maxSeq(this.api.db);
+          if (seen > this.#applied) await this.#fillGap(true);
+          seen = top;
+        }).catch((e) => this.api.log.error(`checking the log for gaps: ${e}`));
+      }, GAP_CHECK_MS);
+    }
   }
 
   append(m: { conv: string; sender: string; to: string[]; frame: RawFrame }) {
@@ -143,6 +164,7 @@ export class MessageLog implements Journal {
   async close(): Promise<void> {
     clearTimeout(this.#timer);
     clearTimeout(this.#gapTimer);
+    clearInterval(this.#checker);
     this.#timer = undefined;
     await this.#exclusive.run(() => this.#flush());
   }
@@ -183,9 +205,34 @@ export class MessageLog implements Journal {
       names: p.names,
       json: p.entry.json,
     }));
-    if (logged.length) this.api.bus.publish("log", { entries: logged });
+    this.#publish(logged);
     batch.forEach((p, i) => p.resolve(this.#result(p.names, seqs[i])));
     this.#arrive(logged, batch.map((p) => p.frame));
+  }
+
+  /** Tells the other nodes, in messages of at most PUBLISH_BYTES (NATS refuses larger ones).
+   *  After the commit, so never a throw: what a node does not hear it reads from the store
+   *  (a gap, or the periodic check). */
+  #publish(logged: Logged[]): void {
+    if (!this.api.bus.clustered || logged.length === 0) return;
+    let part: Logged[] = [];
+    let bytes = 0;
+    const send = () => {
+      try {
+        this.api.bus.publish("log", { entries: part });
+      } catch (e) {
+        this.api.log.error(`telling the other nodes of ${part.length} messages: ${e}`);
+      }
+      part = [];
+      bytes = 0;
+    };
+    for (const e of logged) {
+      const size = e.json.length * 2 + e.names.join(",").length + 64;
+      if (part.length && bytes + size > PUBLISH_BYTES) send();
+      part.push(e);
+      bytes += size;
+    }
+    send();
   }
 
   /** Who got a message now (online here or on another node) and who gets it at login. */
@@ -204,8 +251,11 @@ export class MessageLog implements Journal {
    *  the one it follows. A gap that lasts GAP_MS is filled from the store (#fillGap). */
   #arrive(entries: Logged[], frames?: RawFrame[]): void {
     entries.forEach((e, i) => {
+      // A message that follows one older than the last applied (retention pruned the log
+      // empty, so it followed "nothing") comes next.
+      const after = Math.max(e.prev, Math.min(this.#applied, e.seq - 1));
       if (e.seq > this.#applied) {
-        this.#early.set(e.prev, { ...e, ...(frames ? { frame: frames[i] } : {}) });
+        this.#early.set(after, { ...e, ...(frames ? { frame: frames[i] } : {}) });
       }
     });
     for (let e = this.#early.get(this.#applied); e; e = this.#early.get(this.#applied)) {
@@ -249,8 +299,8 @@ export class MessageLog implements Journal {
   /** A message this node never heard of (its node died after the commit, before telling):
    *  every session here reads what it was not sent from the log, in order, and the log's
    *  order goes on from the last message committed. */
-  async #fillGap(): Promise<void> {
-    if (this.#early.size === 0) return;
+  async #fillGap(always = false): Promise<void> {
+    if (this.#early.size === 0 && !always) return;
     const top = await store.maxSeq(this.api.db);
     for (const name of this.api.sessions.names()) {
       const s = this.api.sessions.get(name);

@@ -115,7 +115,8 @@ export async function append(
 ): Promise<{ seqs: number[]; prev: number }> {
   const staged = spans.stage();
   const done = await db.tx(async (t) => {
-    await t.lock("offline.log");
+    // Acks alone (cursor moves) need no place in the log's order.
+    if (entries.length) await t.lock("offline.log");
     const prev = entries.length ? await maxSeq(t) : 0;
     if (clustered) {
       for (const conv of new Set(entries.filter((e) => isRoom(e.conv)).map((e) => e.conv))) {
@@ -185,13 +186,18 @@ export async function missed(db: Db, account: string, after: number) {
 
 /** The next `limit` messages for `account` after seq `after`, in order. Each source (the
  *  direct messages, each room span) is read up to `limit` along its index and the results
- *  merged, so a step costs the same however long the backlog. */
+ *  merged, so a step costs the same however long the backlog. Every read stops at the log's
+ *  top as read first: with several nodes, each statement sees later commits than the one
+ *  before, and a message committed between two of them (a DM below a room post already
+ *  read) would otherwise be skipped for good. Seqs commit in order (store.append's lock), so
+ *  everything up to that top is there for every statement after. */
 export async function pending(db: Db, account: string, after: number, limit: number) {
+  const top = await maxSeq(db);
   const rows = await db.all<LoggedRow>(
     `SELECT l.seq AS seq, l.frame AS frame
      FROM offline_rcpt r JOIN offline_log l ON l.seq = r.seq
-     WHERE r.account = ? AND r.seq > ? ORDER BY r.seq LIMIT ?`,
-    [account, after, limit],
+     WHERE r.account = ? AND r.seq > ? AND r.seq <= ? ORDER BY r.seq LIMIT ?`,
+    [account, after, top, limit],
   );
   const spans = await db.all<{ conv: string; first_seq: number; last_seq: number | null }>(
     `SELECT conv, first_seq, last_seq FROM offline_span
@@ -204,7 +210,13 @@ export async function pending(db: Db, account: string, after: number, limit: num
       ...await db.all<LoggedRow>(
         `SELECT seq, frame FROM offline_log
          WHERE conv = ? AND seq > ? AND seq <= ? AND lower(sender) <> ? ORDER BY seq LIMIT ?`,
-        [sp.conv, Math.max(after, sp.first_seq - 1), sp.last_seq ?? OPEN_END, account, limit],
+        [
+          sp.conv,
+          Math.max(after, sp.first_seq - 1),
+          Math.min(sp.last_seq ?? OPEN_END, top),
+          account,
+          limit,
+        ],
       ),
     );
   }

@@ -5,6 +5,7 @@
 import assert from "node:assert/strict";
 import { clusterReady, startCluster } from "../cluster.ts";
 import { pw } from "../harness.ts";
+import { openPostgres } from "../../core/server/storage/postgres.ts";
 
 const ignore = !clusterReady;
 
@@ -88,3 +89,33 @@ async function until(fn: () => Promise<boolean>, ms = 5000): Promise<void> {
     await new Promise((r) => setTimeout(r, 20));
   }
 }
+
+Deno.test({
+  name: "cluster - the store and the nodes agree again at each heartbeat: a lost kick, a stale row",
+  ignore,
+  async fn() {
+    const c = await startCluster(2);
+    const db = await openPostgres(c.options(0).store!);
+    try {
+      const [ann] = await c.nodes[0].users("Ann");
+      // Node 1 took Ann's session over, and its kick to node 0 was lost on the bus.
+      await db.run("UPDATE cluster_sessions SET node = 'node1' WHERE account = 'ann'");
+      assert.equal((await ann.expect("session.closing", undefined, 8000)).code, "SESSION_REPLACED");
+      // A row of node 0 with no session there (its release failed): freed, so Zed logs in.
+      await c.nodes[1].users("Zed").then(([z]) => z.ok("session.quit"));
+      await db.run(
+        "INSERT INTO cluster_sessions (account, name, node, since) VALUES ('zed', 'Zed', 'node0', 0)" +
+          " ON CONFLICT (account) DO UPDATE SET node = 'node0'",
+      );
+      await until(async () => {
+        const z = await c.nodes[1].connect();
+        await z.expect("welcome");
+        return (await z.request("session.login", { name: "Zed", password: pw("Zed") })).type ===
+          "ack";
+      }, 10_000);
+    } finally {
+      await db.close();
+      await c.close();
+    }
+  },
+});

@@ -27,18 +27,33 @@ const DOWN = /^(CONNECTION_|CONNECT_TIMEOUT|ECONNREFUSED|ECONNRESET|EPIPE|ETIMED
  *  connects again at the next statement). */
 function reachable<T>(p: Promise<T>): Promise<T> {
   return p.catch((e) => {
-    const code = String((e as { code?: unknown }).code ?? "");
-    if (
-      DOWN.test(code) || (e instanceof Error && /ECONNREFUSED|connection/i.test(e.message) &&
-        !(e as { severity?: unknown }).severity)
-    ) {
-      throw new ChatError(
-        "UNAVAILABLE",
-        "the server cannot reach its database now; try again soon",
-      );
-    }
-    throw e;
+    throw unavailable(e) ?? e;
   });
+}
+
+/** SQLSTATEs of a database that cannot take work now: shutting down or starting (57P01-3),
+ *  a connection failure (class 08), too many connections (53300), read-only after a
+ *  failover (25006), and the timeouts set below (lock 55P03, statement 57014, idle in a
+ *  transaction 25P03). */
+const UNAVAILABLE_STATES = /^(57P0[123]|08...|53300|25006|55P03|57014|25P03)$/;
+
+/** The connection itself is gone (the rest of a transaction cannot go on). */
+function lost(e: unknown): boolean {
+  const code = String((e as { code?: unknown }).code ?? "");
+  return DOWN.test(code) || /^(57P0[123]|08...)$/.test(code);
+}
+
+function unavailable(e: unknown): ChatError | undefined {
+  if (e instanceof ChatError) return e.code === "UNAVAILABLE" ? e : undefined;
+  const code = String((e as { code?: unknown }).code ?? "");
+  const noSeverity = !(e as { severity?: unknown }).severity;
+  if (
+    DOWN.test(code) || UNAVAILABLE_STATES.test(code) ||
+    (e instanceof Error && noSeverity && /ECONNREFUSED|connection/i.test(e.message))
+  ) {
+    return new ChatError("UNAVAILABLE", "the server cannot reach its database now; try again soon");
+  }
+  return undefined;
 }
 
 type Sql = ReturnType<typeof postgres>;
@@ -47,6 +62,12 @@ type Sql = ReturnType<typeof postgres>;
 const CONNECT_TIMEOUT_S = 5;
 /** The longest wait between two tries to reach a lost database. */
 const RECONNECT_MAX_S = 2;
+/** A transaction idle this long is ended by the database (a node that froze holding a lock). */
+const IDLE_IN_TX_MS = 10_000;
+/** The longest wait for a lock (the message log's, an account's session), and for any one
+ *  statement: past them the request is UNAVAILABLE, not hung. */
+const LOCK_WAIT_MS = 10_000;
+const STATEMENT_MS = 30_000;
 
 /** The URL without its `schema` parameter, and the schema (default `public`). */
 export function parseStoreUrl(url: string): { url: string; schema: string } {
@@ -69,7 +90,15 @@ export async function openPostgres(storeUrl: string): Promise<Db> {
     // Trying again after losing the database: at most RECONNECT_MAX_S apart (the driver's
     // default grows to 20 s), so a node is back within seconds of the database.
     backoff: (attempts: number) => Math.min(0.1 * 2 ** attempts, RECONNECT_MAX_S),
-    connection: { search_path: schema },
+    // A node frozen in a transaction (holding the log's lock) is cut off by the database,
+    // and no statement or lock wait hangs a request for ever: past these it is UNAVAILABLE.
+    connection: {
+      search_path: schema,
+      // As text with its unit: a bare number is not taken as milliseconds by every path.
+      idle_in_transaction_session_timeout: `${IDLE_IN_TX_MS}ms` as unknown as number,
+      lock_timeout: `${LOCK_WAIT_MS}ms` as unknown as number,
+      statement_timeout: `${STATEMENT_MS}ms` as unknown as number,
+    },
     types: { bigint: asNumber },
   });
   // Nodes starting together may race to create it: the loser finds it made.
@@ -91,7 +120,8 @@ class Statements {
     let q = toPostgres(text);
     if (id && !/\bRETURNING\b/i.test(q)) q += ` RETURNING ${id} AS last_id`;
     const r = await reachable(this.sql.unsafe(q, params as never[]));
-    if (/^\s*(CREATE|ALTER|DROP)\b/i.test(text)) await this.shared.reload();
+    // On the same connection: inside a transaction, the pool's other handle would wait for it.
+    if (/^\s*(CREATE|ALTER|DROP)\b/i.test(text)) await this.shared.reload(this.sql);
     const last = r.at(-1) as { last_id?: number } | undefined;
     return { changes: r.count ?? 0, lastId: Number(last?.last_id ?? 0) };
   }
@@ -107,14 +137,16 @@ class Statements {
 
   /** A transaction-level advisory lock: released by the COMMIT or ROLLBACK. */
   async lock(key: string): Promise<void> {
-    await this.sql.unsafe("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))", [key]);
+    await reachable(
+      this.sql.unsafe("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))", [key]),
+    );
   }
 }
 
 interface Shared {
   /** Table -> its identity column (what an INSERT returns as lastId). */
   identities: Map<string, string>;
-  reload(): Promise<void>;
+  reload(on: Sql): Promise<void>;
 }
 
 class PgDb extends Statements implements Db {
@@ -127,8 +159,8 @@ class PgDb extends Statements implements Db {
     const identities = new Map<string, string>();
     super(sql, {
       identities,
-      reload: async () => {
-        const rows = await sql.unsafe(
+      reload: async (on) => {
+        const rows = await on.unsafe(
           "SELECT table_name, column_name FROM information_schema.columns" +
             " WHERE table_schema = $1 AND is_identity = 'YES'",
           [schema],
@@ -140,7 +172,7 @@ class PgDb extends Statements implements Db {
   }
 
   loadIdentities(): Promise<void> {
-    return this.shared.reload();
+    return this.shared.reload(this.sql);
   }
 
   run(text: string, params: SqlValue[] = []) {
@@ -175,24 +207,24 @@ class PgDb extends Statements implements Db {
     const done: Array<() => void> = [];
     this.#inTx = true;
     try {
-      await reachable(this.sql.unsafe("BEGIN"));
-      for (const t of group) {
-        await this.sql.unsafe("SAVEPOINT one");
-        try {
-          const result = await t.fn(new TxDb(this.sql, this.shared));
-          await this.sql.unsafe("RELEASE SAVEPOINT one");
-          done.push(() => t.resolve(result));
-        } catch (e) {
-          await this.sql.unsafe("ROLLBACK TO SAVEPOINT one");
-          await this.sql.unsafe("RELEASE SAVEPOINT one");
-          done.push(() => t.reject(e));
+      // The driver's own transaction, on one connection it holds: a connection lost midway
+      // fails the whole group, never goes on in autocommit on a new one.
+      await reachable(this.sql.begin(async (tx) => {
+        for (const t of group) {
+          try {
+            const result = await tx.savepoint((sp) =>
+              t.fn(new TxDb(sp as unknown as Sql, this.shared))
+            );
+            done.push(() => t.resolve(result));
+          } catch (e) {
+            if (lost(e)) throw e; // the connection: nothing of the group is stored
+            done.push(() => t.reject(e));
+          }
         }
-      }
-      await reachable(this.sql.unsafe("COMMIT"));
+      }));
     } catch (e) {
-      // BEGIN or COMMIT failed (the server went away, say): nothing of the group is stored.
-      await this.sql.unsafe("ROLLBACK").catch(() => {});
-      for (const t of group) t.reject(e);
+      const why = unavailable(e) ?? e;
+      for (const t of group) t.reject(why);
       return;
     } finally {
       this.#inTx = false;
