@@ -124,7 +124,11 @@ export class FileStore {
         return await Deno.remove(tmp);
       }
       const now = Date.now();
-      const known = await this.db.get("SELECT 1 FROM sendfile_stored WHERE sha256 = ?", [f.sha256]);
+      // The same content kept already, here: its blob serves both. (In a cluster, a row may
+      // name a blob another node keeps; then this node keeps its own copy.)
+      const known =
+        await this.db.get("SELECT 1 FROM sendfile_stored WHERE sha256 = ?", [f.sha256]) &&
+        await Deno.stat(this.blobPath(f.sha256)).then(() => true, () => false);
       if (known) await Deno.remove(tmp);
       else await Deno.rename(tmp, this.blobPath(f.sha256));
       const expires = this.limits.ttlMs > 0 ? now + this.limits.ttlMs : null;

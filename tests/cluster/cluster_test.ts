@@ -98,8 +98,13 @@ Deno.test({
     const db = await openPostgres(c.options(0).store!);
     try {
       const [ann] = await c.nodes[0].users("Ann");
-      // Node 1 took Ann's session over, and its kick to node 0 was lost on the bus.
-      await db.run("UPDATE cluster_sessions SET node = 'node1' WHERE account = 'ann'");
+      // Another node (live, heart-beating) took Ann's session over, and its kick to node 0
+      // was lost on the bus. (A node of its own, not node 1: node 1 would find the row with
+      // no session of its own, and delete it.)
+      await db.run("INSERT INTO cluster_nodes (node, seen_at) VALUES ('node9', ?)", [
+        Date.now() + 60_000,
+      ]);
+      await db.run("UPDATE cluster_sessions SET node = 'node9' WHERE account = 'ann'");
       assert.equal((await ann.expect("session.closing", undefined, 8000)).code, "SESSION_REPLACED");
       // A row of node 0 with no session there (its release failed): freed, so Zed logs in.
       await c.nodes[1].users("Zed").then(([z]) => z.ok("session.quit"));
