@@ -3,6 +3,8 @@
  * with the flags that keep it off the internet. Each page records console errors and uncaught
  * exceptions, which the tests require to stay empty.
  */
+import { type Harness, startServer } from "../harness.ts";
+import { webAssets } from "../../web/files.ts";
 import { type Browser, chromium, type Page } from "playwright-core";
 
 export const CHROMIUM = Deno.env.get("CHROMIUM") ?? "/usr/bin/chromium";
@@ -87,4 +89,10 @@ export async function seeMessage(p: WebPage, text: string): Promise<void> {
 /** What the tests read of the page's document (they are type-checked without the DOM). */
 export interface Doc {
   querySelectorAll(selector: string): ArrayLike<{ textContent: string | null }>;
+}
+
+/** A test server that also serves the page (an in-memory store), and the page's address. */
+export async function webServer(): Promise<{ h: Harness; url: string }> {
+  const h = await startServer({ web: { port: 0, assets: webAssets() } });
+  return { h, url: `https://127.0.0.1:${h.server.webAddr!.port}/` };
 }
