@@ -85,6 +85,8 @@ export interface SessionView {
   everyone(): string[];
   /** Logged in here or on another node of the cluster. */
   online(name: string): boolean;
+  /** The other node of the cluster `name` is logged in on; undefined if here or away. */
+  remoteNode(name: string): string | undefined;
 }
 
 /** The cluster bus as a plugin sees it (ServerApi.bus): its topics are in its namespace
@@ -96,7 +98,9 @@ export interface PluginBus {
   readonly node: string;
   /** Whether other nodes may be listening. */
   readonly clustered: boolean;
-  publish(topic: string, msg: unknown): void;
+  /** To every other node, or to `node` only (SessionView.remoteNode says where someone is). */
+  publish(topic: string, msg: unknown, node?: string): void;
+  /** Hears `topic` published to every node and to this one alone. */
   subscribe(topic: string, fn: (msg: unknown, from: string) => void): void;
 }
 
@@ -405,6 +409,11 @@ export type Audience = (
   room: string | undefined,
   sender: string,
 ) => { room: string; to: string[] };
+
+/** The "groups.fresh" service: in a cluster, reads the room again from the store (another
+ *  node may have just let someone in), before asking Audience or RoomMembers; at once on one
+ *  node. `room` undefined: the class room. Never fails: a room not found is Audience's to say. */
+export type RoomRefresh = (room: string | undefined) => Promise<void>;
 
 /** The "groups.members" service: the room's canonical name and its members (with `me`), if
  *  `me` is one, whatever the room's posting rules; or a ChatError (NO_SUCH_ROOM,

@@ -19,9 +19,16 @@ export interface Bus {
   readonly clustered: boolean;
   /** Connected now (a bus that lost NATS is reconnecting). */
   healthy(): boolean;
-  publish(topic: string, msg: unknown): void;
+  /** To every other node, or only to `node` (a file relay's chunks go to one node). */
+  publish(topic: string, msg: unknown, node?: string): void;
+  /** Hears `topic` published to all and to this node alone. */
   subscribe(topic: string, fn: (msg: unknown, from: string) => void): void;
   close(): Promise<void>;
+}
+
+/** A node id as one NATS subject token: no dot, space or wildcard. */
+function token(node: string): string {
+  return encodeURIComponent(node).replace(/[.*!'()~]/g, (c) => `%${c.charCodeAt(0).toString(16)}`);
 }
 
 /** The bus as a person reads it in logs: no password. */
@@ -74,22 +81,23 @@ export async function openNatsBus(url: string, node: string): Promise<Bus> {
     node,
     clustered: true,
     healthy: () => connected && !nc.isClosed(),
-    publish(topic, msg) {
-      nc.publish(`${prefix}.${topic}`, enc.encode(JSON.stringify({ from: node, msg })));
+    publish(topic, msg, to) {
+      const subject = to === undefined ? `${prefix}.${topic}` : `${prefix}.@${token(to)}.${topic}`;
+      nc.publish(subject, enc.encode(JSON.stringify({ from: node, msg })));
     },
     subscribe(topic, fn) {
-      nc.subscribe(`${prefix}.${topic}`, {
-        callback: (err, m) => {
-          if (err) return;
-          let parsed: { from: string; msg: unknown };
-          try {
-            parsed = JSON.parse(dec.decode(m.data));
-          } catch {
-            return; // not ours
-          }
-          if (parsed.from !== node) fn(parsed.msg, parsed.from);
-        },
-      });
+      const callback = (err: unknown, m: { data: Uint8Array }) => {
+        if (err) return;
+        let parsed: { from: string; msg: unknown };
+        try {
+          parsed = JSON.parse(dec.decode(m.data));
+        } catch {
+          return; // not ours
+        }
+        if (parsed.from !== node) fn(parsed.msg, parsed.from);
+      };
+      nc.subscribe(`${prefix}.${topic}`, { callback });
+      nc.subscribe(`${prefix}.@${token(node)}.${topic}`, { callback });
     },
     async close() {
       await nc.drain().catch(() => {});

@@ -166,8 +166,9 @@ export class Cluster {
     return [...this.#remote.values()].map((r) => r.name);
   }
 
-  onlineElsewhere(name: string): boolean {
-    return this.#remote.has(name.toLowerCase());
+  /** The node another session of `name` is on, as last heard. */
+  nodeOf(name: string): string | undefined {
+    return this.#remote.get(name.toLowerCase())?.node;
   }
 
   async stop(): Promise<void> {

@@ -94,7 +94,7 @@ function serverApi(hub: Hub, plugin: string): ServerApi {
       get clustered() {
         return hub.bus.clustered;
       },
-      publish: (topic, msg) => hub.bus.publish(`${plugin}.${topic}`, msg),
+      publish: (topic, msg, node) => hub.bus.publish(`${plugin}.${topic}`, msg, node),
       subscribe: (topic, fn) => hub.bus.subscribe(`${plugin}.${topic}`, fn),
     },
     accounts: {

@@ -99,7 +99,7 @@ export class SessionTable implements SessionView {
   readonly #byName = new Map<string, ServerSession>();
   readonly all = new Set<ServerSession>();
   /** The other nodes' sessions, in a cluster. */
-  elsewhere: { remoteNames(): string[]; onlineElsewhere(name: string): boolean } | undefined;
+  elsewhere: { remoteNames(): string[]; nodeOf(name: string): string | undefined } | undefined;
 
   everyone(): string[] {
     const names = [...this.#byName.values()].map((s) => s.name!);
@@ -110,7 +110,11 @@ export class SessionTable implements SessionView {
   }
 
   online(name: string): boolean {
-    return this.#byName.has(name.toLowerCase()) || !!this.elsewhere?.onlineElsewhere(name);
+    return this.#byName.has(name.toLowerCase()) || this.elsewhere?.nodeOf(name) !== undefined;
+  }
+
+  remoteNode(name: string): string | undefined {
+    return this.#byName.has(name.toLowerCase()) ? undefined : this.elsewhere?.nodeOf(name);
   }
 
   get(name: string): ServerSession | undefined {

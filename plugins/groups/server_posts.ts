@@ -1,7 +1,7 @@
 /** Posting to a room (through the message log), and the "groups.audience" service by which
  *  other plugins (sendfile) post to rooms by the same rules. */
 import { ChatError } from "../../protocol/errors.ts";
-import type { Audience, HandlerCtx, PostResult, RoomMembers } from "../types.ts";
+import type { Audience, HandlerCtx, PostResult, RoomMembers, RoomRefresh } from "../types.ts";
 import { GroupMessage, GroupSend } from "./protocol.ts";
 import { roomConv } from "./server_pins.ts";
 import type { Groups } from "./groups.ts";
@@ -85,6 +85,11 @@ export function roomPosts(g: RoomsCtx) {
   api.provide<Audience>("groups.audience", (room, me) => {
     const { r, to } = audience(g, named(room), me);
     return { room: r.name, to };
+  });
+  api.provide<RoomRefresh>("groups.fresh", async (room) => {
+    if (!api.bus.clustered) return;
+    const key = (room ?? g.classRoom?.name)?.toLowerCase();
+    if (key) await g.rooms.reload(key);
   });
   // Other plugins (questions) act in rooms their members are in, whatever its posting rules.
   api.provide<RoomMembers>("groups.members", (room, me) => {

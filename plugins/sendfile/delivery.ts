@@ -5,7 +5,7 @@
 import type { ServerApi, Session } from "../types.ts";
 import type { Flow, Flows } from "./flow.ts";
 import { ChatError } from "../../protocol/errors.ts";
-import { Outgoing, readChunk } from "./sending.ts";
+import { Outgoing } from "./sending.ts";
 import { CHUNK_BYTES, FileChunk, FileEnd, FileIncoming, FileVerified } from "./protocol.ts";
 import type { FileStore, StoredFile } from "./store.ts";
 
@@ -28,7 +28,7 @@ class Delivery implements Flow {
   }
 
   /** Streams the file; resolves with the receiver's verdict, or undefined if it stopped. */
-  async run(path: string): Promise<boolean | undefined> {
+  async run(store: FileStore): Promise<boolean | undefined> {
     const { api } = this.flows;
     const f = this.file;
     api.send(this.to, FileIncoming, {
@@ -42,13 +42,14 @@ class Delivery implements Flow {
       sent: f.created_at < this.since ? f.created_at : undefined,
     });
     try {
-      using blob = await Deno.open(path, { read: true });
+      const blob = await store.reader(f);
+      using _close = { [Symbol.dispose]: () => blob.close() };
       for (let n = 0; !this.#out.finished; n++) {
         await this.#out.room(n);
         await api.writable(this.to);
         // A buffer per chunk: sent bytes are queued as they are, not copied (ServerApi.send).
         const buf = new Uint8Array(CHUNK_BYTES);
-        const got = await readChunk(blob, buf);
+        const got = await blob.read(buf);
         if (got === 0 && n > 0) break;
         api.send(this.to, FileChunk, { file: this.id, n, data: buf.subarray(0, got) });
         if (got < buf.length) break;
@@ -127,7 +128,7 @@ export class Deliveries {
         const d = new Delivery(this.flows, s, f, st.since);
         let ok: boolean | undefined;
         try {
-          ok = await d.run(this.store.blobPath(f.sha256));
+          ok = await d.run(this.store);
         } catch (e) {
           this.api.log.error(`delivery of kept file ${f.id} to ${s.name}: ${e}`);
           this.flows.cancelled(d.id, [s], "the server could not read the file");
@@ -136,9 +137,12 @@ export class Deliveries {
         }
         if (ok === undefined) continue; // stopped: sent again at the next login
         await this.store.done(f.id, s.name!);
+        const verified = { file: d.id, name: f.name, by: s.name!, ok };
         const sender = this.api.sessions.get(f.sender);
-        if (sender) {
-          this.api.send(sender, FileVerified, { file: d.id, name: f.name, by: s.name!, ok });
+        if (sender) this.api.send(sender, FileVerified, verified);
+        const node = this.api.sessions.remoteNode(f.sender);
+        if (node !== undefined) {
+          this.api.bus.publish("verified", { to: f.sender, ...verified }, node);
         }
       }
     }

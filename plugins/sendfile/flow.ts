@@ -21,6 +21,9 @@ export interface Flow {
   readonly from?: Session;
   /** The session that receives the chunks (relay, delivery); the server for an upload. */
   readonly to?: Session;
+  /** A live transfer into `to` from a sender (here or on another node), which takes the
+   *  reader's live slot; not a delivery out of the store. */
+  readonly live?: boolean;
   /** From `from`: sendfile.chunk and sendfile.end. */
   chunk(n: number, data: Uint8Array | undefined): void;
   end(sha256: string, check: string | undefined): void;
@@ -91,7 +94,7 @@ export class Flows {
   /** Live transfers (not deliveries) coming in to `s`. */
   liveIncoming(s: Session): number {
     let n = 0;
-    for (const f of this.#mine(s)) if (f.to === s && f.from !== undefined) n++;
+    for (const f of this.#mine(s)) if (f.to === s && f.live) n++;
     return n;
   }
 

@@ -4,7 +4,7 @@ import type { Plugin } from "../types.ts";
 import { SENDFILE_ERRORS } from "./errors.ts";
 import { sendfileClient } from "./client.ts";
 import { sendfileServer } from "./server.ts";
-import { SENDFILE_MIGRATIONS } from "./store.ts";
+import { SENDFILE_MIGRATIONS } from "./migrations.ts";
 import { SENDFILE_OPTIONS } from "./options.ts";
 
 export const sendfile: Plugin = {

@@ -13,6 +13,7 @@ import {
 
 export class Relay implements Flow {
   readonly id: string;
+  readonly live = true;
   /** Next chunk index expected, bytes relayed so far. */
   #next = 0;
   #bytes = 0;

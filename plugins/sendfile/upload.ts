@@ -13,8 +13,8 @@ export interface Target {
   /** `Bob` or `#cs350`, for messages. */
   label: string;
   room?: string;
-  /** Recipients' account names. */
-  recipients(): string[];
+  /** Recipients' account names (a room's read again in a cluster). */
+  recipients(): Promise<string[]>;
 }
 
 export class Upload implements Flow {
@@ -100,7 +100,7 @@ export class Upload implements Flow {
     if (this.#hash.digest("hex") !== sha256) {
       throw new ChatError("CHECKSUM_MISMATCH", "the server got different bytes; nothing was kept");
     }
-    const recipients = this.target.recipients();
+    const recipients = await this.target.recipients();
     const { name, size, sealed } = this.offer;
     await this.store.keep(this.tmp, {
       sha256,
@@ -113,7 +113,12 @@ export class Upload implements Flow {
     }, recipients.map((r) => r.toLowerCase()));
     this.#release();
     this.flows.remove(this);
-    const online = recipients.filter((r) => this.flows.api.sessions.get(r)?.mode === "json");
+    const { sessions } = this.flows.api;
+    // Online here with a client that takes files, or on another node (it will be told).
+    const online = recipients.filter((r) => {
+      const s = sessions.get(r);
+      return s ? s.mode === "json" : sessions.online(r);
+    });
     this.flows.api.send(this.from, FileStored, {
       file: this.id,
       name,

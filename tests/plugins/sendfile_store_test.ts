@@ -7,6 +7,8 @@ import assert from "node:assert/strict";
 import type { RawFrame } from "../../protocol/spec.ts";
 import {
   type Harness,
+  ON_POSTGRES,
+  openTestStore,
   sha256,
   startServer,
   type TestClient,
@@ -18,6 +20,22 @@ const enc = new TextEncoder();
 async function names(dir: string): Promise<string[]> {
   return (await Array.fromAsync(Deno.readDir(dir))).filter((e) => e.isFile).map((e) => e.name)
     .sort();
+}
+
+/** The SHA-256s of the kept files' bytes: files named by them on disk with SQLite; on
+ *  PostgreSQL, blobs in the store (any node may deliver them), and no file on this disk. */
+async function kept(data: string): Promise<string[]> {
+  if (!ON_POSTGRES) return await names(`${data}/files`);
+  assert.deepEqual(await names(`${data}/files`), [], "no kept file on a node's disk");
+  const db = await openTestStore(data);
+  try {
+    const rows = await db.all<{ sha256: string }>(
+      "SELECT sha256 FROM sendfile_blobs ORDER BY sha256",
+    );
+    return rows.map((r) => r.sha256);
+  } finally {
+    await db.close();
+  }
 }
 
 /** Polls until check() is true (the server frees space after its reply). */
@@ -98,7 +116,7 @@ Deno.test("sendfile store - a kept file survives a restart, is delivered at logi
     const stored = await upload(alice, "dave", "notes.txt", bytes);
     assert.deepEqual([stored.to, stored.now, stored.later], ["Dave", 0, 1]);
     const sha = await sha256(bytes);
-    assert.deepEqual(await names(`${data}/files`), [sha]);
+    assert.deepEqual(await kept(data), [sha]);
     // An upload whose bytes do not match the sender's SHA-256 is not kept, and says so.
     const liar = await alice.ok("sendfile.offer", { to: "Dave", name: "forged", size: 3 });
     await alice.send("sendfile.chunk", { file: liar.file, n: 0, data: btoa("abc") });
@@ -106,12 +124,12 @@ Deno.test("sendfile store - a kept file survives a restart, is delivered at logi
     const forged = await alice.expect("sendfile.cancelled", (f) => f.file === liar.file);
     assert.equal(forged.code, "CHECKSUM_MISMATCH");
     await until(async () => (await names(`${data}/files/tmp`)).length === 0, "tmp emptied");
-    assert.deepEqual(await names(`${data}/files`), [sha]);
+    assert.deepEqual(await kept(data), [sha]);
     // The same content for someone else is not stored twice.
     const [carol] = await h.users("Carol");
     await away(carol, "Carol", alice);
     await upload(alice, "Carol", "copy.txt", bytes);
-    assert.deepEqual(await names(`${data}/files`), [sha]);
+    assert.deepEqual(await kept(data), [sha]);
     alice.close();
     await h.close();
 
@@ -134,7 +152,7 @@ Deno.test("sendfile store - a kept file survives a restart, is delivered at logi
     const v = await alice2.expect("sendfile.verified");
     assert.deepEqual([v.name, v.by, v.ok], ["notes.txt", "Dave", true]);
     // Carol still waits for her copy: the content stays until she has it too.
-    assert.deepEqual(await names(`${data}/files`), [sha]);
+    assert.deepEqual(await kept(data), [sha]);
     dave2.close();
     const [dave3] = await h.users("Dave");
     await dave3.expectNone("sendfile.incoming", 300); // delivered once, not again
@@ -142,7 +160,7 @@ Deno.test("sendfile store - a kept file survives a restart, is delivered at logi
     const inc2 = await carol2.expect("sendfile.incoming");
     await carol2.expect("sendfile.end");
     await carol2.send("sendfile.verdict", { file: inc2.file, ok: true });
-    await until(async () => (await names(`${data}/files`)).length === 0, "blob removed");
+    await until(async () => (await kept(data)).length === 0, "blob removed");
     // A room with nobody but its sender: the upload is checked, then nothing is kept.
     await alice2.ok("groups.create", { room: "empty" });
     const ack = await alice2.ok("sendfile.offer", { room: "#empty", name: "x.txt", size: 2 });
@@ -150,7 +168,7 @@ Deno.test("sendfile store - a kept file survives a restart, is delivered at logi
     await alice2.send("sendfile.end", { file: ack.file, sha256: await sha256(enc.encode("hi")) });
     const none = await alice2.expect("sendfile.stored");
     assert.deepEqual([none.to, none.now, none.later], ["#empty", 0, 0]);
-    assert.deepEqual(await names(`${data}/files`), []);
+    assert.deepEqual(await kept(data), []);
     assert.deepEqual(await names(`${data}/files/tmp`), []);
   } finally {
     await h.close();
@@ -165,8 +183,8 @@ Deno.test("sendfile store - a kept file expires after --file-ttl: never delivere
     const [alice, dave] = await h.users("Alice", "Dave");
     await away(dave, "Dave", alice);
     await upload(alice, "Dave", "old.txt", enc.encode("stale"));
-    assert.equal((await names(`${data}/files`)).length, 1);
-    await until(async () => (await names(`${data}/files`)).length === 0, "swept", 4000);
+    assert.equal((await kept(data)).length, 1);
+    await until(async () => (await kept(data)).length === 0, "swept", 4000);
     const [dave2] = await h.users("Dave");
     await dave2.expectNone("sendfile.incoming", 500);
   } finally {

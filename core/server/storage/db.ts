@@ -7,6 +7,9 @@ export type SqlValue = string | number | bigint | null | Uint8Array;
 export type Row = Record<string, SqlValue>;
 
 export interface Db {
+  /** Several nodes may use this store (PostgreSQL): what every node must read belongs in it,
+   *  not in one node's files. */
+  readonly sharedByNodes: boolean;
   run(sql: string, params?: SqlValue[]): Promise<{ changes: number; lastId: number }>;
   all<R extends Row = Row>(sql: string, params?: SqlValue[]): Promise<R[]>;
   get<R extends Row = Row>(sql: string, params?: SqlValue[]): Promise<R | undefined>;

@@ -112,6 +112,7 @@ export async function openPostgres(storeUrl: string): Promise<Db> {
 
 /** Statements on the one connection, run at once (inside a transaction, or outside one). */
 class Statements {
+  readonly sharedByNodes = true;
   constructor(protected readonly sql: Sql, protected readonly shared: Shared) {}
 
   async runNow(text: string, params: SqlValue[]) {

@@ -20,6 +20,7 @@ export function openSqlite(path: string): Db {
  *  the cache is as large as the number of distinct queries, and the hot path (the message
  *  log's inserts) skips re-parsing its SQL for every message. */
 class Statements {
+  readonly sharedByNodes = false;
   constructor(
     protected readonly raw: DatabaseSync,
     protected readonly cache: Map<string, StatementSync>,
