@@ -13,6 +13,7 @@ import type { Logger } from "../core/log.ts";
 export type { Db, Logger, Migration, SqlValue };
 /** Runtime helpers a plugin may use (stateless: no state of the core). */
 export { Mutex } from "../core/mutex.ts";
+export { Synced } from "../core/server/synced.ts";
 export { writePrivateFile } from "../core/config_dir.ts";
 
 export interface Plugin {
@@ -247,8 +248,12 @@ export interface ServerApi {
   /** Resolves when this session's outgoing queue is at most half full (or it closed): lets a
    *  plugin that sends a long stream (a backlog, a file) go no faster than the reader. */
   writable(s: Session): Promise<void>;
-  /** Sends one frame to every logged-in session (except one), encoded once. */
+  /** Sends one frame to every logged-in session (except one), encoded once; in a cluster,
+   *  to those on the other nodes too. */
   broadcast<T>(spec: MessageSpec<T>, body: T, except?: Session): void;
+  /** Sends a frame to the account `name` wherever it is logged in: this node, or the other
+   *  node of the cluster it is on (over the bus, at most once). False if not online. */
+  sendTo<T>(name: string, spec: MessageSpec<T>, body: T): boolean;
   text: {
     command(def: TextCommand): void;
     /** How a frame of this plugin reads in plain-text mode. */

@@ -76,8 +76,20 @@ function serverApi(hub: Hub, plugin: string): ServerApi {
       for (const s of to) hub.send(s as ServerSession, frame, bytes);
     },
     writable: (s) => (s as ServerSession).outbox.whenBelow(hub.limits.sendQueueBytes / 2),
-    broadcast: (spec, body, except) =>
-      hub.broadcast(frameOf(spec, body), except as ServerSession | undefined),
+    broadcast(spec, body, except) {
+      const frame = frameOf(spec, body);
+      hub.broadcast(frame, except as ServerSession | undefined);
+      hub.bus.publish("core.broadcast", { frame });
+    },
+    sendTo(name, spec, body) {
+      const here = hub.sessions.get(name);
+      if (here) return hub.send(here, frameOf(spec, body)), true;
+      const node = hub.sessions.remoteNode(name);
+      if (node !== undefined) {
+        hub.bus.publish("core.tell", { to: name, frame: frameOf(spec, body) }, node);
+      }
+      return node !== undefined;
+    },
     text: {
       command: (def) => reg.addTextCommand({ ...def, plugin }),
       render: (spec, fn) =>

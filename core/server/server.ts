@@ -123,6 +123,17 @@ export class ChatServer extends Hub {
     this.accounts.onCreated = (name) => this.bus.publish("core.account", { name });
     this.bus.subscribe("core.account", (m) => this.accounts.noteName((m as { name: string }).name));
     this.cluster.onBeat = (since) => this.accounts.loadSince(since);
+    // What a plugin sends to everyone, or to someone on another node (ServerApi.broadcast,
+    // sendTo): frames made by a node of this cluster, passed on as they are.
+    this.bus.subscribe("core.broadcast", (m) => {
+      const frame = (m as { frame?: unknown }).frame;
+      if (isFrame(frame)) this.broadcast(frame);
+    });
+    this.bus.subscribe("core.tell", (m) => {
+      const { to, frame } = m as { to?: unknown; frame?: unknown };
+      const s = typeof to === "string" ? this.sessions.get(to) : undefined;
+      if (s && isFrame(frame)) this.send(s, frame);
+    });
   }
 
   /** For an orchestrator (GET /healthz on the web port): whether this node can take work,
@@ -239,4 +250,9 @@ export class ChatServer extends Hub {
     })();
     return this.#closing;
   }
+}
+
+/** A frame as another node of the cluster built it: an object with a type. */
+function isFrame(f: unknown): f is Record<string, unknown> {
+  return typeof f === "object" && f !== null && typeof (f as { type?: unknown }).type === "string";
 }

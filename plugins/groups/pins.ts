@@ -2,7 +2,16 @@
  *  and mirrored in memory. Unlike the rooms (store.ts), the mirror changes first: a pin's
  *  limits are checked against it, and a check and the change it guards must have no await
  *  between them. */
-import type { Db } from "../types.ts";
+import { type Db, type PluginBus, Synced } from "../types.ts";
+
+type PinRow = {
+  room_key: string;
+  seq: number;
+  sender: string;
+  text: string;
+  ts: number;
+  by_name: string;
+};
 import type { Pin } from "./protocol.ts";
 
 export class Pins {
@@ -11,10 +20,27 @@ export class Pins {
 
   constructor(private readonly db: Db) {}
 
+  /** In a cluster (set by share): pins changed on other nodes are read again. */
+  #synced: Synced<PinRow[]> | undefined;
+
   async load(): Promise<void> {
-    const rows = await this.db.all<
-      { room_key: string; seq: number; sender: string; text: string; ts: number; by_name: string }
-    >("SELECT room_key, seq, sender, text, ts, by_name FROM groups_pins ORDER BY at, seq");
+    this.#apply(await this.#read());
+  }
+
+  /** Keeps the mirror the same on every node of a cluster (Synced). */
+  share(bus: PluginBus, onError: (e: unknown) => void): void {
+    const read = () => this.#read();
+    this.#synced = new Synced(bus, read, (rows) => this.#apply(rows), onError, "pins");
+  }
+
+  #read(): Promise<PinRow[]> {
+    return this.db.all<PinRow>(
+      "SELECT room_key, seq, sender, text, ts, by_name FROM groups_pins ORDER BY at, seq",
+    );
+  }
+
+  #apply(rows: PinRow[]): void {
+    this.#of.clear();
     for (const r of rows) {
       this.#list(r.room_key).push({
         seq: r.seq,
@@ -24,6 +50,10 @@ export class Pins {
         by: r.by_name,
       });
     }
+  }
+
+  #write<R>(fn: () => Promise<R>): Promise<R> {
+    return this.#synced ? this.#synced.write(fn) : fn();
   }
 
   of(room: string): readonly Pin[] {
@@ -50,10 +80,12 @@ export class Pins {
     if (list.some((p) => p.seq === pin.seq)) return;
     list.push(pin);
     try {
-      await this.db.run(
-        "INSERT INTO groups_pins (room_key, seq, sender, text, ts, by_name, at)" +
-          " VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
-        [room.toLowerCase(), pin.seq, pin.sender, pin.text, pin.ts, pin.by, Date.now()],
+      await this.#write(() =>
+        this.db.run(
+          "INSERT INTO groups_pins (room_key, seq, sender, text, ts, by_name, at)" +
+            " VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
+          [room.toLowerCase(), pin.seq, pin.sender, pin.text, pin.ts, pin.by, Date.now()],
+        )
       );
     } catch (e) {
       const i = list.indexOf(pin);
@@ -69,10 +101,12 @@ export class Pins {
     if (i < 0) return false;
     const [pin] = list.splice(i, 1);
     try {
-      await this.db.run("DELETE FROM groups_pins WHERE room_key = ? AND seq = ?", [
-        room.toLowerCase(),
-        seq,
-      ]);
+      await this.#write(() =>
+        this.db.run("DELETE FROM groups_pins WHERE room_key = ? AND seq = ?", [
+          room.toLowerCase(),
+          seq,
+        ])
+      );
     } catch (e) {
       if (!list.some((p) => p.seq === seq)) list.splice(Math.min(i, list.length), 0, pin);
       throw e;

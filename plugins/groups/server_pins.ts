@@ -26,6 +26,7 @@ export function groupsPins(g: Groups) {
   const joinHistory = api.setting(JOIN_HISTORY);
   const maxPins = api.setting(MAX_PINS);
   const posts = () => api.service<PostsService>("offline.posts");
+  pins.share(api.bus, (e) => api.log.error(`reading pins again: ${e}`));
   api.onStartup(() => pins.load());
 
   const moderated = (name: string, ctx: HandlerCtx): Room => {

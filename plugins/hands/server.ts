@@ -1,5 +1,5 @@
 /** The hands plugin's server half: the line of raised hands, in the store and in memory. */
-import type { Migration, ServerApi, Session, StaffRoles } from "../types.ts";
+import { type Migration, type ServerApi, type Session, type StaffRoles, Synced } from "../types.ts";
 import {
   type Hand,
   handLine,
@@ -28,9 +28,10 @@ export function handsServer(api: ServerApi) {
   const max = api.setting(MAX_HANDS);
   /** Lower-cased account -> its hand, in the order raised (a Map keeps insertion order). */
   const line = new Map<string, Raised>();
-  const isStaff = (s: Session) => api.service<StaffRoles>("staff.roles")!.isStaff(s.name!);
-  const staffOnline = () =>
-    api.sessions.names().map((n) => api.sessions.get(n)!).filter((s) => isStaff(s));
+  const roles = () => api.service<StaffRoles>("staff.roles")!;
+  const isStaff = (s: Session) => roles().isStaff(s.name!);
+  /** Staff online, on any node of a cluster, by name (told with api.sendTo). */
+  const staffOnline = () => api.sessions.everyone().filter((n) => roles().isStaff(n));
   const positionOf = (key: string) => [...line.keys()].indexOf(key) + 1;
   /** Puts a hand back in its place (by when it was raised) after a failed write. */
   const restore = (key: string, hand: Raised) => {
@@ -40,14 +41,19 @@ export function handsServer(api: ServerApi) {
   };
   const listed = () => [...line.values()].map((h, i) => ({ ...h, position: i + 1 }));
 
-  api.onStartup(async () => {
-    const rows = await api.db.all<{ name: string; topic: string | null; ts: number }>(
+  const read = () =>
+    api.db.all<{ name: string; topic: string | null; ts: number }>(
       "SELECT name, topic, ts FROM hands_raised ORDER BY ts, account",
     );
+  const apply = (rows: Awaited<ReturnType<typeof read>>) => {
+    line.clear();
     for (const r of rows) {
       line.set(r.name.toLowerCase(), { name: r.name, topic: r.topic ?? undefined, ts: r.ts });
     }
-  });
+  };
+  // In a cluster, the line as another node changed it.
+  const synced = new Synced(api.bus, read, apply, (e) => api.log.error(`reading hands: ${e}`));
+  api.onStartup(async () => apply(await read()));
 
   // Staff coming in learn how many are waiting; the list is theirs to ask for.
   api.onLogin((s) => {
@@ -63,22 +69,27 @@ export function handsServer(api: ServerApi) {
     // the write (no await in between with the check above) and is put back if it fails.
     const hand = { name, topic, ts: prior?.ts ?? Date.now() };
     line.set(key, hand);
-    const position = positionOf(key);
+    let position = positionOf(key);
     try {
-      await api.db.run(
-        "INSERT INTO hands_raised (account, name, topic, ts) VALUES (?, ?, ?, ?) " +
-          "ON CONFLICT (account) DO UPDATE SET topic = excluded.topic",
-        [key, name, topic ?? null, hand.ts],
+      await synced.write(() =>
+        api.db.run(
+          "INSERT INTO hands_raised (account, name, topic, ts) VALUES (?, ?, ?, ?) " +
+            "ON CONFLICT (account) DO UPDATE SET topic = excluded.topic",
+          [key, name, topic ?? null, hand.ts],
+        )
       );
     } catch (e) {
       if (line.get(key) === hand && prior) line.set(key, prior);
       else if (line.get(key) === hand) line.delete(key);
       throw e;
     }
+    // Hands raised on other nodes meanwhile are ahead of it.
+    await synced.fresh();
+    position = positionOf(key) || position;
     // Lowered while it was written: staff were told of that; the raise still succeeded.
-    if (line.get(key) === hand) {
-      for (const s of staffOnline()) {
-        if (s !== ctx.session) api.send(s, HandsRaised, { ...hand, position });
+    if (line.has(key)) {
+      for (const n of staffOnline()) {
+        if (n !== name) api.sendTo(n, HandsRaised, { ...hand, position });
       }
     }
     return { position };
@@ -94,16 +105,14 @@ export function handsServer(api: ServerApi) {
     }
     line.delete(key);
     try {
-      await api.db.run("DELETE FROM hands_raised WHERE account = ?", [key]);
+      await synced.write(() => api.db.run("DELETE FROM hands_raised WHERE account = ?", [key]));
     } catch (e) {
       if (!line.has(key)) restore(key, hand);
       throw e;
     }
-    const told = new Set(staffOnline());
-    const owner = api.sessions.get(hand.name);
-    if (owner) told.add(owner as Session);
-    told.delete(me);
-    for (const s of told) api.send(s, HandsLowered, { name: hand.name, by: me.name! });
+    const told = new Set([...staffOnline(), hand.name]);
+    told.delete(me.name!);
+    for (const n of told) api.sendTo(n, HandsLowered, { name: hand.name, by: me.name! });
     return { name: hand.name };
   });
 

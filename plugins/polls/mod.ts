@@ -2,7 +2,8 @@
  *  polls name no voter to anyone and keep no ballot once closed. A class tool. */
 import type { Plugin } from "../types.ts";
 import { POLLS_ERRORS } from "./errors.ts";
-import { POLLS_MIGRATIONS, pollsServer } from "./server.ts";
+import { pollsServer } from "./server.ts";
+import { POLLS_MIGRATIONS } from "./state.ts";
 import { pollsClient } from "./client.ts";
 
 export const polls: Plugin = {

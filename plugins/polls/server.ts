@@ -6,7 +6,15 @@
  * when it closes they are deleted and only the counts stay, so nothing links a voter to a
  * choice afterwards, and no frame ever names an anonymous poll's voters.
  */
-import type { Audience, Migration, RoomMembers, ServerApi, Session, StaffRoles } from "../types.ts";
+import {
+  type Audience,
+  type RoomMembers,
+  type RoomRefresh,
+  type ServerApi,
+  type Session,
+  type StaffRoles,
+  Synced,
+} from "../types.ts";
 import {
   type Poll,
   PollsClose,
@@ -17,62 +25,8 @@ import {
   PollsVote,
 } from "./protocol.ts";
 import { MAX_OPEN_POLLS, MISSED_SHOWN, RESULTS_EVERY_MS } from "./options.ts";
+import { type BallotRow, ballotsOf, base, type Open, readOpen, type Row } from "./state.ts";
 import { pollsText } from "./server_text.ts";
-
-export const POLLS_MIGRATIONS: Migration[] = [{
-  sql: `
-    CREATE TABLE polls (
-      id INTEGER PRIMARY KEY,
-      room TEXT NOT NULL,            -- as the room is named
-      author TEXT NOT NULL,
-      question TEXT NOT NULL,
-      options TEXT NOT NULL,         -- JSON array of strings
-      anonymous INTEGER NOT NULL,
-      multi INTEGER NOT NULL,
-      voters TEXT NOT NULL,          -- JSON array of the lower-cased names who may vote
-      closes_at INTEGER,             -- ms since the epoch
-      closed INTEGER NOT NULL DEFAULT 0,
-      counts TEXT,                   -- JSON array, written when it closes
-      voted INTEGER NOT NULL DEFAULT 0);
-    CREATE TABLE poll_votes (
-      poll INTEGER NOT NULL,
-      voter TEXT NOT NULL,           -- lower case, deleted at close for an anonymous poll
-      name TEXT NOT NULL,
-      choices TEXT NOT NULL,         -- JSON array of option numbers
-      PRIMARY KEY (poll, voter));`,
-}, {
-  // Voters who were away when a poll closed: they are shown its results at their next login.
-  sql: `
-    CREATE TABLE poll_missed (
-      account TEXT NOT NULL,         -- lower case
-      poll INTEGER NOT NULL,
-      PRIMARY KEY (account, poll));
-    ALTER TABLE polls ADD COLUMN closed_at INTEGER`,
-}];
-
-interface Open extends Omit<Poll, "counts" | "voters" | "votes"> {
-  electorate: Set<string>;
-  ballots: Map<string, { name: string; choices: number[] }>;
-  timer?: ReturnType<typeof setTimeout>;
-  /** A results frame is due (coalesced: at most once per RESULTS_EVERY_MS). */
-  due?: ReturnType<typeof setTimeout>;
-}
-
-type Row = {
-  id: number;
-  room: string;
-  author: string;
-  question: string;
-  options: string;
-  anonymous: number;
-  multi: number;
-  voters: string;
-  closes_at: number | null;
-  closed: number;
-  closed_at: number | null;
-  counts: string | null;
-  voted: number;
-};
 
 export function pollsServer(api: ServerApi) {
   const open = new Map<number, Open>();
@@ -93,16 +47,15 @@ export function pollsServer(api: ServerApi) {
     voters: r.voted,
     ...(votes && !r.anonymous ? { votes } : {}),
   });
+  /** To every voter online, on any node. */
   const toVoters = (p: Open, frame: typeof PollsOpened | typeof PollsResults, poll: Poll) => {
-    for (const name of p.electorate) {
-      const s = api.sessions.get(name);
-      if (s) api.send(s, frame, poll);
-    }
+    for (const name of p.electorate) api.sendTo(name, frame, poll);
   };
   const results = (p: Open) => {
     if (p.due) return;
-    p.due = setTimeout(() => {
+    p.due = setTimeout(async () => {
       p.due = undefined;
+      await synced.fresh(); // in a cluster, the votes cast on other nodes too
       if (open.get(p.poll) === p) toVoters(p, PollsResults, view(p));
     }, RESULTS_EVERY_MS);
   };
@@ -111,20 +64,37 @@ export function pollsServer(api: ServerApi) {
     clearTimeout(p.timer);
     clearTimeout(p.due);
     open.delete(p.poll);
-    const shown = { ...view(p), closed: true };
-    await api.db.tx(async (tx) => {
-      await tx.run(
-        "UPDATE polls SET closed = 1, closed_at = ?, counts = ?, voted = ? WHERE id = ?",
-        [Date.now(), JSON.stringify(shown.counts), shown.voters, p.poll],
-      );
-      if (p.anonymous) await tx.run("DELETE FROM poll_votes WHERE poll = ?", [p.poll]);
-      for (const voter of p.electorate) {
-        if (api.sessions.get(voter)) continue;
-        await tx.run("INSERT INTO poll_missed (account, poll) VALUES (?, ?)", [voter, p.poll]);
-      }
-    });
-    toVoters(p, PollsResults, shown);
-    return shown;
+    // In a cluster every node's timer fires at closesAt: the store lets one close it, and
+    // counts the ballots as the store has them once the poll's row is locked by the close
+    // (a vote on another node takes that lock too: it is counted, or refused POLL_CLOSED).
+    const shown = await synced.write(() =>
+      api.db.tx(async (tx) => {
+        const { changes } = await tx.run(
+          "UPDATE polls SET closed = 1, closed_at = ? WHERE id = ? AND closed = 0",
+          [Date.now(), p.poll],
+        );
+        if (changes === 0) return undefined;
+        p.ballots = ballotsOf(
+          await tx.all<BallotRow>("SELECT voter, name, choices FROM poll_votes WHERE poll = ?", [
+            p.poll,
+          ]),
+        );
+        const shown = { ...view(p), closed: true };
+        await tx.run("UPDATE polls SET counts = ?, voted = ? WHERE id = ?", [
+          JSON.stringify(shown.counts),
+          shown.voters,
+          p.poll,
+        ]);
+        if (p.anonymous) await tx.run("DELETE FROM poll_votes WHERE poll = ?", [p.poll]);
+        for (const voter of p.electorate) {
+          if (api.sessions.online(voter)) continue;
+          await tx.run("INSERT INTO poll_missed (account, poll) VALUES (?, ?)", [voter, p.poll]);
+        }
+        return shown;
+      })
+    );
+    if (shown) toVoters(p, PollsResults, shown);
+    return shown ?? { ...view(p), closed: true };
   }
   const schedule = (p: Open) => {
     if (p.closesAt === undefined) return;
@@ -133,25 +103,27 @@ export function pollsServer(api: ServerApi) {
     }, Math.max(0, p.closesAt - Date.now()));
   };
 
-  api.onStartup(async () => {
-    const rows = await api.db.all<Row>("SELECT * FROM polls WHERE closed = 0");
-    for (const r of rows) {
-      const votes = await api.db.all<{ voter: string; name: string; choices: string }>(
-        "SELECT voter, name, choices FROM poll_votes WHERE poll = ?",
-        [r.id],
-      );
-      const p: Open = {
-        ...base(r),
-        closed: false,
-        electorate: new Set(JSON.parse(r.voters)),
-        ballots: new Map(
-          votes.map((v) => [v.voter, { name: v.name, choices: JSON.parse(v.choices) }]),
-        ),
-      };
-      open.set(p.poll, p);
-      schedule(p);
+  /** Memory as the store has it: polls opened elsewhere are scheduled, those closed
+   *  elsewhere forgotten, and the ballots of those still open replaced. */
+  const apply = (polls: Open[]) => {
+    const seen = new Set<number>();
+    for (const q of polls) {
+      seen.add(q.poll);
+      const p = open.get(q.poll);
+      if (p) p.ballots = q.ballots;
+      else {
+        open.set(q.poll, q);
+        schedule(q);
+      }
     }
+    for (const [id, p] of open) {
+      if (!seen.has(id)) clearTimeout(p.timer), clearTimeout(p.due), open.delete(id);
+    }
+  };
+  const synced = new Synced(api.bus, () => readOpen(api.db), apply, (e) => {
+    api.log.error(`reading polls: ${e}`);
   });
+  api.onStartup(async () => apply(await readOpen(api.db)));
   api.onShutdown(() => {
     for (const p of open.values()) clearTimeout(p.timer), clearTimeout(p.due);
   });
@@ -193,6 +165,8 @@ export function pollsServer(api: ServerApi) {
 
   api.on(PollsCreate, async (m, ctx) => {
     const by = ctx.session.name!;
+    // In a cluster, members who joined on another node just now are voters too.
+    await (api.service<RoomRefresh>("groups.fresh")?.(m.room) ?? Promise.resolve());
     // The room's rules for posting apply to students: a member, and not in an announce-only
     // room. Staff open polls in any room they are in.
     const { room, to } = isStaff(ctx.session)
@@ -201,19 +175,21 @@ export function pollsServer(api: ServerApi) {
     if (open.size >= MAX_OPEN_POLLS) ctx.fail("TOO_MANY_POLLS");
     const electorate = new Set([by, ...to].map((n) => n.toLowerCase()));
     const closesAt = m.closesIn === undefined ? undefined : Date.now() + m.closesIn * 1000;
-    const { lastId } = await api.db.run(
-      "INSERT INTO polls (room, author, question, options, anonymous, multi, voters, closes_at)" +
-        " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-      [
-        room,
-        by,
-        m.question,
-        JSON.stringify(m.options),
-        m.anonymous ? 1 : 0,
-        m.multi ? 1 : 0,
-        JSON.stringify([...electorate]),
-        closesAt ?? null,
-      ],
+    const { lastId } = await synced.write(() =>
+      api.db.run(
+        "INSERT INTO polls (room, author, question, options, anonymous, multi, voters," +
+          " closes_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        [
+          room,
+          by,
+          m.question,
+          JSON.stringify(m.options),
+          m.anonymous ? 1 : 0,
+          m.multi ? 1 : 0,
+          JSON.stringify([...electorate]),
+          closesAt ?? null,
+        ],
+      )
     );
     const p: Open = {
       poll: lastId,
@@ -235,7 +211,7 @@ export function pollsServer(api: ServerApi) {
   });
 
   api.on(PollsVote, async ({ poll, choices }, ctx) => {
-    const p = open.get(poll) ??
+    const p = await opened(poll) ??
       (await closedRow(poll) ? ctx.fail("POLL_CLOSED") : ctx.fail("NO_SUCH_POLL"));
     const me = ctx.session.name!.toLowerCase();
     if (!p.electorate.has(me)) ctx.fail("NOT_A_VOTER");
@@ -244,18 +220,34 @@ export function pollsServer(api: ServerApi) {
       ctx.fail("BAD_VOTE", p.multi ? "choose options by number" : "choose one option by number");
     }
     const ballot = { name: ctx.session.name!, choices: unique };
+    const prior = p.ballots.get(me);
     p.ballots.set(me, ballot);
-    await api.db.run(
-      "INSERT INTO poll_votes (poll, voter, name, choices) VALUES (?, ?, ?, ?) " +
-        "ON CONFLICT (poll, voter) DO UPDATE SET choices = excluded.choices",
-      [poll, me, ballot.name, JSON.stringify(unique)],
-    );
+    // The poll's row is locked first (an update that changes nothing): a close on another
+    // node either counts this vote or makes it POLL_CLOSED here, never drops it.
+    const counted = await synced.write(() =>
+      api.db.tx(async (tx) => {
+        const open = await tx.run("UPDATE polls SET voted = voted WHERE id = ? AND closed = 0", [
+          poll,
+        ]);
+        if (open.changes === 0) return false;
+        await tx.run(
+          "INSERT INTO poll_votes (poll, voter, name, choices) VALUES (?, ?, ?, ?) " +
+            "ON CONFLICT (poll, voter) DO UPDATE SET choices = excluded.choices",
+          [poll, me, ballot.name, JSON.stringify(unique)],
+        );
+        return true;
+      })
+    ).catch((e) => {
+      if (p.ballots.get(me) === ballot) prior ? p.ballots.set(me, prior) : p.ballots.delete(me);
+      throw e;
+    });
+    if (!counted) ctx.fail("POLL_CLOSED");
     results(p);
     return { poll };
   });
 
   api.on(PollsClose, async ({ poll }, ctx) => {
-    const p = open.get(poll) ??
+    const p = await opened(poll) ??
       (await closedRow(poll) ? ctx.fail("POLL_CLOSED") : ctx.fail("NO_SUCH_POLL"));
     const me = ctx.session.name!;
     // Its author, or staff in its room (staff powers are within the rooms they are in).
@@ -292,6 +284,11 @@ export function pollsServer(api: ServerApi) {
       return false;
     }
   };
+  /** An open poll; one opened on another node just now is read first. */
+  const opened = async (id: number) => {
+    if (!open.has(id)) await synced.fresh();
+    return open.get(id);
+  };
   const closedRow = (id: number) =>
     api.db.get<Row>("SELECT * FROM polls WHERE id = ? AND closed = 1", [id]);
   const votesOf = async (id: number) =>
@@ -301,17 +298,4 @@ export function pollsServer(api: ServerApi) {
     )).map((v) => ({ name: v.name, choices: JSON.parse(v.choices) as number[] }));
 
   pollsText(api);
-}
-
-function base(r: Row) {
-  return {
-    poll: r.id,
-    room: r.room,
-    by: r.author,
-    question: r.question,
-    options: JSON.parse(r.options) as string[],
-    anonymous: r.anonymous === 1,
-    multi: r.multi === 1,
-    closesAt: r.closes_at ?? undefined,
-  };
 }

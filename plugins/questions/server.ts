@@ -3,7 +3,14 @@
  * anonymous question's author is named only to staff, so the name never leaves the server to a
  * student's session, in pushes, lists or plain text (which renders the same frames).
  */
-import type { Migration, RoomMembers, ServerApi, Session, StaffRoles } from "../types.ts";
+import type {
+  Migration,
+  RoomMembers,
+  RoomRefresh,
+  ServerApi,
+  Session,
+  StaffRoles,
+} from "../types.ts";
 import {
   type Question,
   QuestionsAnswer,
@@ -72,11 +79,13 @@ export function questionsServer(api: ServerApi) {
   const isStaff = (s: Session) => api.service<StaffRoles>("staff.roles")!.isStaff(s.name!);
   const members = (room: string | undefined, me: string) =>
     api.service<RoomMembers>("groups.members")!(room, me);
+  const fresh = (room: string) =>
+    api.service<RoomRefresh>("groups.fresh")?.(room) ?? Promise.resolve();
 
   /** The question as `reader` may see it. */
-  const view = (r: Row, reader: Session): Question => {
-    const staff = isStaff(reader);
-    const mine = r.author.toLowerCase() === reader.name!.toLowerCase();
+  const view = (r: Row, reader: string): Question => {
+    const staff = api.service<StaffRoles>("staff.roles")!.isStaff(reader);
+    const mine = r.author.toLowerCase() === reader.toLowerCase();
     const hidden = r.anonymous === 1 && !staff;
     const byAsker = r.answered_by?.toLowerCase() === r.author.toLowerCase();
     return {
@@ -96,21 +105,19 @@ export function questionsServer(api: ServerApi) {
   };
   const row = async (id: number, fail: (code: "NO_SUCH_QUESTION") => never) =>
     await api.db.get<Row>("SELECT * FROM questions WHERE id = ?", [id]) ?? fail("NO_SUCH_QUESTION");
-  /** Tells the room's members online, each their own view; the others at their next login.
-   *  The change itself is done: a failure to note it for those away is logged, not answered. */
+  /** Tells the room's members online (on any node), each their own view; the others at their
+   *  next login. The change itself is done: a failure to note it for those away is logged,
+   *  not answered. */
   const tell = async (r: Row, spec: Told, by: Session) => {
     let names: string[];
+    await fresh(r.room); // in a cluster, members who joined on another node just now
     try {
       names = members(r.room, by.name!).members;
     } catch {
       return; // the room is gone, or the one acting left it: nothing to tell
     }
     const away: string[] = [];
-    for (const n of names) {
-      const s = api.sessions.get(n);
-      if (s) api.send(s, spec, view(r, s));
-      else away.push(n.toLowerCase());
-    }
+    for (const n of names) if (!api.sendTo(n, spec, view(r, n))) away.push(n.toLowerCase());
     if (away.length === 0) return;
     const at = Date.now();
     await api.db.tx(async (tx) => {
@@ -137,7 +144,7 @@ export function questionsServer(api: ServerApi) {
     for (const r of rows.toReversed()) {
       if (r.deleted && r.kind === QuestionsAsked.type) continue;
       if (!readable(r, s)) continue; // left the room since
-      api.relay([s], { type: r.kind, ...view(r, s), replay: "missed" });
+      api.relay([s], { type: r.kind, ...view(r, s.name!), replay: "missed" });
     }
     await api.db.tx(async (tx) => {
       for (const r of rows) {
@@ -189,7 +196,7 @@ export function questionsServer(api: ServerApi) {
         " ORDER BY votes DESC, id LIMIT 100",
       [name],
     );
-    return { questions: rows.map((r) => view(r, ctx.session)) };
+    return { questions: rows.map((r) => view(r, ctx.session.name!)) };
   });
 
   api.on(QuestionsUpvote, async ({ question }, ctx) => {

@@ -4,7 +4,7 @@
  * passes over (and removes) anyone gone longer. Waits are estimated from the last services
  * (their median length) times the places ahead.
  */
-import type { Migration, ServerApi, Session, StaffRoles } from "../types.ts";
+import { type Migration, type ServerApi, type Session, type StaffRoles, Synced } from "../types.ts";
 import {
   QueueClose,
   QueueClosed,
@@ -60,9 +60,10 @@ export function queueServer(api: ServerApi) {
   let open = false;
   let room: string | undefined;
   const recent: number[] = []; // the last service lengths, ms
-  const isStaff = (s: Session) => api.service<StaffRoles>("staff.roles")!.isStaff(s.name!);
-  const staff = () =>
-    api.sessions.names().map((n) => api.sessions.get(n)!).filter((s) => isStaff(s));
+  const roles = () => api.service<StaffRoles>("staff.roles")!;
+  const isStaff = (s: Session) => roles().isStaff(s.name!);
+  /** Staff online, on any node of a cluster, by name (told with api.sendTo). */
+  const staff = () => api.sessions.everyone().filter((n) => roles().isStaff(n));
 
   const median = () => {
     if (recent.length === 0) return undefined;
@@ -80,39 +81,44 @@ export function queueServer(api: ServerApi) {
     let position = 0;
     for (const [, e] of line) {
       position++;
-      const s = api.sessions.get(e.name);
-      if (s) api.send(s, QueueMoved, { position, waitMs: waitFor(position) });
+      api.sendTo(e.name, QueueMoved, { position, waitMs: waitFor(position) });
     }
   };
   const staffOnly = (s: Session, fail: (code: "STAFF_ONLY") => never) => {
     if (!isStaff(s)) fail("STAFF_ONLY");
   };
 
-  api.onStartup(async () => {
-    const st = await api.db.get<{ open: number; room: string | null }>(
+  const read = async () => ({
+    state: await api.db.get<{ open: number; room: string | null }>(
       "SELECT open, room FROM queue_state WHERE id = 1",
-    );
-    open = st?.open === 1;
-    room = st?.room ?? undefined;
-    const rows = await api.db.all<{ name: string; topic: string | null; joined_at: number }>(
+    ),
+    rows: await api.db.all<{ name: string; topic: string | null; joined_at: number }>(
       "SELECT name, topic, joined_at FROM queue_entries ORDER BY joined_at, account",
-    );
-    // Not seen since the restart: each has the grace period from now to come back.
-    const now = Date.now();
-    for (const r of rows) {
-      line.set(r.name.toLowerCase(), {
-        name: r.name,
-        topic: r.topic ?? undefined,
-        joinedAt: r.joined_at,
-        goneAt: now,
-      });
-    }
-    const served = await api.db.all<{ served_ms: number }>(
+    ),
+    served: await api.db.all<{ served_ms: number }>(
       "SELECT served_ms FROM queue_served WHERE served_ms IS NOT NULL ORDER BY at DESC LIMIT ?",
       [RECENT_SERVICES],
-    );
-    recent.push(...served.map((r) => r.served_ms).reverse());
+    ),
   });
+  const apply = ({ state, rows, served }: Awaited<ReturnType<typeof read>>) => {
+    open = state?.open === 1;
+    room = state?.room ?? undefined;
+    // Someone not online anywhere has the grace period from when this node first saw them
+    // gone (from now, after a restart) to come back.
+    const now = Date.now();
+    const before = new Map(line);
+    line.clear();
+    for (const r of rows) {
+      const key = r.name.toLowerCase();
+      const goneAt = api.sessions.online(r.name) ? undefined : before.get(key)?.goneAt ?? now;
+      line.set(key, { name: r.name, topic: r.topic ?? undefined, joinedAt: r.joined_at, goneAt });
+    }
+    recent.length = 0;
+    recent.push(...served.map((r) => r.served_ms).reverse());
+  };
+  // In a cluster, the queue as another node changed it.
+  const synced = new Synced(api.bus, read, apply, (e) => api.log.error(`reading queue: ${e}`));
+  api.onStartup(async () => apply(await read()));
 
   api.onLogin((s) => {
     const e = line.get(s.name!.toLowerCase());
@@ -139,7 +145,7 @@ export function queueServer(api: ServerApi) {
     staffOnly(ctx.session, ctx.fail);
     open = true;
     room = m.room?.replace(/^[#@]/, "");
-    await saveState();
+    await synced.write(saveState);
   });
 
   api.on(QueueClose, async (_m, ctx) => {
@@ -147,14 +153,13 @@ export function queueServer(api: ServerApi) {
     open = false;
     const left = [...line.values()];
     line.clear();
-    await api.db.tx(async (tx) => {
-      await tx.run("DELETE FROM queue_entries");
-      await tx.run("UPDATE queue_state SET open = 0 WHERE id = 1");
-    });
-    for (const e of left) {
-      const s = api.sessions.get(e.name);
-      if (s) api.send(s, QueueClosed, {});
-    }
+    await synced.write(() =>
+      api.db.tx(async (tx) => {
+        await tx.run("DELETE FROM queue_entries");
+        await tx.run("UPDATE queue_state SET open = 0 WHERE id = 1");
+      })
+    );
+    for (const e of left) api.sendTo(e.name, QueueClosed, {});
     return { left: left.length };
   });
 
@@ -165,12 +170,15 @@ export function queueServer(api: ServerApi) {
     const prior = line.get(key);
     const entry = { name, topic, joinedAt: prior?.joinedAt ?? Date.now() };
     line.set(key, entry);
-    await api.db.run(
-      "INSERT INTO queue_entries (account, name, topic, joined_at) VALUES (?, ?, ?, ?) " +
-        "ON CONFLICT (account) DO UPDATE SET topic = excluded.topic",
-      [key, name, topic ?? null, entry.joinedAt],
+    await synced.write(() =>
+      api.db.run(
+        "INSERT INTO queue_entries (account, name, topic, joined_at) VALUES (?, ?, ?, ?) " +
+          "ON CONFLICT (account) DO UPDATE SET topic = excluded.topic",
+        [key, name, topic ?? null, entry.joinedAt],
+      )
     );
-    if (!prior) { for (const s of staff()) api.send(s, QueueWaiting, { count: line.size }); }
+    await synced.fresh(); // students who joined on other nodes meanwhile are ahead
+    if (!prior) { for (const n of staff()) api.sendTo(n, QueueWaiting, { count: line.size }); }
     const position = positionOf(key);
     return { position, waitMs: waitFor(position) };
   });
@@ -178,7 +186,7 @@ export function queueServer(api: ServerApi) {
   api.on(QueueLeave, async (_m, ctx) => {
     const key = ctx.session.name!.toLowerCase();
     if (!line.delete(key)) ctx.fail("NOT_QUEUED");
-    await api.db.run("DELETE FROM queue_entries WHERE account = ?", [key]);
+    await synced.write(() => api.db.run("DELETE FROM queue_entries WHERE account = ?", [key]));
     tellPlaces();
   });
 
@@ -197,27 +205,32 @@ export function queueServer(api: ServerApi) {
     staffOnly(ctx.session, ctx.fail);
     const me = ctx.session.name!;
     await finish(me);
+    await synced.fresh(); // someone who joined on another node just now may be next
     const now = Date.now();
     // The first in line still here (or back within the grace period); anyone gone longer is
-    // passed over and removed.
+    // passed over and removed. The store decides who is taken: one another node's staff
+    // took at the same moment (its row already gone) is passed over here.
     let next: Entry | undefined;
     for (const [key, e] of line) {
       line.delete(key);
-      await api.db.run("DELETE FROM queue_entries WHERE account = ?", [key]);
-      if (e.goneAt === undefined || now - e.goneAt < graceMs) {
+      const { changes } = await synced.write(() =>
+        api.db.run("DELETE FROM queue_entries WHERE account = ?", [key])
+      );
+      if (changes > 0 && (e.goneAt === undefined || now - e.goneAt < graceMs)) {
         next = e;
         break;
       }
     }
     if (!next) return ctx.fail("QUEUE_EMPTY");
     const waitedMs = now - next.joinedAt;
-    await api.db.run(
-      "INSERT INTO queue_served (name, by, waited_ms, at) VALUES (?, ?, ?, ?)",
-      [next.name, me, waitedMs, now],
+    await synced.write(() =>
+      api.db.run(
+        "INSERT INTO queue_served (name, by, waited_ms, at) VALUES (?, ?, ?, ?)",
+        [next.name, me, waitedMs, now],
+      )
     );
     helping.set(me.toLowerCase(), { name: next.name, since: now, by: me });
-    const s = api.sessions.get(next.name);
-    if (s) api.send(s, QueueReady, { by: me, room });
+    api.sendTo(next.name, QueueReady, { by: me, room });
     tellPlaces();
     return { name: next.name, topic: next.topic, waitedMs };
   });
@@ -231,9 +244,11 @@ export function queueServer(api: ServerApi) {
     recent.push(ms);
     if (recent.length > RECENT_SERVICES) recent.shift();
     // The row is the help's: who helped whom, from when (no rowid: the store may be PostgreSQL).
-    await api.db.run(
-      "UPDATE queue_served SET served_ms = ? WHERE by = ? AND name = ? AND at = ?",
-      [ms, h.by, h.name, h.since],
+    await synced.write(() =>
+      api.db.run(
+        "UPDATE queue_served SET served_ms = ? WHERE by = ? AND name = ? AND at = ?",
+        [ms, h.by, h.name, h.since],
+      )
     );
     return { name: h.name, ms };
   }

@@ -4,7 +4,7 @@
  * add-staff` writes the store beside a running server, which reads the account's row again
  * before its next login (onLoginLoad), as the core does for admin marks.
  */
-import type { Migration, ServerApi, Session, StaffRoles } from "../types.ts";
+import { type Migration, type ServerApi, type Session, type StaffRoles, Synced } from "../types.ts";
 import {
   type Member,
   StaffAdd,
@@ -46,12 +46,19 @@ export function staffServer(api: ServerApi) {
   const changed = (name: string, staff: boolean, by?: string) =>
     api.broadcast(StaffChanged, { name, staff, by });
 
+  const readNamed = () =>
+    api.db.all<{ name_key: string; name: string }>("SELECT name_key, name FROM staff_members");
+  const applyNamed = (rows: Array<{ name_key: string; name: string }>) => {
+    named.clear();
+    for (const r of rows) named.set(r.name_key, r.name);
+  };
+  // In a cluster, a change made on another node (it tells everyone online itself).
+  const synced = new Synced(api.bus, readNamed, applyNamed, (e) => {
+    api.log.error(`reading staff again: ${e}`);
+  });
+
   api.onStartup(async () => {
-    for (
-      const r of await api.db.all<{ name_key: string; name: string }>(
-        "SELECT name_key, name FROM staff_members",
-      )
-    ) named.set(r.name_key, r.name);
+    applyNamed(await readNamed());
     for (const name of api.accounts.names()) {
       if (api.accounts.isAdmin(name)) admins.set(name.toLowerCase(), name);
     }
@@ -94,10 +101,12 @@ export function staffServer(api: ServerApi) {
     const by = ctx.session.name!;
     named.set(key, name);
     try {
-      await api.db.run(
-        "INSERT INTO staff_members (name_key, name, named_by, named_at) VALUES (?, ?, ?, ?)" +
-          " ON CONFLICT (name_key) DO NOTHING",
-        [key, name, by, Date.now()],
+      await synced.write(() =>
+        api.db.run(
+          "INSERT INTO staff_members (name_key, name, named_by, named_at) VALUES (?, ?, ?, ?)" +
+            " ON CONFLICT (name_key) DO NOTHING",
+          [key, name, by, Date.now()],
+        )
       );
     } catch (e) {
       named.delete(key);
@@ -115,7 +124,7 @@ export function staffServer(api: ServerApi) {
     const was = named.get(key) ?? ctx.fail("NOT_STAFF");
     named.delete(key);
     try {
-      await api.db.run("DELETE FROM staff_members WHERE name_key = ?", [key]);
+      await synced.write(() => api.db.run("DELETE FROM staff_members WHERE name_key = ?", [key]));
     } catch (e) {
       named.set(key, was);
       throw e;

@@ -124,3 +124,32 @@ Deno.test({
     }
   },
 });
+
+Deno.test({
+  name: "cluster - pins made on one node are the room's pins on the other",
+  ignore,
+  async fn() {
+    const c = await startCluster(2);
+    try {
+      const [ann] = await c.nodes[0].users("Ann");
+      const [bob] = await c.nodes[1].users("Bob");
+      await ann.ok("groups.create", { room: "lab" });
+      await until(async () => (await bob.request("groups.join", { room: "lab" })).type === "ack");
+      await ann.ok("groups.send", { room: "lab", text: "Repo: git.example/lab" });
+      await ann.ok("groups.pin", { room: "lab" });
+      assert.equal(
+        ((await bob.expect("groups.pinned")).pin as { text: string }).text,
+        "Repo: git.example/lab",
+      );
+      const pins =
+        async () => ((await bob.ok("groups.pins", { room: "lab" })).pins as Array<{ seq: number }>);
+      await until(async () => (await pins()).length === 1);
+      // Unpinned on node 0: gone from the list on node 1, and unpinning there says so.
+      const [{ seq }] = await pins();
+      await ann.ok("groups.unpin", { room: "lab", seq });
+      await until(async () => (await pins()).length === 0);
+    } finally {
+      await c.close();
+    }
+  },
+});
