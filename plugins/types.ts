@@ -101,8 +101,12 @@ export interface PluginBus {
   readonly clustered: boolean;
   /** To every other node, or to `node` only (SessionView.remoteNode says where someone is). */
   publish(topic: string, msg: unknown, node?: string): void;
-  /** Hears `topic` published to every node and to this one alone. */
+  /** Hears `topic` published to every node and to this one alone. A message is JSON from
+   *  another node (maybe of another version): check its shape before use. */
   subscribe(topic: string, fn: (msg: unknown, from: string) => void): void;
+  /** Called in a cluster every 30 s and when the bus is back after losing NATS: read again
+   *  what is kept from the bus's news, in case a message was lost. Never on one node. */
+  onResync(fn: () => void): void;
 }
 
 /** Fields merged into the ack of a request; `void` acks with no extra fields. What a given
@@ -252,7 +256,9 @@ export interface ServerApi {
    *  to those on the other nodes too. */
   broadcast<T>(spec: MessageSpec<T>, body: T, except?: Session): void;
   /** Sends a frame to the account `name` wherever it is logged in: this node, or the other
-   *  node of the cluster it is on (over the bus, at most once). False if not online. */
+   *  node of the cluster it is on (over the bus, at most once). False if not online as this
+   *  node last heard (a node that just died may still be named, for up to 10 s: its
+   *  sessions' frames are then lost, as on a connection that drops). No bytes in `body`. */
   sendTo<T>(name: string, spec: MessageSpec<T>, body: T): boolean;
   text: {
     command(def: TextCommand): void;

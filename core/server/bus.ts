@@ -21,10 +21,17 @@ export interface Bus {
   healthy(): boolean;
   /** To every other node, or only to `node` (a file relay's chunks go to one node). */
   publish(topic: string, msg: unknown, node?: string): void;
-  /** Hears `topic` published to all and to this node alone. */
+  /** Hears `topic` published to all and to this node alone. A listener that throws is
+   *  logged, never let through: it would stop the NATS client reading. */
   subscribe(topic: string, fn: (msg: unknown, from: string) => void): void;
+  /** Called every RESYNC_MS and when the bus is back after losing NATS: state kept from the
+   *  bus's news is read again from the store, in case a message was lost (at most once). */
+  onResync(fn: () => void): void;
   close(): Promise<void>;
 }
+
+/** How often a node reads again what it keeps from the other nodes' news (Synced). */
+export const RESYNC_MS = 30_000;
 
 /** A node id as one NATS subject token: no dot, space or wildcard. */
 function token(node: string): string {
@@ -47,6 +54,7 @@ export function localBus(node: string): Bus {
     healthy: () => true,
     publish: () => {},
     subscribe: () => {},
+    onResync: () => {},
     close: () => Promise.resolve(),
   };
 }
@@ -54,7 +62,11 @@ export function localBus(node: string): Bus {
 /** How long a node waits for NATS at start before refusing to serve. */
 const CONNECT_TIMEOUT_MS = 5000;
 
-export async function openNatsBus(url: string, node: string): Promise<Bus> {
+export async function openNatsBus(
+  url: string,
+  node: string,
+  logError: (line: string) => void,
+): Promise<Bus> {
   const u = new URL(url);
   const prefix = u.searchParams.get("prefix") ?? "classchat";
   if (!/^[A-Za-z0-9_-]+$/.test(prefix)) throw new Error(`--bus: bad prefix "${prefix}"`);
@@ -71,10 +83,15 @@ export async function openNatsBus(url: string, node: string): Promise<Bus> {
   const enc = new TextEncoder();
   const dec = new TextDecoder();
   let connected = true;
+  const resyncs: Array<() => void> = [];
+  const resync = () => {
+    for (const fn of resyncs) fn();
+  };
+  const timer = setInterval(resync, RESYNC_MS);
   (async () => {
     for await (const s of nc.status()) {
       if (s.type === "disconnect") connected = false;
-      else if (s.type === "reconnect") connected = true;
+      else if (s.type === "reconnect") connected = true, resync();
     }
   })().catch(() => {});
   return {
@@ -94,12 +111,19 @@ export async function openNatsBus(url: string, node: string): Promise<Bus> {
         } catch {
           return; // not ours
         }
-        if (parsed.from !== node) fn(parsed.msg, parsed.from);
+        if (parsed.from === node) return;
+        try {
+          fn(parsed.msg, parsed.from);
+        } catch (e) {
+          logError(`bus: a ${topic} message from ${parsed.from} failed: ${e}`);
+        }
       };
       nc.subscribe(`${prefix}.${topic}`, { callback });
       nc.subscribe(`${prefix}.@${token(node)}.${topic}`, { callback });
     },
+    onResync: (fn) => void resyncs.push(fn),
     async close() {
+      clearInterval(timer);
       await nc.drain().catch(() => {});
     },
   };

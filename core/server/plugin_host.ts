@@ -108,6 +108,7 @@ function serverApi(hub: Hub, plugin: string): ServerApi {
       },
       publish: (topic, msg, node) => hub.bus.publish(`${plugin}.${topic}`, msg, node),
       subscribe: (topic, fn) => hub.bus.subscribe(`${plugin}.${topic}`, fn),
+      onResync: (fn) => hub.bus.onResync(fn),
     },
     accounts: {
       canonical: (name) => hub.accounts.canonical(name),

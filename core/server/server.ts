@@ -13,6 +13,7 @@ import { openSqlite } from "./storage/sqlite.ts";
 import { openStore } from "./storage/open.ts";
 import { localBus, openNatsBus } from "./bus.ts";
 import { Cluster, CLUSTER_MIGRATIONS, CLUSTER_OWNER } from "./cluster.ts";
+import { passFrames } from "./cluster_frames.ts";
 import { migrate } from "./storage/migrate.ts";
 import { ServerSession } from "./session.ts";
 import { installPlugins } from "./plugin_host.ts";
@@ -105,7 +106,7 @@ export class ChatServer extends Hub {
       return;
     }
     if (!opts.store) throw new Error("--bus needs --store: the nodes of a cluster share one store");
-    this.bus = await openNatsBus(opts.bus, node);
+    this.bus = await openNatsBus(opts.bus, node, (line) => this.log.error(line));
     await migrate(this.db, CLUSTER_OWNER, CLUSTER_MIGRATIONS);
     this.cluster = new Cluster(
       this.db,
@@ -121,19 +122,12 @@ export class ChatServer extends Hub {
     this.sessions.elsewhere = this.cluster;
     // Accounts made on other nodes: told at once, and read again at each heartbeat.
     this.accounts.onCreated = (name) => this.bus.publish("core.account", { name });
-    this.bus.subscribe("core.account", (m) => this.accounts.noteName((m as { name: string }).name));
+    this.bus.subscribe("core.account", (m) => {
+      const name = (m as { name?: unknown } | null)?.name;
+      if (typeof name === "string") this.accounts.noteName(name);
+    });
     this.cluster.onBeat = (since) => this.accounts.loadSince(since);
-    // What a plugin sends to everyone, or to someone on another node (ServerApi.broadcast,
-    // sendTo): frames made by a node of this cluster, passed on as they are.
-    this.bus.subscribe("core.broadcast", (m) => {
-      const frame = (m as { frame?: unknown }).frame;
-      if (isFrame(frame)) this.broadcast(frame);
-    });
-    this.bus.subscribe("core.tell", (m) => {
-      const { to, frame } = m as { to?: unknown; frame?: unknown };
-      const s = typeof to === "string" ? this.sessions.get(to) : undefined;
-      if (s && isFrame(frame)) this.send(s, frame);
-    });
+    passFrames(this.bus, this);
   }
 
   /** For an orchestrator (GET /healthz on the web port): whether this node can take work,
@@ -250,9 +244,4 @@ export class ChatServer extends Hub {
     })();
     return this.#closing;
   }
-}
-
-/** A frame as another node of the cluster built it: an object with a type. */
-function isFrame(f: unknown): f is Record<string, unknown> {
-  return typeof f === "object" && f !== null && typeof (f as { type?: unknown }).type === "string";
 }

@@ -5,14 +5,16 @@
  * then writes through `write`; once written, the other nodes are told on the bus and read the
  * state again (`read`, then `apply`). A snapshot is never applied while a write of this node
  * is under way, nor if one ended during its read: it might lack that write, and would undo
- * in memory what is in the store. It is read again once the writes are done. On one node the
- * bus tells nobody and nothing is read again.
+ * in memory what is in the store. It is read again once the writes are done. A message lost
+ * (NATS reconnecting) or a read that failed is made good at the bus's next resync (every
+ * 30 s, and when NATS is back). On one node the bus tells nobody and nothing is read again.
  */
 /** What it needs of the plugin's bus (ServerApi.bus). */
 interface Bus {
   readonly clustered: boolean;
   publish(topic: string, msg: unknown): void;
   subscribe(topic: string, fn: (msg: unknown) => void): void;
+  onResync(fn: () => void): void;
 }
 
 /** Reads `fresh` tries before it answers from memory as it is. */
@@ -38,6 +40,13 @@ export class Synced<T> {
     readonly topic = "synced",
   ) {
     bus.subscribe(topic, () => this.reload());
+    bus.onResync(() => this.reload());
+  }
+
+  /** The store changed under this node's feet (the operator's command, read at a login):
+   *  the other nodes read it again too. */
+  announce(): void {
+    this.bus.publish(this.topic, {});
   }
 
   /** Runs a write of a change already made in memory; once it is in the store, the other
@@ -57,13 +66,17 @@ export class Synced<T> {
 
   /** In a cluster, reads the state now, for an answer that must count what another node
    *  just changed (a place in a line); at once on one node. Raced by writes here every time
-   *  it tries, it leaves memory as it is. */
+   *  it tries, or unable to read, it leaves memory as it is; it never throws. */
   async fresh(): Promise<void> {
     if (!this.bus.clustered) return;
-    for (let i = 0; i < FRESH_TRIES; i++) {
-      const ended = this.#ended;
-      const state = await this.read();
-      if (this.#pending === 0 && this.#ended === ended) return this.apply(state);
+    try {
+      for (let i = 0; i < FRESH_TRIES; i++) {
+        const ended = this.#ended;
+        const state = await this.read();
+        if (this.#pending === 0 && this.#ended === ended) return this.apply(state);
+      }
+    } catch (e) {
+      this.onError(e); // the store is out of reach: answer from memory as it is
     }
   }
 

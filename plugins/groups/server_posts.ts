@@ -86,10 +86,11 @@ export function roomPosts(g: RoomsCtx) {
     const { r, to } = audience(g, named(room), me);
     return { room: r.name, to };
   });
+  // A store out of reach: the room as this node has it (the service never fails).
   api.provide<RoomRefresh>("groups.fresh", async (room) => {
     if (!api.bus.clustered) return;
-    const key = (room ?? g.classRoom?.name)?.toLowerCase();
-    if (key) await g.rooms.reload(key);
+    const key = (room ?? g.classRoom?.name)?.replace(/^[#@]/, "").toLowerCase();
+    if (key) await g.rooms.reload(key).catch((e) => api.log.error(`reading #${key}: ${e}`));
   });
   // Other plugins (questions) act in rooms their members are in, whatever its posting rules.
   api.provide<RoomMembers>("groups.members", (room, me) => {

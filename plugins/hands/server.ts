@@ -99,6 +99,7 @@ export function handsServer(api: ServerApi) {
     const me = ctx.session;
     const key = (name ?? me.name!).toLowerCase();
     if (key !== me.name!.toLowerCase() && !isStaff(me)) ctx.fail("STAFF_ONLY");
+    if (!line.has(key)) await synced.fresh(); // raised on another node just now?
     const hand = line.get(key);
     if (!hand) {
       return ctx.fail("HAND_NOT_RAISED", `${name ? `${name}'s` : "your"} hand is not raised`);

@@ -53,10 +53,12 @@ export function pollsServer(api: ServerApi) {
   };
   const results = (p: Open) => {
     if (p.due) return;
-    p.due = setTimeout(async () => {
+    p.due = setTimeout(() => {
       p.due = undefined;
-      await synced.fresh(); // in a cluster, the votes cast on other nodes too
-      if (open.get(p.poll) === p) toVoters(p, PollsResults, view(p));
+      // In a cluster, the votes cast on other nodes too (fresh never throws).
+      synced.fresh().then(() => {
+        if (open.get(p.poll) === p) toVoters(p, PollsResults, view(p));
+      }).catch((e) => api.log.error(`poll results: ${e}`));
     }, RESULTS_EVERY_MS);
   };
 

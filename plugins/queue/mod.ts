@@ -3,7 +3,8 @@
  *  and a student's drop (their place is kept for a while). A class tool. */
 import type { Plugin } from "../types.ts";
 import { QUEUE_ERRORS } from "./errors.ts";
-import { QUEUE_MIGRATIONS, queueServer } from "./server.ts";
+import { queueServer } from "./server.ts";
+import { QUEUE_MIGRATIONS } from "./state.ts";
 import { queueClient } from "./client.ts";
 import { QUEUE_GRACE } from "./options.ts";
 

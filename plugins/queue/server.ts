@@ -4,7 +4,7 @@
  * passes over (and removes) anyone gone longer. Waits are estimated from the last services
  * (their median length) times the places ahead.
  */
-import { type Migration, type ServerApi, type Session, type StaffRoles, Synced } from "../types.ts";
+import { type ServerApi, type Session, type StaffRoles, Synced } from "../types.ts";
 import {
   QueueClose,
   QueueClosed,
@@ -21,36 +21,7 @@ import {
 } from "./protocol.ts";
 import { queueText } from "./server_text.ts";
 import { QUEUE_GRACE } from "./options.ts";
-
-/** Services the wait estimate is made from: the most recent ones. */
-const RECENT_SERVICES = 10;
-
-export const QUEUE_MIGRATIONS: Migration[] = [{
-  sql: `
-    CREATE TABLE queue_state (
-      id INTEGER PRIMARY KEY CHECK (id = 1),
-      open INTEGER NOT NULL,
-      room TEXT);
-    CREATE TABLE queue_entries (
-      account TEXT PRIMARY KEY,      -- lower case
-      name TEXT NOT NULL,
-      topic TEXT,
-      joined_at INTEGER NOT NULL);   -- ms since the epoch
-    CREATE TABLE queue_served (
-      name TEXT NOT NULL,
-      by TEXT NOT NULL,
-      waited_ms INTEGER NOT NULL,
-      served_ms INTEGER,             -- set by /done
-      at INTEGER NOT NULL)`,
-}];
-
-interface Entry {
-  name: string;
-  topic?: string;
-  joinedAt: number;
-  /** When its session went away (undefined: online, or not seen since the restart). */
-  goneAt?: number;
-}
+import { type Entry, type QueueRead, readQueue, RECENT_SERVICES } from "./state.ts";
 
 export function queueServer(api: ServerApi) {
   const graceMs = api.setting(QUEUE_GRACE);
@@ -88,19 +59,7 @@ export function queueServer(api: ServerApi) {
     if (!isStaff(s)) fail("STAFF_ONLY");
   };
 
-  const read = async () => ({
-    state: await api.db.get<{ open: number; room: string | null }>(
-      "SELECT open, room FROM queue_state WHERE id = 1",
-    ),
-    rows: await api.db.all<{ name: string; topic: string | null; joined_at: number }>(
-      "SELECT name, topic, joined_at FROM queue_entries ORDER BY joined_at, account",
-    ),
-    served: await api.db.all<{ served_ms: number }>(
-      "SELECT served_ms FROM queue_served WHERE served_ms IS NOT NULL ORDER BY at DESC LIMIT ?",
-      [RECENT_SERVICES],
-    ),
-  });
-  const apply = ({ state, rows, served }: Awaited<ReturnType<typeof read>>) => {
+  const apply = ({ state, rows, served }: QueueRead) => {
     open = state?.open === 1;
     room = state?.room ?? undefined;
     // Someone not online anywhere has the grace period from when this node first saw them
@@ -117,8 +76,13 @@ export function queueServer(api: ServerApi) {
     recent.push(...served.map((r) => r.served_ms).reverse());
   };
   // In a cluster, the queue as another node changed it.
-  const synced = new Synced(api.bus, read, apply, (e) => api.log.error(`reading queue: ${e}`));
-  api.onStartup(async () => apply(await read()));
+  const synced = new Synced(
+    api.bus,
+    () => readQueue(api.db),
+    apply,
+    (e) => api.log.error(`reading queue: ${e}`),
+  );
+  api.onStartup(async () => apply(await readQueue(api.db)));
 
   api.onLogin((s) => {
     const e = line.get(s.name!.toLowerCase());
@@ -155,8 +119,9 @@ export function queueServer(api: ServerApi) {
     line.clear();
     await synced.write(() =>
       api.db.tx(async (tx) => {
-        await tx.run("DELETE FROM queue_entries");
+        // The state row first: a join on another node waits for it (see QueueJoin).
         await tx.run("UPDATE queue_state SET open = 0 WHERE id = 1");
+        await tx.run("DELETE FROM queue_entries");
       })
     );
     for (const e of left) api.sendTo(e.name, QueueClosed, {});
@@ -164,19 +129,33 @@ export function queueServer(api: ServerApi) {
   });
 
   api.on(QueueJoin, async ({ topic }, ctx) => {
+    if (!open) await synced.fresh(); // opened on another node just now?
     if (!open) ctx.fail("QUEUE_CLOSED");
     const name = ctx.session.name!;
     const key = name.toLowerCase();
     const prior = line.get(key);
     const entry = { name, topic, joinedAt: prior?.joinedAt ?? Date.now() };
     line.set(key, entry);
-    await synced.write(() =>
-      api.db.run(
-        "INSERT INTO queue_entries (account, name, topic, joined_at) VALUES (?, ?, ?, ?) " +
-          "ON CONFLICT (account) DO UPDATE SET topic = excluded.topic",
-        [key, name, topic ?? null, entry.joinedAt],
-      )
+    // The queue's state row is locked first (an update that changes nothing): a close on
+    // another node either removes this entry too or makes this join QUEUE_CLOSED.
+    const joined = await synced.write(() =>
+      api.db.tx(async (tx) => {
+        const st = await tx.run("UPDATE queue_state SET open = open WHERE id = 1 AND open = 1");
+        if (st.changes === 0) return false;
+        await tx.run(
+          "INSERT INTO queue_entries (account, name, topic, joined_at) VALUES (?, ?, ?, ?) " +
+            "ON CONFLICT (account) DO UPDATE SET topic = excluded.topic",
+          [key, name, topic ?? null, entry.joinedAt],
+        );
+        return true;
+      })
     );
+    if (!joined) {
+      open = false;
+      if (prior) line.set(key, prior);
+      else line.delete(key);
+      ctx.fail("QUEUE_CLOSED");
+    }
     await synced.fresh(); // students who joined on other nodes meanwhile are ahead
     if (!prior) { for (const n of staff()) api.sendTo(n, QueueWaiting, { count: line.size }); }
     const position = positionOf(key);
@@ -185,6 +164,7 @@ export function queueServer(api: ServerApi) {
 
   api.on(QueueLeave, async (_m, ctx) => {
     const key = ctx.session.name!.toLowerCase();
+    if (!line.has(key)) await synced.fresh(); // joined on another node just now?
     if (!line.delete(key)) ctx.fail("NOT_QUEUED");
     await synced.write(() => api.db.run("DELETE FROM queue_entries WHERE account = ?", [key]));
     tellPlaces();

@@ -95,6 +95,6 @@ export class RelayIn implements Flow {
 
   #close() {
     this.remote.flows.remove(this);
-    this.remote.track("in", `${this.node} ${this.remoteId}`, undefined);
+    this.remote.untrack("in", `${this.node} ${this.remoteId}`, this);
   }
 }

@@ -15,13 +15,15 @@ export class RelayOut implements Flow {
   constructor(
     readonly remote: RelayHost,
     readonly id: string,
+    /** Its name on the bus: `id` and this process's boot token (see RemoteRelays). */
+    readonly busId: string,
     readonly from: Session,
     readonly receiver: string,
     readonly node: string,
     readonly offer: Offer,
   ) {
     remote.flows.add(this);
-    remote.track("out", id, this);
+    remote.track("out", busId, this);
   }
 
   chunk(n: number, data: Uint8Array | undefined): void {
@@ -35,7 +37,7 @@ export class RelayOut implements Flow {
     }
     this.#next++;
     this.#bytes += data.length;
-    this.remote.publish(this.node, "in", { k: "chunk", id: this.id, n, data: data.toBase64() });
+    this.remote.publish(this.node, "in", { k: "chunk", id: this.busId, n, data: data.toBase64() });
   }
 
   end(sha256: string, check: string | undefined): void {
@@ -44,7 +46,7 @@ export class RelayOut implements Flow {
       return this.#cancel(`ended after ${this.#bytes} of ${this.offer.size} bytes`);
     }
     this.#ended = true;
-    this.remote.publish(this.node, "in", { k: "end", id: this.id, sha256, check });
+    this.remote.publish(this.node, "in", { k: "end", id: this.busId, sha256, check });
   }
 
   ack(): boolean {
@@ -68,7 +70,7 @@ export class RelayOut implements Flow {
   stop(by: Session | undefined, why: string): void {
     this.#close();
     if (by !== this.from) this.remote.flows.cancelled(this.id, [this.from], why);
-    this.remote.publish(this.node, "in", { k: "cancel", id: this.id, why });
+    this.remote.publish(this.node, "in", { k: "cancel", id: this.busId, why });
   }
 
   /** The receiver's node ended it. */
@@ -86,6 +88,6 @@ export class RelayOut implements Flow {
 
   #close() {
     this.remote.flows.remove(this);
-    this.remote.track("out", this.id, undefined);
+    this.remote.untrack("out", this.busId, this);
   }
 }

@@ -7,7 +7,8 @@
  * shows as a chunk out of order, which cancels the transfer, or as a stall, which the
  * watchdog (--transfer-timeout) ends on both nodes: never as a wrong file.
  *
- * Bus topics, each sent to one node; `id` is always the transfer's id on the sender's node:
+ * Bus topics, each sent to one node; `id` is always the transfer's on the sender's node, with
+ * that process's boot token (`f3.1a2b3c4d`):
  *   sendfile.in   to the receiver's node:
  *     {k: "offer", id, from, to, name, size, sealed?} | {k: "chunk", id, n, data: base64}
  *     | {k: "end", id, sha256, check?} | {k: "cancel", id, why}
@@ -37,6 +38,7 @@ export class RemoteRelays implements RelayHost {
   /** By `${node} ${id}`: ids are the sender's node's. */
   readonly #ins = new Map<string, Flow>();
   readonly #answers = new Map<string, (a: { live: boolean; busy: boolean }) => void>();
+  readonly #boot = crypto.randomUUID().slice(0, 8);
 
   constructor(readonly flows: Flows) {
     const { bus, log } = flows.api;
@@ -53,15 +55,21 @@ export class RemoteRelays implements RelayHost {
     this.flows.api.bus.publish(topic, msg, node);
   }
 
-  track(side: "in" | "out", key: string, half: Flow | undefined): void {
+  track(side: "in" | "out", key: string, half: Flow): void {
+    (side === "in" ? this.#ins : this.#outs).set(key, half);
+  }
+
+  untrack(side: "in" | "out", key: string, half: Flow): void {
     const map = side === "in" ? this.#ins : this.#outs;
-    if (half) map.set(key, half);
-    else map.delete(key);
+    if (map.get(key) === half) map.delete(key);
   }
 
   /** Offers the file to `to`, logged in on `node`. */
   async offer(from: Session, to: string, node: string, offer: Offer): Promise<OfferAnswer> {
-    const id = this.flows.newId();
+    const local = this.flows.newId();
+    // Flow ids start again at f1 when a node restarts: the boot token keeps a transfer of
+    // before the restart from being taken for one of after it.
+    const id = `${local}.${this.#boot}`;
     const answer = await new Promise<{ live: boolean; busy: boolean }>((resolve) => {
       const timer = setTimeout(() => resolve({ live: false, busy: false }), OFFER_WAIT_MS);
       this.#answers.set(id, (a) => {
@@ -76,7 +84,7 @@ export class RemoteRelays implements RelayHost {
       this.publish(node, "in", { k: "cancel", id, why: `${from.name} disconnected` });
       return { busy: false };
     }
-    return new RelayOut(this, id, from, to, node, offer);
+    return new RelayOut(this, local, id, from, to, node, offer);
   }
 
   #toIn(m: BusMsg, node: string) {

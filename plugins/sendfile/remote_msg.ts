@@ -12,9 +12,10 @@ export interface Offer {
 export interface RelayHost {
   readonly flows: Flows;
   publish(node: string, topic: "in" | "out", msg: BusMsg): void;
-  /** Registers a half under its key (the sender's node's id; `${node} ${id}` on the
-   *  receiver's node), or forgets it (undefined). */
-  track(side: "in" | "out", key: string, half: Flow | undefined): void;
+  /** Registers a half under its key (its bus id; `${node} ${id}` on the receiver's node). */
+  track(side: "in" | "out", key: string, half: Flow): void;
+  /** Forgets it, if the key is still its own. */
+  untrack(side: "in" | "out", key: string, half: Flow): void;
 }
 
 export type BusMsg =

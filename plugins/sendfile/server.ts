@@ -83,7 +83,7 @@ export function sendfileServer(api: ServerApi) {
     for (const [node, to] of elsewhere) api.bus.publish("kept", { to }, node);
   };
   api.bus.subscribe("kept", (m) => {
-    const to = (m as { to?: unknown }).to;
+    const to = (m as { to?: unknown } | null)?.to;
     if (!Array.isArray(to)) return;
     for (const r of to) {
       const s = typeof r === "string" ? api.sessions.get(r) : undefined;
@@ -91,7 +91,7 @@ export function sendfileServer(api: ServerApi) {
     }
   });
   api.bus.subscribe("verified", (m) => {
-    const v = m as Record<string, unknown>;
+    const v = (m ?? {}) as Record<string, unknown>;
     const s = typeof v.to === "string" ? api.sessions.get(v.to) : undefined;
     if (!s) return;
     try {
@@ -116,8 +116,11 @@ export function sendfileServer(api: ServerApi) {
       window: flows.window,
       stored,
     });
-    const keep = (target: Target) =>
+    const upload = (target: Target) =>
       ack(new Upload(flows, store, me, target, offer, kept).id, true);
+    // On a store nodes share, the space the others kept since is counted first.
+    const keep = (target: Target) =>
+      api.db.sharedByNodes ? store.counted().then(() => upload(target)) : upload(target);
     if (room !== undefined) {
       const audience = api.service<Audience>("groups.audience") ??
         ctx.fail("BAD_REQUEST", "this server has no rooms (its groups plugin is off)");

@@ -40,7 +40,8 @@ export interface StoreLimits {
 }
 
 export class FileStore {
-  /** Bytes of the kept files (each distinct content once). */
+  /** Bytes of the kept files (each distinct content once; on a store nodes share, every
+   *  blob's, copies under way included, as last counted). */
   #used = 0;
   /** Bytes promised to uploads under way. */
   #reserved = 0;
@@ -72,6 +73,12 @@ export class FileStore {
       if (e.isFile && !live.has(e.name)) await Deno.remove(`${this.dir}/${e.name}`);
     }
     this.#used = [...live.values()].reduce((a, b) => a + b, 0) + (await this.#inDb?.used() ?? 0);
+  }
+
+  /** Counts the kept files again if several nodes keep them in one store (the others may
+   *  have kept or removed some); uploads under way on other nodes are not counted. */
+  async counted(): Promise<void> {
+    if (this.#inDb) this.#used = await this.#inDb.used();
   }
 
   /** Promises room for an upload of `bytes`, or says why not (before any data is sent). */
@@ -142,9 +149,11 @@ export class FileStore {
     f: Omit<StoredFile, "id" | "created_at" | "blob_id">,
     recipients: string[],
   ): Promise<void> {
-    // Two tries: a blob found may be removed (its last recipient done) before it is named.
+    // A blob found may be removed (its last recipient done) before it is named: then the
+    // second try copies the file in, and a copy nobody names is never removed but by the
+    // sweep of orphans (an hour old).
     for (let tries = 0; tries < 2; tries++) {
-      const known = await blobs.find(f.sha256);
+      const known = tries === 0 ? await blobs.find(f.sha256) : undefined;
       const id = known ?? await blobs.copy(tmp, f.sha256, f.bytes);
       const named = await this.db.tx(async (db) => {
         await db.lock(FILES_LOCK);
@@ -156,7 +165,7 @@ export class FileStore {
         throw e;
       });
       if (named) break;
-      if (known === undefined) throw new Error("a blob being kept was removed");
+      if (known === undefined) throw new Error("a blob just copied in was removed");
     }
     await Deno.remove(tmp);
     this.#used = await blobs.used();

@@ -78,7 +78,10 @@ export function staffServer(api: ServerApi) {
     else named.delete(key);
     if (api.accounts.isAdmin(name)) admins.set(key, name);
     else admins.delete(key);
-    if (told(key) !== before) changed(name, !before);
+    if (told(key) !== before) {
+      changed(name, !before);
+      synced.announce(); // the operator's change: the other nodes read it too
+    }
   });
 
   api.onLogin((s) => {

@@ -12,8 +12,11 @@ import { Synced } from "../../core/server/synced.ts";
 function testBus(clustered = true) {
   const subs = new Map<string, (msg: unknown) => void>();
   const published: string[] = [];
+  const resyncs: Array<() => void> = [];
   return {
     clustered,
+    onResync: (fn: () => void) => void resyncs.push(fn),
+    resync: () => resyncs.forEach((fn) => fn()),
     published,
     publish: (topic: string) => void published.push(topic),
     subscribe: (topic: string, fn: (msg: unknown) => void) => void subs.set(topic, fn),
@@ -87,6 +90,32 @@ Deno.test("synced - a write that ends while a snapshot is read makes it read aga
   // A failed write tells nobody.
   await assert.rejects(synced.write(() => Promise.reject(new Error("disk full"))));
   assert.deepEqual(bus.published, ["synced"]);
+});
+
+Deno.test("synced - a read that failed, or a message lost, is made good at the next resync", async () => {
+  const bus = testBus();
+  let rows = ["a"];
+  let fail = true;
+  let memory: string[] = [];
+  const errors: unknown[] = [];
+  new Synced(
+    bus,
+    () => {
+      if (fail) return Promise.reject(new Error("store out of reach"));
+      return Promise.resolve([...rows]);
+    },
+    (r) => (memory = r),
+    (e) => void errors.push(e),
+  );
+  bus.tell("synced");
+  await new Promise((r) => setTimeout(r, 10));
+  assert.equal(errors.length, 1, "the failed read is logged");
+  assert.deepEqual(memory, []);
+  fail = false;
+  rows = ["a", "b"]; // changed meanwhile, its message lost
+  bus.resync();
+  await new Promise((r) => setTimeout(r, 10));
+  assert.deepEqual(memory, ["a", "b"]);
 });
 
 Deno.test("synced - fresh() reads the store in a cluster, and does nothing on one node", async () => {

@@ -33,7 +33,7 @@ Deno.test("sendfile blobs - files of every shape are copied into the store and r
   try {
     await migrate(db, "sendfile", SENDFILE_MIGRATIONS);
     const blobs = new DbBlobs(db);
-    // 17 parts is more than one batch of 16; 3 parts exactly ends on a part boundary.
+    // 18 parts (17 full, one of 7 bytes) is more than a batch of 16; 3 ends on a boundary.
     for (const size of [0, 5, CHUNK_BYTES, 3 * CHUNK_BYTES, 17 * CHUNK_BYTES + 7]) {
       const bytes = randomBytes(size);
       const path = `${dir}/f${size}`;
