@@ -8,9 +8,11 @@
  *
  * Subjects: `<prefix>.<topic>`, the prefix `classchat` unless the URL names one
  * (`nats://host:4222?prefix=course1`: several clusters on one NATS, or one per test). A message
- * is JSON `{from, msg}`; a node never receives its own.
+ * is JSON `{from, msg}`, bytes in `msg.data` framed after it (bus_codec.ts); a node never
+ * receives its own.
  */
 import { connect, type NatsConnection } from "@nats-io/transport-node";
+import { decodeBusMessage, encodeBusMessage } from "./bus_codec.ts";
 
 export interface Bus {
   /** This node's id (`serve --node-id`, default the host name and port). */
@@ -80,8 +82,6 @@ export async function openNatsBus(
     user: u.username ? decodeURIComponent(u.username) : undefined,
     pass: u.password ? decodeURIComponent(u.password) : undefined,
   });
-  const enc = new TextEncoder();
-  const dec = new TextDecoder();
   let connected = true;
   const resyncs: Array<() => void> = [];
   const resync = () => {
@@ -100,18 +100,13 @@ export async function openNatsBus(
     healthy: () => connected && !nc.isClosed(),
     publish(topic, msg, to) {
       const subject = to === undefined ? `${prefix}.${topic}` : `${prefix}.@${token(to)}.${topic}`;
-      nc.publish(subject, enc.encode(JSON.stringify({ from: node, msg })));
+      nc.publish(subject, encodeBusMessage(node, msg));
     },
     subscribe(topic, fn) {
       const callback = (err: unknown, m: { data: Uint8Array }) => {
         if (err) return;
-        let parsed: { from: string; msg: unknown };
-        try {
-          parsed = JSON.parse(dec.decode(m.data));
-        } catch {
-          return; // not ours
-        }
-        if (parsed.from === node) return;
+        const parsed = decodeBusMessage(m.data);
+        if (!parsed || parsed.from === node) return; // not ours, or our own
         try {
           fn(parsed.msg, parsed.from);
         } catch (e) {

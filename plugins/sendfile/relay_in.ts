@@ -30,14 +30,8 @@ export class RelayIn implements Flow {
   }
 
   /** A chunk from the sender's node, checked again: this node guards its own reader. */
-  put(n: number, base64: string): void {
+  put(n: number, data: Uint8Array): void {
     if (this.#ended) return;
-    let data: Uint8Array;
-    try {
-      data = Uint8Array.fromBase64(base64);
-    } catch {
-      return this.#cancel(`chunk ${n} came damaged from another node`);
-    }
     if (
       n !== this.#next || data.length > CHUNK_BYTES ||
       this.#bytes + data.length > this.offer.size || n - this.#acked > this.remote.flows.window

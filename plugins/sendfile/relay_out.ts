@@ -37,7 +37,7 @@ export class RelayOut implements Flow {
     }
     this.#next++;
     this.#bytes += data.length;
-    this.remote.publish(this.node, "in", { k: "chunk", id: this.busId, n, data: data.toBase64() });
+    this.remote.publish(this.node, "in", { k: "chunk", id: this.busId, n, data });
   }
 
   end(sha256: string, check: string | undefined): void {

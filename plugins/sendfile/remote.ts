@@ -10,7 +10,7 @@
  * Bus topics, each sent to one node; `id` is always the transfer's on the sender's node, with
  * that process's boot token (`f3.1a2b3c4d`):
  *   sendfile.in   to the receiver's node:
- *     {k: "offer", id, from, to, name, size, sealed?} | {k: "chunk", id, n, data: base64}
+ *     {k: "offer", id, from, to, name, size, sealed?} | {k: "chunk", id, n, data: bytes}
  *     | {k: "end", id, sha256, check?} | {k: "cancel", id, why}
  *   sendfile.out  to the sender's node:
  *     {k: "answer", id, live, busy} | {k: "credit", id, n} | {k: "verdict", id, ok}

@@ -28,7 +28,7 @@ export type BusMsg =
     size: number;
     sealed?: string;
   }
-  | { k: "chunk"; id: string; n: number; data: string }
+  | { k: "chunk"; id: string; n: number; data: Uint8Array }
   | { k: "end"; id: string; sha256: string; check?: string }
   | { k: "cancel"; id: string; why: string }
   | { k: "answer"; id: string; live: boolean; busy: boolean }
@@ -43,7 +43,7 @@ const bool = (v: unknown): v is boolean => typeof v === "boolean";
 /** The fields each kind must have, and their checks. */
 const SHAPES: Record<BusMsg["k"], Record<string, (v: unknown) => boolean>> = {
   offer: { from: str, to: str, name: str, size: int, sealed: optStr },
-  chunk: { n: int, data: str },
+  chunk: { n: int, data: (v) => v instanceof Uint8Array },
   end: { sha256: str, check: optStr },
   cancel: { why: str },
   answer: { live: bool, busy: bool },
