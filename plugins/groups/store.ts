@@ -6,7 +6,7 @@
  */
 import { NAME_ORDER, NAME_PATTERN } from "../../protocol/limits.ts";
 import { ChatError } from "../../protocol/errors.ts";
-import type { Db } from "../types.ts";
+import { type Db, Mutex } from "../types.ts";
 import { RoomCounts } from "./limits.ts";
 import type { Room } from "./room.ts";
 
@@ -24,25 +24,46 @@ export class Rooms {
    *  nodes, which read the room again: reload). */
   onChange: (roomKey: string) => void = () => {};
 
-  /** Local changes per room (onChange), so a reload that read the store before one of them
-   *  is read again rather than undo it. */
-  readonly #changes = new Map<string, number>();
+  /** Per room: the write and mirror of each change here, and each reload, take turns, so a
+   *  reload never reads the store before a change of this node and applies after it (which
+   *  would undo it in memory), and is not put off by a stream of changes either. What a
+   *  change checks and counts before its write stays synchronous, before its turn. Only on a
+   *  store nodes share (on one node nothing reloads, and same-room changes share a commit).
+   *  A room's entry lives while it has turns queued. */
+  readonly #turns = new Map<string, { mutex: Mutex; queued: number; reload?: Promise<void> }>();
+
+  async #turn<T>(roomKey: string, fn: () => Promise<T>): Promise<T> {
+    if (!this.db.sharedByNodes) return await fn();
+    let t = this.#turns.get(roomKey);
+    if (!t) this.#turns.set(roomKey, t = { mutex: new Mutex(), queued: 0 });
+    t.queued++;
+    try {
+      return await t.mutex.run(fn);
+    } finally {
+      if (--t.queued === 0) this.#turns.delete(roomKey);
+    }
+  }
 
   #changed(roomKey: string): void {
-    this.#changes.set(roomKey, (this.#changes.get(roomKey) ?? 0) + 1);
     this.onChange(roomKey);
   }
 
   /** Reads one room again from the store (another node changed it), keeping its object. A
-   *  change made here while it read is in the store too: then it reads once more. */
-  async reload(roomKey: string): Promise<void> {
-    for (let tries = 0; tries < 5; tries++) {
-      const before = this.#changes.get(roomKey) ?? 0;
+   *  reload queued and not yet started serves every caller after it: it reads after all of
+   *  them asked (a busy room's posts share reloads). */
+  reload(roomKey: string): Promise<void> {
+    const queued = this.#turns.get(roomKey)?.reload;
+    if (queued) return queued;
+    let p: Promise<void> | undefined = undefined;
+    p = this.#turn(roomKey, async () => {
+      const t = this.#turns.get(roomKey);
+      if (p && t?.reload === p) t.reload = undefined; // started: later callers queue another
       const read = await this.#read(roomKey);
-      if ((this.#changes.get(roomKey) ?? 0) !== before) continue;
       if (read) this.#apply(roomKey, read);
-      return;
-    }
+    });
+    const t = this.#turns.get(roomKey);
+    if (t) t.reload = p;
+    return p;
   }
 
   async #read(roomKey: string): Promise<RoomRead | undefined> {
@@ -167,36 +188,38 @@ export class Rooms {
     if (this.#rooms.has(key)) throw exists(name);
     const now = Date.now();
     if (owner !== undefined) this.counts.add(undefined, owner, 1);
-    await this.db.tx(async (t) => {
-      const r = await t.run(
-        "INSERT INTO groups_rooms (room_key, name, created_by, created_at, private, announce)" +
-          " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
-        [key, name, owner ?? opts.by ?? "", now, opts.private ? 1 : 0, opts.announce ? 1 : 0],
-      );
-      // The store decides a race between two creates of one name: the loser gets ROOM_EXISTS.
-      if (r.changes === 0) throw exists(name);
-      if (owner === undefined) return;
-      await t.run(
-        "INSERT INTO groups_members (room_key, account, owner, joined_at) VALUES (?, ?, 1, ?)",
-        [key, owner, now],
-      );
-      await t.run(EVER, [key, owner.toLowerCase()]);
-    }).catch((e) => {
-      if (owner !== undefined) this.counts.add(undefined, owner, -1);
-      throw e;
+    return await this.#turn(key, async () => {
+      await this.db.tx(async (t) => {
+        const r = await t.run(
+          "INSERT INTO groups_rooms (room_key, name, created_by, created_at, private, announce)" +
+            " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
+          [key, name, owner ?? opts.by ?? "", now, opts.private ? 1 : 0, opts.announce ? 1 : 0],
+        );
+        // The store decides a race between two creates of one name: the loser gets ROOM_EXISTS.
+        if (r.changes === 0) throw exists(name);
+        if (owner === undefined) return;
+        await t.run(
+          "INSERT INTO groups_members (room_key, account, owner, joined_at) VALUES (?, ?, 1, ?)",
+          [key, owner, now],
+        );
+        await t.run(EVER, [key, owner.toLowerCase()]);
+      }).catch((e) => {
+        if (owner !== undefined) this.counts.add(undefined, owner, -1);
+        throw e;
+      });
+      const room: Room = {
+        name,
+        founder: owner,
+        private: opts.private ?? false,
+        announce: opts.announce ?? false,
+        members: new Map(),
+        access: new Map(),
+      };
+      if (owner !== undefined) room.members.set(owner.toLowerCase(), { name: owner, owner: true });
+      this.#rooms.set(key, room);
+      this.#changed(key);
+      return room;
     });
-    const room: Room = {
-      name,
-      founder: owner,
-      private: opts.private ?? false,
-      announce: opts.announce ?? false,
-      members: new Map(),
-      access: new Map(),
-    };
-    if (owner !== undefined) room.members.set(owner.toLowerCase(), { name: owner, owner: true });
-    this.#rooms.set(key, room);
-    this.#changed(key);
-    return room;
   }
 
   /** Adds members (one transaction): `added`, those who were not members already, and of
@@ -209,31 +232,33 @@ export class Rooms {
     const key = room.name.toLowerCase();
     const now = Date.now();
     for (const a of added) this.counts.add(room, a, 1);
-    await this.db.tx(async (t) => {
+    return await this.#turn(key, async () => {
+      await this.db.tx(async (t) => {
+        for (const a of added) {
+          await t.run(
+            "INSERT INTO groups_members (room_key, account, owner, joined_at) VALUES (?, ?, ?, ?)" +
+              " ON CONFLICT DO NOTHING",
+            [key, a, isFounder(room, a) ? 1 : 0, now],
+          );
+          await t.run("DELETE FROM groups_access WHERE room_key = ? AND account = ?", [
+            key,
+            a.toLowerCase(),
+          ]);
+          // The store decides: of two joins at once, one is the first.
+          if ((await t.run(EVER, [key, a.toLowerCase()])).changes > 0) first.push(a);
+        }
+      }).catch((e) => {
+        for (const a of added) this.counts.add(room, a, -1);
+        throw e;
+      });
       for (const a of added) {
-        await t.run(
-          "INSERT INTO groups_members (room_key, account, owner, joined_at) VALUES (?, ?, ?, ?)" +
-            " ON CONFLICT DO NOTHING",
-          [key, a, isFounder(room, a) ? 1 : 0, now],
-        );
-        await t.run("DELETE FROM groups_access WHERE room_key = ? AND account = ?", [
-          key,
-          a.toLowerCase(),
-        ]);
-        // The store decides: of two joins at once, one is the first.
-        if ((await t.run(EVER, [key, a.toLowerCase()])).changes > 0) first.push(a);
+        if (room.members.has(a.toLowerCase())) this.counts.add(room, a, -1); // a concurrent join won
+        room.members.set(a.toLowerCase(), { name: a, owner: isFounder(room, a) });
+        room.access.delete(a.toLowerCase());
       }
-    }).catch((e) => {
-      for (const a of added) this.counts.add(room, a, -1);
-      throw e;
+      this.#changed(key);
+      return { added, first };
     });
-    for (const a of added) {
-      if (room.members.has(a.toLowerCase())) this.counts.add(room, a, -1); // a concurrent join won
-      room.members.set(a.toLowerCase(), { name: a, owner: isFounder(room, a) });
-      room.access.delete(a.toLowerCase());
-    }
-    this.#changed(key);
-    return { added, first };
   }
 
   /** Removes a member; false if they were not one. A kick also keeps them out (see Access). */
@@ -241,47 +266,57 @@ export class Rooms {
     const key = account.toLowerCase();
     if (!room.members.has(key)) return false;
     const roomKey = room.name.toLowerCase();
-    await this.db.tx(async (t) => {
-      await t.run("DELETE FROM groups_members WHERE room_key = ? AND lower(account) = ?", [
-        roomKey,
-        key,
-      ]);
-      if (kickedBy !== undefined) await setAccess(t, roomKey, key, "kicked", kickedBy);
+    return await this.#turn(roomKey, async () => {
+      await this.db.tx(async (t) => {
+        await t.run("DELETE FROM groups_members WHERE room_key = ? AND lower(account) = ?", [
+          roomKey,
+          key,
+        ]);
+        if (kickedBy !== undefined) await setAccess(t, roomKey, key, "kicked", kickedBy);
+      });
+      if (room.members.delete(key)) this.counts.add(room, key, -1);
+      if (kickedBy !== undefined) room.access.set(key, { state: "kicked", by: kickedBy });
+      this.#changed(roomKey);
+      return true;
     });
-    if (room.members.delete(key)) this.counts.add(room, key, -1);
-    if (kickedBy !== undefined) room.access.set(key, { state: "kicked", by: kickedBy });
-    this.#changed(roomKey);
-    return true;
   }
 
   /** Invites an account (also lifting a kick). */
   async invite(room: Room, account: string, by: string): Promise<void> {
     const key = account.toLowerCase();
-    await setAccess(this.db, room.name.toLowerCase(), key, "invited", by);
-    room.access.set(key, { state: "invited", by });
-    this.#changed(room.name.toLowerCase());
+    return await this.#turn(room.name.toLowerCase(), async () => {
+      await setAccess(this.db, room.name.toLowerCase(), key, "invited", by);
+      room.access.set(key, { state: "invited", by });
+      this.#changed(room.name.toLowerCase());
+    });
   }
 
   /** Makes a member an owner. */
   async op(room: Room, account: string): Promise<void> {
     const m = room.members.get(account.toLowerCase());
     if (!m || m.owner) return;
-    await this.db.run(
-      "UPDATE groups_members SET owner = 1 WHERE room_key = ? AND lower(account) = ?",
-      [room.name.toLowerCase(), account.toLowerCase()],
-    );
-    m.owner = true;
-    this.#changed(room.name.toLowerCase());
+    return await this.#turn(room.name.toLowerCase(), async () => {
+      await this.db.run(
+        "UPDATE groups_members SET owner = 1 WHERE room_key = ? AND lower(account) = ?",
+        [room.name.toLowerCase(), account.toLowerCase()],
+      );
+      // Looked up again: a reload in between makes new member objects.
+      const now = room.members.get(account.toLowerCase());
+      if (now) now.owner = true;
+      this.#changed(room.name.toLowerCase());
+    });
   }
 
   /** Turns announce-only on or off. */
   async setAnnounce(room: Room, on: boolean): Promise<void> {
-    await this.db.run("UPDATE groups_rooms SET announce = ? WHERE room_key = ?", [
-      on ? 1 : 0,
-      room.name.toLowerCase(),
-    ]);
-    room.announce = on;
-    this.#changed(room.name.toLowerCase());
+    return await this.#turn(room.name.toLowerCase(), async () => {
+      await this.db.run("UPDATE groups_rooms SET announce = ? WHERE room_key = ?", [
+        on ? 1 : 0,
+        room.name.toLowerCase(),
+      ]);
+      room.announce = on;
+      this.#changed(room.name.toLowerCase());
+    });
   }
 }
 
