@@ -41,19 +41,14 @@ export function roomPosts(g: RoomsCtx) {
   //   NOT_A_MEMBER | KICKED | ANNOUNCE_ONLY | TEXT_TOO_LONG. Synchronous up to ctx.post: one
   //   room's posts are logged in the order they arrive, so every member sees the same order.
   //   In a cluster, the room's members are read again first (another node may have just let
-  //   someone in). A reload may take longer than the next one (raced by a change here, it
-  //   reads again), so one connection's reloads run one after another, and each post goes
-  //   to the log as soon as its own is done: in the order the posts arrived.
-  const inOrder = api.sessionState(() => ({ last: Promise.resolve() }));
+  //   someone in). A room's reloads finish in the order asked (Rooms.reload: one at a time,
+  //   and one not yet started is shared), so posts still reach the log in arrival order.
   api.on(GroupSend, ({ room, text }, ctx) => {
     if (text.length > api.limits.maxTextLength) {
       ctx.fail("TEXT_TOO_LONG", `a message has at most ${api.limits.maxTextLength} characters`);
     }
     if (api.bus.clustered && g.rooms.get(room)) {
-      const queue = inOrder(ctx.session);
-      const read = queue.last.then(() => g.rooms.reload(room.toLowerCase()));
-      queue.last = read.catch(() => {});
-      return read.then(() => post(room, text, ctx));
+      return g.rooms.reload(room.toLowerCase()).then(() => post(room, text, ctx));
     }
     return post(room, text, ctx);
   }, { pipelined: true });
