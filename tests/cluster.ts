@@ -67,3 +67,23 @@ export async function startCluster(n: number, opts: TestServerOptions = {}): Pro
     },
   };
 }
+
+/** For a cluster of real processes (`classchat serve`): a schema and NATS prefix of its own,
+ *  the `serve` arguments of node `node`, and the schema's removal at the end. */
+export function processCluster() {
+  const id = crypto.randomUUID().replaceAll("-", "");
+  const schema = `${TEST_SCHEMA_PREFIX}${id}`;
+  const store = withSchema(PG_URL, schema);
+  return {
+    store,
+    args: (node: string) => [
+      "--store",
+      store,
+      "--bus",
+      `${NATS_URL}?prefix=cc_test_${id}`,
+      "--node-id",
+      node,
+    ],
+    drop: () => dropSchema(PG_URL, schema),
+  };
+}

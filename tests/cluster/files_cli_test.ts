@@ -5,25 +5,16 @@
  * delivered by the node they come back to.
  */
 import assert from "node:assert/strict";
-import { clusterReady, NATS_URL, PG_URL } from "../cluster.ts";
+import { clusterReady, processCluster } from "../cluster.ts";
 import { randomBytes, sha256 } from "../harness.ts";
 import { clientConfigDir, spawnClient, spawnServer } from "../process.ts";
-import { dropSchema, TEST_SCHEMA_PREFIX, withSchema } from "../pg_schemas.ts";
 
 Deno.test({
   name: "cluster files cli - /sendfile to someone on the other node, live and kept for later",
   ignore: !clusterReady,
   async fn() {
-    const id = crypto.randomUUID().replaceAll("-", "");
-    const schema = `${TEST_SCHEMA_PREFIX}${id}`;
-    const args = (node: string) => [
-      "--store",
-      withSchema(PG_URL, schema),
-      "--bus",
-      `${NATS_URL}?prefix=cc_test_${id}`,
-      "--node-id",
-      node,
-    ];
+    const cluster = processCluster();
+    const args = cluster.args;
     const [a, b] = await Promise.all([spawnServer(args("a")), spawnServer(args("b"))]);
     const src = await Deno.makeTempDir({ prefix: "classchat-src-" });
     const bobDl = await Deno.makeTempDir({ prefix: "classchat-dl-" });
@@ -67,7 +58,7 @@ Deno.test({
       for (const c of clients) await c.end().catch(() => {});
       await a.stop("SIGTERM").catch(() => {});
       await b.stop("SIGTERM").catch(() => {});
-      await dropSchema(PG_URL, schema);
+      await cluster.drop();
       for (const d of [src, bobDl, carolDl]) await Deno.remove(d, { recursive: true });
     }
   },

@@ -5,10 +5,9 @@
  * keeps serving; the killed node, started again, takes its users back.
  */
 import assert from "node:assert/strict";
-import { clusterReady, NATS_URL, PG_URL } from "../cluster.ts";
+import { clusterReady, processCluster } from "../cluster.ts";
 import { pw, TestClient } from "../harness.ts";
 import { type ServerProcess, spawnServer } from "../process.ts";
-import { dropSchema, TEST_SCHEMA_PREFIX, withSchema } from "../pg_schemas.ts";
 import type { RawFrame } from "../../protocol/spec.ts";
 
 const SENT = 300;
@@ -29,16 +28,8 @@ Deno.test({
   sanitizeOps: false,
   sanitizeResources: false,
   async fn() {
-    const id = crypto.randomUUID().replaceAll("-", "");
-    const schema = `${TEST_SCHEMA_PREFIX}${id}`;
-    const args = (node: string) => [
-      "--store",
-      withSchema(PG_URL, schema),
-      "--bus",
-      `${NATS_URL}?prefix=cc_test_${id}`,
-      "--node-id",
-      node,
-    ];
+    const cluster = processCluster();
+    const args = cluster.args;
     let a = await spawnServer(args("a"));
     const b = await spawnServer(args("b"));
     try {
@@ -110,7 +101,7 @@ Deno.test({
     } finally {
       await a.stop("SIGTERM").catch(() => {});
       await b.stop("SIGTERM").catch(() => {});
-      await dropSchema(PG_URL, schema);
+      await cluster.drop();
     }
   },
 });
