@@ -190,3 +190,34 @@ Deno.test("storage - close commits what was asked for before it", async () => {
   await db.close();
   await Deno.remove(dir, { recursive: true });
 });
+
+Deno.test({
+  name:
+    "storage - a transaction PostgreSQL ends to break a deadlock between nodes is UNAVAILABLE (try again), the other goes on",
+  ignore: !ON_POSTGRES, // SQLite has one writer: no lock waits, no deadlock
+  async fn() {
+    // Two stores on one database: two nodes (advisory locks are database-wide).
+    const [a, b] = [await openScratchStore(), await openScratchStore()];
+    try {
+      const pause = () => new Promise((r) => setTimeout(r, 300));
+      const results = await Promise.allSettled([
+        a.tx(async (t) => {
+          await t.lock("test.deadlock.x");
+          await pause();
+          await t.lock("test.deadlock.y");
+        }),
+        b.tx(async (t) => {
+          await t.lock("test.deadlock.y");
+          await pause();
+          await t.lock("test.deadlock.x");
+        }),
+      ]);
+      const failed = results.filter((r) => r.status === "rejected") as PromiseRejectedResult[];
+      assert.equal(failed.length, 1, "the database ends one of the two, and only one");
+      assert.equal((failed[0].reason as { code?: string }).code, "UNAVAILABLE");
+    } finally {
+      await a.close();
+      await b.close();
+    }
+  },
+});

@@ -33,9 +33,11 @@ function reachable<T>(p: Promise<T>): Promise<T> {
 
 /** SQLSTATEs of a database that cannot take work now: shutting down or starting (57P01-3),
  *  a connection failure (class 08), too many connections (53300), read-only after a
- *  failover (25006), and the timeouts set below (lock 55P03, statement 57014, idle in a
- *  transaction 25P03). */
-const UNAVAILABLE_STATES = /^(57P0[123]|08...|53300|25006|55P03|57014|25P03)$/;
+ *  failover (25006), the timeouts set below (lock 55P03, statement 57014, idle in a
+ *  transaction 25P03), and a transaction the database ended to break a deadlock or a
+ *  serialization conflict (40P01, 40001): nodes' group commits can take locks of different
+ *  features in any order; the work was rolled back and may be asked again. */
+const UNAVAILABLE_STATES = /^(57P0[123]|08...|53300|25006|55P03|57014|25P03|40P01|40001)$/;
 
 /** The connection itself is gone (the rest of a transaction cannot go on). */
 function lost(e: unknown): boolean {
