@@ -1,5 +1,6 @@
 /** The hands plugin's server half: the line of raised hands, in the store and in memory. */
-import { type Migration, type ServerApi, type Session, type StaffRoles, Synced } from "../types.ts";
+import { type Migration, type ServerApi, type Session, Synced } from "../types.ts";
+import type { StaffRoles } from "../services.ts";
 import {
   type Hand,
   handLine,
@@ -118,7 +119,8 @@ export function handsServer(api: ServerApi) {
   });
 
   // Staff see the whole line; anyone else only their own place in it.
-  api.on(HandsList, (_m, ctx) => {
+  api.on(HandsList, async (_m, ctx) => {
+    await synced.fresh(); // in a cluster, hands raised on other nodes just now too
     const all = listed();
     if (isStaff(ctx.session)) return { hands: all };
     return { hands: all.filter((h) => h.name.toLowerCase() === ctx.session.name!.toLowerCase()) };

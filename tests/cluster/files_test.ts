@@ -51,6 +51,8 @@ Deno.test({
     try {
       const [ann] = await c.nodes[0].users("Ann");
       const [bob] = await c.nodes[1].users("Bob");
+      // A file goes live only to someone node 0 knows is online (told over the bus).
+      await until(async () => ((await ann.ok("presence.who")).users as string[]).includes("Bob"));
       // More chunks than the window: the sender must wait for credits that cross the bus.
       const bytes = randomBytes(20 * CHUNK_BYTES + 123);
       const ack = await ann.ok("sendfile.offer", {
