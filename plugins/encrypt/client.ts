@@ -9,7 +9,8 @@
  * (UNVERIFIED KEY), until the person accepts that key.
  */
 import { ChatError } from "../../protocol/errors.ts";
-import type { ClientApi, ClientCtx, Sealer } from "../types.ts";
+import type { ClientApi, ClientCtx } from "../types.ts";
+import type { Sealer } from "../services.ts";
 import { DmMessage, DmSend } from "../dm/protocol.ts";
 import { decodeSealed, isPublicKey, keyFingerprint, open, seal } from "./crypto.ts";
 import { fromB64u, toB64u } from "../../protocol/base64url.ts";

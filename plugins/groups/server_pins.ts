@@ -1,7 +1,8 @@
 /** Pinned posts (/pin, /unpin, /pins) and what a new member is given of a room's past on
  *  their first join: its recent posts from before they joined (from the message log, through
  *  the "offline.posts" service) and its pins. */
-import { type HandlerCtx, type PostsService, roomConversation } from "../types.ts";
+import { type HandlerCtx, roomConversation } from "../types.ts";
+import type { PostsService } from "../services.ts";
 import {
   GroupMessage,
   GroupPin,

@@ -1,7 +1,8 @@
 /** Posting to a room (through the message log), and the "groups.audience" service by which
  *  other plugins (sendfile) post to rooms by the same rules. */
 import { ChatError } from "../../protocol/errors.ts";
-import type { Audience, HandlerCtx, PostResult, RoomMembers, RoomRefresh } from "../types.ts";
+import type { HandlerCtx, PostResult } from "../types.ts";
+import type { Audience, RoomMembers, RoomRefresh } from "../services.ts";
 import { GroupMessage, GroupSend } from "./protocol.ts";
 import { roomConv } from "./server_pins.ts";
 import type { Groups } from "./groups.ts";

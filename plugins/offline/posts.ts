@@ -3,7 +3,8 @@
  * knowing its tables. groups uses it to give a new member a room's recent posts and to find the
  * post a /pin names.
  */
-import type { Db, PostsService } from "../types.ts";
+import type { Db } from "../types.ts";
+import type { PostsService } from "../services.ts";
 
 export function postsService(db: Db): PostsService {
   const post = (r: { seq: number; frame: string }) => ({ seq: r.seq, frame: JSON.parse(r.frame) });

@@ -1,7 +1,8 @@
 /** The offline plugin's server half: the journal, history and retention. */
 import { plural } from "../../protocol/words.ts";
 import { ChatError } from "../../protocol/errors.ts";
-import { dmConversation, type PostsService, roomConversation, type ServerApi } from "../types.ts";
+import { dmConversation, roomConversation, type ServerApi } from "../types.ts";
+import type { PostsService } from "../services.ts";
 import { MessageLog } from "./journal.ts";
 import { missedText, OfflineHistory, OfflineSummary } from "./protocol.ts";
 import * as store from "./store.ts";

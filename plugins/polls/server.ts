@@ -6,15 +6,8 @@
  * when it closes they are deleted and only the counts stay, so nothing links a voter to a
  * choice afterwards, and no frame ever names an anonymous poll's voters.
  */
-import {
-  type Audience,
-  type RoomMembers,
-  type RoomRefresh,
-  type ServerApi,
-  type Session,
-  type StaffRoles,
-  Synced,
-} from "../types.ts";
+import { type ServerApi, type Session, Synced } from "../types.ts";
+import type { Audience, RoomMembers, RoomRefresh, StaffRoles } from "../services.ts";
 import {
   type Poll,
   PollsClose,

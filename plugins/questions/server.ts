@@ -3,14 +3,8 @@
  * anonymous question's author is named only to staff, so the name never leaves the server to a
  * student's session, in pushes, lists or plain text (which renders the same frames).
  */
-import type {
-  Migration,
-  RoomMembers,
-  RoomRefresh,
-  ServerApi,
-  Session,
-  StaffRoles,
-} from "../types.ts";
+import type { Migration, ServerApi, Session } from "../types.ts";
+import type { RoomMembers, RoomRefresh, StaffRoles } from "../services.ts";
 import {
   type Question,
   QuestionsAnswer,

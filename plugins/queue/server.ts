@@ -4,7 +4,8 @@
  * passes over (and removes) anyone gone longer. Waits are estimated from the last services
  * (their median length) times the places ahead.
  */
-import { type ServerApi, type Session, type StaffRoles, Synced } from "../types.ts";
+import { type ServerApi, type Session, Synced } from "../types.ts";
+import type { StaffRoles } from "../services.ts";
 import {
   QueueClose,
   QueueClosed,

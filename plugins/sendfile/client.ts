@@ -3,7 +3,8 @@
 import { createHash } from "node:crypto";
 import { isAbsolute, resolve } from "node:path";
 import { ChatError } from "../../protocol/errors.ts";
-import { type ClientApi, type ClientCtx, type Sealer, UsageError } from "../types.ts";
+import { type ClientApi, type ClientCtx, UsageError } from "../types.ts";
+import type { Sealer } from "../services.ts";
 import {
   FileCancelled,
   FileChunk,

@@ -4,7 +4,12 @@
  * id; one from a session that is not on the frame's side of it is ignored.
  */
 import type { ServerApi, Session } from "../types.ts";
-import { CHUNK_FRAME_BYTES, FileCancelled, MAX_TRANSFERS_PER_SESSION } from "./protocol.ts";
+import {
+  CHUNK_BYTES,
+  CHUNK_FRAME_BYTES,
+  FileCancelled,
+  MAX_TRANSFERS_PER_SESSION,
+} from "./protocol.ts";
 
 /** The share of a reader's send queue one transfer may fill with chunks in flight: 3/8 (8
  *  chunks at the default 1 MiB). A reader takes at most one live transfer and one delivery
@@ -14,6 +19,18 @@ const WINDOW_SHARE = 3 / 8;
 /** Live transfers one session receives at once; another file for it is kept by the server
  *  and delivered next (see WINDOW_SHARE). */
 export const MAX_LIVE_INCOMING = 1;
+
+/** The rule every hop checks a chunk against (relays, uploads, both halves between nodes):
+ *  chunk `n` of `length` bytes is the next one, at most CHUNK_BYTES, within the offered
+ *  `size` with the `sent` bytes before it, and at most `window` past the last acknowledged. */
+export function chunkBreaksRules(
+  n: number,
+  length: number,
+  at: { next: number; sent: number; acked: number; size: number; window: number },
+): boolean {
+  return n !== at.next || length > CHUNK_BYTES || at.sent + length > at.size ||
+    n - at.acked > at.window;
+}
 
 export interface Flow {
   readonly id: string;

@@ -1,6 +1,7 @@
 /** What the receiving side's handlers share: the files coming in, by transfer id, and how one
  *  is given up on. */
-import type { ClientApi, ClientCtx, Sealer, Ui } from "../types.ts";
+import type { ClientApi, ClientCtx, Ui } from "../types.ts";
+import type { Sealer } from "../services.ts";
 import type { IncomingFile, Refusal } from "./incoming.ts";
 import { FileCancel, FileVerdict } from "./protocol.ts";
 

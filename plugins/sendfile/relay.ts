@@ -1,7 +1,7 @@
 /** A live transfer between two sessions online: chunks pass through in order, checked against
  *  the offered size, and nothing is held beyond the frames in flight. */
 import type { Session } from "../types.ts";
-import type { Flow, Flows } from "./flow.ts";
+import { chunkBreaksRules, type Flow, type Flows } from "./flow.ts";
 import {
   CHUNK_BYTES,
   FileChunk,
@@ -40,8 +40,13 @@ export class Relay implements Flow {
     if (!data) return this.#cancel(`chunk ${n} is not base64 of at most ${CHUNK_BYTES} bytes`);
     const bytes = data.length;
     if (
-      n !== this.#next || bytes > CHUNK_BYTES || this.#bytes + bytes > this.offer.size ||
-      n - this.#acked > this.flows.window
+      chunkBreaksRules(n, bytes, {
+        next: this.#next,
+        sent: this.#bytes,
+        acked: this.#acked,
+        size: this.offer.size,
+        window: this.flows.window,
+      })
     ) {
       return this.#cancel(`chunk ${n} broke the rules (order, size or window)`);
     }

@@ -1,7 +1,7 @@
 /** The receiver's node's half of a live transfer from a sender on another node (remote.ts). */
 import type { Session } from "../types.ts";
-import type { Flow } from "./flow.ts";
-import { CHUNK_BYTES, FileChunk, FileEnd, FileIncoming } from "./protocol.ts";
+import { chunkBreaksRules, type Flow } from "./flow.ts";
+import { FileChunk, FileEnd, FileIncoming } from "./protocol.ts";
 import type { Offer, RelayHost } from "./remote_msg.ts";
 
 /** The receiver's node's half: passes the chunks on to the receiver and its acks back. */
@@ -33,8 +33,13 @@ export class RelayIn implements Flow {
   put(n: number, data: Uint8Array): void {
     if (this.#ended) return;
     if (
-      n !== this.#next || data.length > CHUNK_BYTES ||
-      this.#bytes + data.length > this.offer.size || n - this.#acked > this.remote.flows.window
+      chunkBreaksRules(n, data.length, {
+        next: this.#next,
+        sent: this.#bytes,
+        acked: this.#acked,
+        size: this.offer.size,
+        window: this.remote.flows.window,
+      })
     ) {
       return this.#cancel(`chunk ${n} came out of order from another node`);
     }

@@ -1,6 +1,6 @@
 /** The sender's node's half of a live transfer to a receiver on another node (remote.ts). */
 import type { Session } from "../types.ts";
-import type { Flow } from "./flow.ts";
+import { chunkBreaksRules, type Flow } from "./flow.ts";
 import { CHUNK_BYTES, FileCredit, FileVerified } from "./protocol.ts";
 import type { Offer, RelayHost } from "./remote_msg.ts";
 
@@ -30,8 +30,13 @@ export class RelayOut implements Flow {
     if (this.#ended) return;
     if (!data) return this.#cancel(`chunk ${n} is not base64 of at most ${CHUNK_BYTES} bytes`);
     if (
-      n !== this.#next || data.length > CHUNK_BYTES ||
-      this.#bytes + data.length > this.offer.size || n - this.#acked > this.remote.flows.window
+      chunkBreaksRules(n, data.length, {
+        next: this.#next,
+        sent: this.#bytes,
+        acked: this.#acked,
+        size: this.offer.size,
+        window: this.remote.flows.window,
+      })
     ) {
       return this.#cancel(`chunk ${n} broke the rules (order, size or window)`);
     }

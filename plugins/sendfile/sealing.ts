@@ -7,7 +7,8 @@
  * can the file be cut short.
  */
 import { ChatError } from "../../protocol/errors.ts";
-import type { ClientCtx, Sealer } from "../types.ts";
+import type { ClientCtx } from "../types.ts";
+import type { Sealer } from "../services.ts";
 import { fromB64u, randomBytes, toB64u } from "../../protocol/base64url.ts";
 import { importFileKey, newFileKey, openChunk, sealChunk } from "./file_crypto.ts";
 import { CHUNK_BYTES } from "./protocol.ts";

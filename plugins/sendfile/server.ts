@@ -9,7 +9,8 @@
  * Bus topics besides remote.ts's: sendfile.kept {to: names} (files wait for them: look),
  * sendfile.verified {to, file, name, by, ok} (tell the sender, who is on that node).
  */
-import type { Audience, RoomRefresh, ServerApi } from "../types.ts";
+import type { ServerApi } from "../types.ts";
+import type { Audience, RoomRefresh } from "../services.ts";
 import { Flows, MAX_LIVE_INCOMING } from "./flow.ts";
 import { Relay } from "./relay.ts";
 import { type Offer, RelayOut, RemoteRelays } from "./remote.ts";

@@ -4,7 +4,7 @@
 import { createHash } from "node:crypto";
 import { ChatError } from "../../protocol/errors.ts";
 import type { Session } from "../types.ts";
-import type { Flow, Flows } from "./flow.ts";
+import { chunkBreaksRules, type Flow, type Flows } from "./flow.ts";
 import { CHUNK_BYTES, FileCredit, FileStored } from "./protocol.ts";
 import type { FileStore } from "./store.ts";
 
@@ -58,9 +58,13 @@ export class Upload implements Flow {
     if (this.#over) return;
     if (!chunk) return this.#fail(`chunk ${n} is not base64 of at most ${CHUNK_BYTES} bytes`);
     if (
-      n !== this.#next || chunk.length > CHUNK_BYTES ||
-      this.#bytes + chunk.length > this.offer.size ||
-      n - this.#written > this.flows.window
+      chunkBreaksRules(n, chunk.length, {
+        next: this.#next,
+        sent: this.#bytes,
+        acked: this.#written,
+        size: this.offer.size,
+        window: this.flows.window,
+      })
     ) {
       return this.#fail(`chunk ${n} broke the rules (order, size or window)`);
     }

@@ -4,7 +4,8 @@
  * add-staff` writes the store beside a running server, which reads the account's row again
  * before its next login (onLoginLoad), as the core does for admin marks.
  */
-import { type Migration, type ServerApi, type Session, type StaffRoles, Synced } from "../types.ts";
+import { type Migration, type ServerApi, type Session, Synced } from "../types.ts";
+import type { StaffRoles } from "../services.ts";
 import {
   type Member,
   StaffAdd,

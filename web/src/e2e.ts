@@ -20,7 +20,7 @@ import {
 } from "../../plugins/encrypt/crypto.ts";
 import { EncryptKey, EncryptPublish } from "../../plugins/encrypt/protocol.ts";
 import { fromB64u, toB64u } from "../../protocol/base64url.ts";
-import type { Sealer } from "../../plugins/types.ts";
+import type { Sealer } from "../../plugins/services.ts";
 import { type PageConnection, RequestError } from "./conn.ts";
 
 const enc = new TextEncoder();

@@ -32,7 +32,8 @@ import {
   sealedSize,
   sealFor,
 } from "../../plugins/sendfile/sealing.ts";
-import type { ClientCtx, Sealer } from "../../plugins/types.ts";
+import type { ClientCtx } from "../../plugins/types.ts";
+import type { Sealer } from "../../plugins/services.ts";
 import type { RawFrame } from "../../protocol/spec.ts";
 import type { PageConnection } from "./conn.ts";
 import { type Convs, dmKey, roomKey } from "./convs.ts";
